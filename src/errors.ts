@@ -1,0 +1,110 @@
+/**
+ * The one error hierarchy of rg-schema. Every error a user can meet is an {@link RgSchemaError};
+ * the subclasses say what kind of thing went wrong, and their messages say where and how to fix it.
+ *
+ * @example
+ * ```ts
+ * try { await Session.insert1(row); }
+ * catch (e) { if (e instanceof DuplicateError) console.log(e.table, e.sql); }
+ * ```
+ */
+export class RgSchemaError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Where in a table definition a problem sits. */
+export interface DefinitionLocation {
+  /** The class name of the table being declared. */
+  readonly table: string;
+  /** 1-based line number within the definition string. */
+  readonly line?: number;
+  /** The offending line's text. */
+  readonly text?: string;
+}
+
+/** A table definition that cannot be declared: syntax, types, references, keys. */
+export class DefinitionError extends RgSchemaError {
+  readonly table: string;
+  readonly line: number | undefined;
+  readonly text: string | undefined;
+  constructor(where: DefinitionLocation, problem: string, fix: string) {
+    const at = where.line === undefined ? '' : ` line ${where.line}`;
+    const quoted = where.text === undefined ? '' : `: "${where.text}"`;
+    super(`${where.table}${at}${quoted}\n  ${problem}\n  Fix: ${fix}`);
+    this.table = where.table;
+    this.line = where.line;
+    this.text = where.text;
+  }
+}
+
+/** The connection settings cannot be understood or the server cannot be reached. */
+export class ConnectionError extends RgSchemaError {}
+
+/** A table exists in the database with a heading other than its declaration. */
+export class SchemaMismatchError extends RgSchemaError {}
+
+/** The operation would lose data and was not forced. */
+export class DataLossError extends RgSchemaError {}
+
+/** Carries the SQL and its parameters, so that a failure can be reproduced. */
+export class QueryError extends RgSchemaError {
+  readonly sql: string | undefined;
+  readonly params: readonly unknown[] | undefined;
+  readonly table: string | undefined;
+  constructor(
+    message: string,
+    details: { sql?: string; params?: readonly unknown[]; table?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: details.cause });
+    this.sql = details.sql;
+    this.params = details.params;
+    this.table = details.table;
+  }
+}
+
+/** A row's primary key (or a unique index) is already present. */
+export class DuplicateError extends QueryError {}
+
+/** A foreign key is violated: a missing parent, or a child that still depends on a row. */
+export class IntegrityError extends QueryError {}
+
+/** An attribute name that the heading does not have. */
+export class UnknownAttributeError extends QueryError {}
+
+/** A row lacks a value the table requires, or a value has the wrong type. */
+export class InvalidValueError extends QueryError {}
+
+/** fetch1 found zero rows or more than one. */
+export class CardinalityError extends QueryError {}
+
+/** A DataJoint blob that cannot be packed or unpacked. */
+export class BlobError extends RgSchemaError {
+  readonly offset: number | undefined;
+  constructor(message: string, offset?: number, options?: { cause?: unknown }) {
+    super(offset === undefined ? message : `${message} (at byte ${offset})`, options);
+    this.offset = offset;
+  }
+}
+
+/** populate() or make() failed; the key is attached. */
+export class PopulateError extends RgSchemaError {
+  readonly key: Readonly<Record<string, unknown>> | undefined;
+  constructor(message: string, key?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.key = key;
+  }
+}
+
+/** A manifest entry or its data cannot be loaded. */
+export class DataSourceError extends RgSchemaError {
+  readonly source: string | undefined;
+  readonly field: string | undefined;
+  constructor(message: string, details: { source?: string; field?: string; cause?: unknown } = {}) {
+    super(message, { cause: details.cause });
+    this.source = details.source;
+    this.field = details.field;
+  }
+}

@@ -1,0 +1,202 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { ConnectionError } from '../../errors.js';
+
+export type DialectName = 'mysql' | 'sqlite';
+
+/** A resolved connection target. `display` is safe to print: it never holds the password. */
+export interface ConnectionSpec {
+  readonly dialect: DialectName;
+  readonly knexConfig: Knex.Config;
+  /** Database-name prefix (DataJoint's `database.prefix`). */
+  readonly prefix: string;
+  readonly display: string;
+  /** Where the setting came from: `option`, `RG_DB_URL`, `DJ_HOST`, `config.ini` or `default`. */
+  readonly source: string;
+  /** Identifies the target for connection sharing; includes the secret, so never print it. */
+  readonly key: string;
+}
+
+/** How to find a database. Anything left out falls back to the environment, then config.ini. */
+export interface ConnectionOptions {
+  /** `mysql://user:pass@host:3306`, `sqlite:///abs/file.sqlite`, `sqlite://rel/file.sqlite`, or a knex config. */
+  readonly connection?: string | Knex.Config;
+  readonly prefix?: string;
+  /** A config.ini in the seed's format (`[DEFAULT] database/user/pwd`). */
+  readonly configFile?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+}
+
+/** The embedded default: one SQLite file, so that foreign keys between schemas are enforced. */
+export const DEFAULT_SQLITE_FILE = 'rg-data/rg.sqlite';
+
+/**
+ * Resolves where to connect: explicit options, then `RG_DB_URL`, then DataJoint's
+ * `DJ_HOST`/`DJ_USER`/`DJ_PASS`, then a `config.ini`, then the embedded SQLite file.
+ *
+ * @example
+ * ```ts
+ * resolveConnectionSpec({ connection: 'mysql://root:@127.0.0.1:3306' }).display;
+ * // 'mysql://root@127.0.0.1:3306'
+ * ```
+ */
+export function resolveConnectionSpec(options: ConnectionOptions = {}): ConnectionSpec {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const prefix = options.prefix ?? env.RG_DB_PREFIX ?? env.DJ_PREFIX;
+  if (options.connection !== undefined) return withPrefix(fromValue(options.connection, cwd, 'option'), prefix);
+  if (env.RG_DB_URL) return withPrefix(fromUrl(env.RG_DB_URL, cwd, 'RG_DB_URL'), prefix);
+  if (env.DJ_HOST) {
+    return withPrefix(mysqlSpec({ host: env.DJ_HOST, port: env.DJ_PORT, user: env.DJ_USER ?? 'root', password: env.DJ_PASS ?? '' }, 'DJ_HOST'), prefix);
+  }
+  const iniPath = options.configFile ?? env.RG_CONFIG ?? path.join(cwd, 'config.ini');
+  if (options.configFile !== undefined || existsSync(iniPath)) {
+    const ini = readConfigIni(iniPath);
+    return withPrefix(fromIni(ini, cwd, iniPath), prefix ?? ini.prefix);
+  }
+  return withPrefix(sqliteSpec(path.resolve(cwd, DEFAULT_SQLITE_FILE), 'default'), prefix);
+}
+
+function withPrefix(spec: ConnectionSpec, prefix: string | undefined): ConnectionSpec {
+  return prefix === undefined ? spec : { ...spec, prefix };
+}
+
+function fromValue(value: string | Knex.Config, cwd: string, source: string): ConnectionSpec {
+  if (typeof value === 'string') return fromUrl(value, cwd, source);
+  const client = String(value.client ?? '');
+  const dialect: DialectName | undefined = /sqlite/.test(client) ? 'sqlite' : /mysql|maria/.test(client) ? 'mysql' : undefined;
+  if (!dialect) {
+    throw new ConnectionError(`Unsupported knex client "${client}". Use "mysql2" (MySQL/MariaDB) or "better-sqlite3" (SQLite).`);
+  }
+  const base = dialect === 'sqlite' ? sqliteSpec(sqliteFilename(value), source) : undefined;
+  return {
+    dialect,
+    knexConfig: base ? { ...base.knexConfig, ...value, pool: base.knexConfig.pool } : withMysqlDefaults(value),
+    prefix: '',
+    display: base ? base.display : `${client} connection (knex config)`,
+    source,
+    key: `${source}:${JSON.stringify(value)}`,
+  };
+}
+
+function sqliteFilename(config: Knex.Config): string {
+  const connection = config.connection as { filename?: string } | undefined;
+  if (!connection?.filename) throw new ConnectionError('A SQLite knex config needs connection.filename.');
+  return connection.filename;
+}
+
+/** Parses a connection URL. The password is kept out of `display`. */
+export function fromUrl(url: string, cwd: string, source: string): ConnectionSpec {
+  const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'sqlite') {
+    const rest = url.replace(/^sqlite:(\/\/)?/i, '');
+    if (rest === ':memory:' || rest === '') return sqliteSpec(':memory:', source);
+    return sqliteSpec(rest.startsWith('/') ? rest : path.resolve(cwd, rest), source);
+  }
+  if (scheme === 'mysql' || scheme === 'mariadb') {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      // No cause: URL's own error repeats the input, password included.
+      throw new ConnectionError(`Cannot read the connection URL from ${source}. Expected mysql://user:password@host:3306.`);
+    }
+    return mysqlSpec({
+      host: parsed.hostname,
+      port: parsed.port,
+      user: decodeURIComponent(parsed.username) || 'root',
+      password: decodeURIComponent(parsed.password),
+    }, source);
+  }
+  throw new ConnectionError(`Unsupported connection URL scheme "${scheme ?? ''}" from ${source}. Use mysql://user:password@host:3306, sqlite:///absolute/file.sqlite or sqlite://relative/file.sqlite.`);
+}
+
+function mysqlSpec(target: { host: string; port?: string | undefined; user: string; password: string }, source: string): ConnectionSpec {
+  const [host, portInHost] = target.host.split(':');
+  const port = Number(target.port || portInHost || 3306);
+  const knexConfig = withMysqlDefaults({
+    client: 'mysql2',
+    connection: { host: host || '127.0.0.1', port, user: target.user, password: target.password },
+  });
+  return {
+    dialect: 'mysql',
+    knexConfig,
+    prefix: '',
+    display: `mysql://${target.user}@${host || '127.0.0.1'}:${port}`,
+    source,
+    key: `mysql:${target.user}:${target.password}@${host}:${port}`,
+  };
+}
+
+/** Values come back the same on both dialects: dates as text, 64-bit integers exactly. */
+function withMysqlDefaults(config: Knex.Config): Knex.Config {
+  const connection = (typeof config.connection === 'object' ? config.connection : {}) as Record<string, unknown>;
+  return {
+    ...config,
+    connection: {
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      decimalNumbers: false,
+      charset: 'utf8mb4',
+      ...connection,
+    },
+    pool: { min: 0, max: 10, ...(config.pool ?? {}) },
+  };
+}
+
+function sqliteSpec(filename: string, source: string): ConnectionSpec {
+  return {
+    dialect: 'sqlite',
+    knexConfig: {
+      client: 'better-sqlite3',
+      connection: { filename },
+      useNullAsDefault: true,
+      // One connection: SQLite serialises writers anyway, and transactions must see their own writes.
+      pool: { min: 1, max: 1 },
+    },
+    prefix: '',
+    display: `sqlite://${filename}`,
+    source,
+    key: `sqlite:${filename}`,
+  };
+}
+
+interface IniSettings { readonly [key: string]: string | undefined }
+
+/** Reads the `[DEFAULT]` section (or the first one) of a config.ini. */
+export function readConfigIni(file: string): IniSettings {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new ConnectionError(`Cannot read the config file ${file}.`, { cause });
+  }
+  const sections = new Map<string, Record<string, string>>();
+  let current = 'DEFAULT';
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const section = /^\[(.+)\]$/.exec(line);
+    if (section) {
+      current = section[1]?.trim() ?? current;
+      continue;
+    }
+    const pair = /^([^=:]+)[=:](.*)$/.exec(line);
+    if (!pair) continue;
+    const values = sections.get(current) ?? {};
+    values[(pair[1] ?? '').trim().toLowerCase()] = (pair[2] ?? '').trim().replace(/^(["'])(.*)\1$/, '$2');
+    sections.set(current, values);
+  }
+  return sections.get('DEFAULT') ?? sections.values().next().value ?? {};
+}
+
+function fromIni(ini: IniSettings, cwd: string, file: string): ConnectionSpec {
+  const source = `config.ini (${file})`;
+  if (ini.url) return fromUrl(ini.url, cwd, source);
+  const host = ini.host ?? ini.database;
+  if (!host) throw new ConnectionError(`${file} names no server. Write "database = host" (or "url = mysql://…") under [DEFAULT].`);
+  return mysqlSpec({ host, port: ini.port, user: ini.user ?? 'root', password: ini.pwd ?? ini.password ?? '' }, source);
+}

@@ -1,0 +1,328 @@
+import 'reflect-metadata';
+import { DataLossError, DefinitionError, RgSchemaError, SchemaMismatchError } from '../../errors.js';
+import { Connection } from '../connection/connection.js';
+import { resolveConnectionSpec, type ConnectionOptions } from '../connection/config.js';
+import { parseDefinition } from '../definition/parser.js';
+import { readCatalog, listTableNames, type CatalogTable } from './catalog.js';
+import { createTableStatements, SQLITE_META_TABLE, sqliteDeclaration } from './ddl.js';
+import { DependencyGraph, noteRegistration } from './dependencies.js';
+import { compareWithCatalog } from './compare.js';
+import { resolveTable } from './resolve.js';
+import { findTableInfo, setTableInfo, tableInfo, type TableInfo } from './table-info.js';
+import { tableNameFor, type Tier } from './tiers.js';
+
+/** Options of a schema: where its database is, and what its definitions may name. */
+export interface SchemaOptions extends ConnectionOptions {
+  /**
+   * Names that definitions may refer to (`-> Neuron`, `-> pipeline.Neuron`): table classes,
+   * schemas, or module namespaces; like DataJoint's `dj.Schema(name, locals())`.
+   */
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+/** How a class is declared when it is not nested in its master. */
+export interface DeclareOptions {
+  readonly master?: abstract new (...args: never[]) => unknown;
+  /** The name used for a nested Part (the static property's name). */
+  readonly name?: string;
+}
+
+type TableClassLike = abstract new (...args: never[]) => unknown;
+
+const allTables: TableInfo[] = [];
+
+/** A schema is callable: `@schema` declares the class below it. */
+export interface Schema {
+  <T extends TableClassLike>(cls: T): T;
+}
+
+/**
+ * A database schema: a registry of table classes, declared in dependency order on first use (or
+ * by `activate()`), on the schema's connection. In MySQL it is the database `<prefix><name>`.
+ *
+ * @example
+ * ```ts
+ * const schema = new Schema('my_analysis', { context: { Neuron } });
+ *
+ * @schema
+ * class BurstParams extends Lookup {
+ *   static definition = `burst_params_id: smallint unsigned\n---\nmax_isi: float`;
+ * }
+ * await schema.activate();
+ * // MySQL: CREATE TABLE `my_analysis`.`#burst_params` (...) ENGINE=InnoDB, COMMENT ''
+ * ```
+ */
+export class Schema {
+  readonly name!: string;
+  readonly context!: Readonly<Record<string, unknown>>;
+  private readonly options!: SchemaOptions;
+  private readonly registry!: Map<string, TableInfo>;
+  private ownConnection: Connection | undefined;
+  private activation: Promise<void> | undefined;
+
+  constructor(name: string, options: SchemaOptions = {}) {
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) {
+      throw new RgSchemaError(`"${name}" is not a valid schema name. Use lower case letters, digits and underscores, starting with a letter.`);
+    }
+    const decorate = <T extends TableClassLike>(cls: T): T => {
+      (decorate as unknown as Schema).declare(cls);
+      return cls;
+    };
+    Object.setPrototypeOf(decorate, new.target.prototype);
+    const fields: Record<string, unknown> = {
+      name, context: options.context ?? {}, options, registry: new Map(), ownConnection: undefined, activation: undefined,
+    };
+    for (const [key, value] of Object.entries(fields)) {
+      Object.defineProperty(decorate, key, { value, writable: true, enumerable: true, configurable: true });
+    }
+    return decorate as unknown as Schema;
+  }
+
+  /** The shared connection, resolved from the options, the environment, config.ini, or the default. */
+  get connection(): Connection {
+    this.ownConnection ??= Connection.for(resolveConnectionSpec(this.options));
+    return this.ownConnection;
+  }
+
+  /** The database name: the connection's prefix, then the schema name. */
+  get database(): string {
+    return `${this.options.prefix ?? this.connection.prefix}${this.name}`;
+  }
+
+  /** Tables declared in this schema, in declaration order. */
+  get tables(): TableInfo[] {
+    return [...this.registry.values()];
+  }
+
+  /** The declared class of that name, if any. */
+  table(className: string): TableClassLike | undefined {
+    return this.registry.get(className)?.cls;
+  }
+
+  /**
+   * Declares a table class: parses its definition now (syntax errors surface at once) and creates it
+   * in the database on first use or `activate()`. Nested static Part classes are declared with it.
+   */
+  declare<T extends TableClassLike>(cls: T, options: DeclareOptions = {}): T {
+    const className = options.name ?? cls.name;
+    const existing = findTableInfo(cls);
+    if (existing?.schema === this) return cls;
+    const tier = (cls as unknown as { tier?: Tier }).tier;
+    if (tier === undefined) {
+      throw new RgSchemaError(`${className} must extend Manual, Lookup, Imported, Computed or Part to be declared.`);
+    }
+    const definition = (cls as unknown as { definition?: unknown }).definition;
+    if (typeof definition !== 'string') {
+      throw new DefinitionError({ table: className }, 'The class has no definition.', 'add `static definition = `...`` with the table\'s attributes.');
+    }
+    const master = options.master ? findTableInfo(options.master) : undefined;
+    if (tier === 'part' && !master) {
+      throw new DefinitionError({ table: className }, 'A Part table needs its master.', 'nest it in the master as `static Name = class extends Part {...}`, or call schema.declare(PartClass, { master: Master }).');
+    }
+    if (tier !== 'part' && options.master) {
+      throw new DefinitionError({ table: className }, 'Only a Part table has a master.', 'extend Part, or declare it without `master`.');
+    }
+    const registryName = master ? `${master.className}.${className}` : className;
+    if (this.registry.has(registryName)) {
+      throw new DefinitionError({ table: className }, `Schema ${this.name} already has a table named ${registryName}.`, 'rename one of the classes.');
+    }
+    const info: TableInfo = {
+      cls, schema: this, className: registryName, tier, definition,
+      parsed: parseDefinition(registryName, definition),
+      tableName: tableNameFor(tier, className, master?.tableName),
+      master, parts: [], resolved: undefined, resolving: false,
+    };
+    setTableInfo(cls, info);
+    master?.parts.push(info);
+    this.registry.set(registryName, info);
+    allTables.push(info);
+    noteRegistration(info);
+    this.activation = undefined;
+    if (tier !== 'part') {
+      for (const key of Object.getOwnPropertyNames(cls)) {
+        const value = (cls as unknown as Record<string, unknown>)[key];
+        if (typeof value === 'function' && (value as { tier?: Tier }).tier === 'part' && value !== cls) {
+          this.declare(value as TableClassLike, { master: cls, name: key });
+        }
+      }
+    }
+    return cls;
+  }
+
+  /** Finds what a `-> ref` line names, from this schema's registry and context. */
+  lookup(ref: string, from: TableInfo): TableInfo | undefined {
+    if (ref === 'master') return from.master;
+    const [head, ...rest] = ref.split('.');
+    if (head === undefined) return undefined;
+    let value: unknown = this.registry.get(head)?.cls ?? this.context[head];
+    if (value === undefined && from.master && rest.length === 0) value = from.master.parts.find((p) => p.className.endsWith(`.${head}`))?.cls;
+    for (const segment of rest) {
+      if (value instanceof Schema) value = value.table(segment) ?? value.registry.get(`${segment}`)?.cls;
+      else if (value !== null && (typeof value === 'object' || typeof value === 'function')) value = (value as Record<string, unknown>)[segment];
+      else return undefined;
+    }
+    return typeof value === 'function' ? findTableInfo(value) : undefined;
+  }
+
+  /** Resolves every definition of this schema (no database needed). Throws DefinitionError. */
+  resolve(): TableInfo[] {
+    for (const info of this.registry.values()) resolveTable(info, (ref, from) => from.schema.lookup(ref, from));
+    return this.tables;
+  }
+
+  /** The dependency graph of every declared table on this connection, across schemas. */
+  dependencies(): DependencyGraph {
+    const sameConnection = allTables.filter((t) => t.schema.ownConnection === undefined || t.schema.connection === this.connection);
+    for (const t of sameConnection) {
+      try {
+        t.schema.resolve();
+      } catch {
+        // A broken schema elsewhere must not hide this one's graph; it reports its own errors.
+      }
+    }
+    return DependencyGraph.of(sameConnection.filter((t) => t.resolved !== undefined));
+  }
+
+  /**
+   * Creates every declared table that does not exist yet, in dependency order, and checks the ones
+   * that do against their declarations. All or nothing: on any error, tables created by this call
+   * are dropped again.
+   */
+  activate(): Promise<void> {
+    this.activation ??= this.createTables().catch((error: unknown) => {
+      this.activation = undefined;
+      throw error;
+    });
+    return this.activation;
+  }
+
+  private async createTables(): Promise<void> {
+    const tables = this.resolve();
+    const graph = DependencyGraph.of(tables);
+    for (const other of new Set(graph.nodes.map((t) => t.schema))) if (other !== this) await other.activate();
+    const order = graph.topologicalOrder(tables);
+    const connection = this.connection;
+    const statements = new Map(order.map((t) => [t, createTableStatements(connection.dialect, t, t.resolved!)]));
+    await this.ensureDatabase();
+    const catalog = new Map((await readCatalog(connection, this.database)).map((c) => [c.name, c]));
+    const present = new Set(await listTableNames(connection, this.database));
+    const problems = order.flatMap((t) => {
+      const found = catalog.get(t.tableName);
+      if (found) return compareWithCatalog(t, found);
+      return present.has(t.tableName) ? [`${t.className}: table ${t.tableName} exists but rg-schema has no record of its declaration.`] : [];
+    });
+    if (problems.length > 0) {
+      throw new SchemaMismatchError(`Schema ${this.name} (${this.database}) does not match the database:\n  ${problems.join('\n  ')}\nrg-schema never alters a table silently. Fix: change the definition to match, or drop the table (Table.drop({ force: true })) to declare it anew.`);
+    }
+    const missing = order.filter((t) => !catalog.has(t.tableName));
+    const created: TableInfo[] = [];
+    try {
+      for (const t of missing) {
+        await connection.transaction(async () => {
+          for (const sql of statements.get(t) ?? []) await connection.run(sql, [], t.className);
+          if (connection.dialect.name === 'sqlite') {
+            await connection.run(`INSERT INTO ${connection.dialect.quote(SQLITE_META_TABLE)} (database_name, table_name, declaration) VALUES (?, ?, ?)`,
+              [this.database, t.tableName, JSON.stringify(sqliteDeclaration(t, t.resolved!))]);
+          }
+        });
+        created.push(t);
+      }
+      for (const t of order) await insertContents(t);
+    } catch (error) {
+      for (const t of created.reverse()) await this.dropTable(t).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async ensureDatabase(): Promise<void> {
+    const connection = this.connection;
+    if (connection.dialect.name === 'mysql') {
+      await connection.run(`CREATE DATABASE IF NOT EXISTS ${connection.dialect.quote(this.database)}`);
+    } else {
+      await connection.run(`CREATE TABLE IF NOT EXISTS ${connection.dialect.quote(SQLITE_META_TABLE)} (
+        database_name TEXT NOT NULL, table_name TEXT NOT NULL, declaration TEXT NOT NULL,
+        PRIMARY KEY (database_name, table_name))`);
+    }
+  }
+
+  /** Table names that exist in this schema's database (hidden `~` tables excluded). */
+  async listTables(): Promise<string[]> {
+    if (this.connection.dialect.name === 'mysql') {
+      const rows = await this.connection.query<{ n: string }>('SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [this.database]);
+      if (rows.length === 0) return [];
+    }
+    return (await listTableNames(this.connection, this.database)).filter((n) => !n.startsWith('~'));
+  }
+
+  /** The database's own description of this schema's tables. */
+  async catalog(): Promise<CatalogTable[]> {
+    return readCatalog(this.connection, this.database);
+  }
+
+  /** Runs `work` in one transaction; every query inside uses it. */
+  transaction<T>(work: () => Promise<T>): Promise<T> {
+    return this.connection.transaction(work);
+  }
+
+  /**
+   * Drops every table of the schema (and tables of other schemas that depend on them), then the
+   * database. Refused without `force` when any of them holds rows.
+   */
+  async drop(options: { force?: boolean } = {}): Promise<void> {
+    const graph = this.dependencies();
+    const own = graph.nodes.filter((t) => t.schema === this);
+    const doomed = graph.topologicalOrder([...new Set([...own, ...own.flatMap((t) => graph.descendants(t))])]);
+    await dropInOrder(doomed, options, `schema ${this.name}`);
+    const connection = this.connection;
+    if (connection.dialect.name === 'mysql') {
+      await connection.run(`DROP DATABASE IF EXISTS ${connection.dialect.quote(this.database)}`);
+    } else {
+      for (const name of await listTableNames(connection, this.database)) {
+        await connection.run(`DROP TABLE IF EXISTS ${connection.dialect.tableRef(this.database, name)}`);
+      }
+      await connection.run(`DELETE FROM ${connection.dialect.quote(SQLITE_META_TABLE)} WHERE database_name = ?`, [this.database]).catch(() => undefined);
+    }
+    this.activation = undefined;
+  }
+
+  /** Drops one table's storage without checks (used by drop() and failed activations). */
+  async dropTable(t: TableInfo): Promise<void> {
+    const connection = this.connection;
+    await connection.run(`DROP TABLE IF EXISTS ${connection.dialect.tableRef(this.database, t.tableName)}`);
+    if (connection.dialect.name === 'sqlite') {
+      await connection.run(`DELETE FROM ${connection.dialect.quote(SQLITE_META_TABLE)} WHERE database_name = ? AND table_name = ?`, [this.database, t.tableName]).catch(() => undefined);
+    }
+    t.schema.activation = undefined;
+  }
+
+  /** The class's table and every table that depends on it, dropped children first. */
+  async dropWithDependents(cls: TableClassLike, options: { force?: boolean } = {}): Promise<void> {
+    const info = tableInfo(cls);
+    const graph = this.dependencies();
+    const doomed = graph.topologicalOrder([info, ...graph.descendants(info)]);
+    await dropInOrder(doomed, options, info.className);
+  }
+}
+
+async function dropInOrder(doomed: TableInfo[], options: { force?: boolean }, what: string): Promise<void> {
+  const counts: string[] = [];
+  for (const t of doomed) {
+    const connection = t.schema.connection;
+    if (!(await listTableNames(connection, t.schema.database)).includes(t.tableName)) continue;
+    const rows = await connection.query<{ n: number | bigint | string }>(`SELECT count(*) AS n FROM ${connection.dialect.tableRef(t.schema.database, t.tableName)}`);
+    const n = Number(rows[0]?.n ?? 0);
+    if (n > 0) counts.push(`${t.className}: ${n} rows`);
+  }
+  if (counts.length > 0 && !options.force) {
+    throw new DataLossError(`Dropping ${what} would delete data (${counts.join(', ')}). Pass { force: true } to drop anyway.`);
+  }
+  for (const t of [...doomed].reverse()) await t.schema.dropTable(t);
+}
+
+/** Lookup tables' `static contents`, inserted on declaration; rows already present are kept. */
+async function insertContents(t: TableInfo): Promise<void> {
+  const contents = (t.cls as unknown as { contents?: readonly object[] }).contents;
+  if (t.tier !== 'lookup' || !Array.isArray(contents) || contents.length === 0) return;
+  const { insertRows } = await import('../query/insert.js');
+  await insertRows(t, contents as Record<string, unknown>[], { skipDuplicates: true });
+}

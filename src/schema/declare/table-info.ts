@@ -1,0 +1,74 @@
+import 'reflect-metadata';
+import { RgSchemaError } from '../../errors.js';
+import type { Heading } from '../definition/heading.js';
+import type { ParsedDefinition } from '../definition/parser.js';
+import type { Schema } from './schema.js';
+import type { Tier } from './tiers.js';
+
+/** A foreign key after its parent has been found. */
+export interface ResolvedForeignKey {
+  readonly parent: TableInfo;
+  /** The child's attribute names, in the parent's key order. */
+  readonly attributes: readonly string[];
+  readonly parentAttributes: readonly string[];
+  readonly inKey: boolean;
+  readonly nullable: boolean;
+  readonly unique: boolean;
+  /** True when `.proj()` renamed any attribute (drawn as an orange dot in the ERD). */
+  readonly renamed: boolean;
+  readonly line: number;
+}
+
+export interface IndexDefinition {
+  readonly unique: boolean;
+  readonly attributes: readonly string[];
+}
+
+/** Everything the library knows of a declared table. Kept in reflect-metadata on the class. */
+export interface TableInfo {
+  readonly cls: abstract new (...args: never[]) => unknown;
+  readonly schema: Schema;
+  readonly className: string;
+  readonly tableName: string;
+  readonly tier: Tier;
+  readonly definition: string;
+  readonly parsed: ParsedDefinition;
+  readonly master: TableInfo | undefined;
+  readonly parts: TableInfo[];
+  /** Set once the definition's references are resolved. */
+  resolved: ResolvedTable | undefined;
+  resolving: boolean;
+}
+
+export interface ResolvedTable {
+  readonly heading: Heading;
+  readonly foreignKeys: readonly ResolvedForeignKey[];
+  readonly indexes: readonly IndexDefinition[];
+  readonly comment: string;
+}
+
+/** The reflect-metadata key under which a table's {@link TableInfo} lives. */
+export const TABLE_METADATA_KEY = 'rg-schema:table';
+
+export function setTableInfo(cls: object, info: TableInfo): void {
+  Reflect.defineMetadata(TABLE_METADATA_KEY, info, cls);
+}
+
+export function findTableInfo(cls: object): TableInfo | undefined {
+  return Reflect.getOwnMetadata(TABLE_METADATA_KEY, cls) as TableInfo | undefined;
+}
+
+/** The table's metadata, or a clear error when the class was never declared. */
+export function tableInfo(cls: object): TableInfo {
+  const info = findTableInfo(cls);
+  if (!info) {
+    const name = (cls as { name?: string }).name ?? 'This class';
+    throw new RgSchemaError(`${name} is not declared in a schema. Decorate it with @schema, or call schema.declare(${name}).`);
+  }
+  return info;
+}
+
+/** `database`.`table` — the key of a table across schemas. */
+export function fullName(info: TableInfo): string {
+  return `${info.schema.database}.${info.tableName}`;
+}

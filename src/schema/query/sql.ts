@@ -1,0 +1,64 @@
+/**
+ * A piece of SQL whose values are bound parameters. Build one with the {@link sql} tag.
+ */
+export class SqlFragment {
+  readonly strings: readonly string[];
+  readonly values: readonly unknown[];
+  constructor(strings: readonly string[], values: readonly unknown[]) {
+    this.strings = strings;
+    this.values = values;
+  }
+
+  /** The text with `?` placeholders, and the values in order. Nested fragments are inlined. */
+  toSql(): { sql: string; params: unknown[] } {
+    let text = this.strings[0] ?? '';
+    const params: unknown[] = [];
+    this.values.forEach((value, i) => {
+      if (value instanceof SqlFragment) {
+        const inner = value.toSql();
+        text += inner.sql;
+        params.push(...inner.params);
+      } else {
+        text += '?';
+        params.push(value);
+      }
+      text += this.strings[i + 1] ?? '';
+    });
+    return { sql: text, params };
+  }
+}
+
+/**
+ * Tagged template for SQL whose interpolated values are bound, never spliced.
+ *
+ * @example
+ * ```ts
+ * Spike.restrict(sql`spike_time > ${t0}`);
+ * // WHERE (spike_time > ?)   params: [t0]
+ * Neuron.aggr(Spike, { n: sql`count(*)` });
+ * ```
+ */
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): SqlFragment {
+  return new SqlFragment([...strings], values);
+}
+
+/** A negated restriction: `Session.restrict(not({ subject_name: 'KO' }))`. */
+export class Not {
+  readonly condition: unknown;
+  constructor(condition: unknown) {
+    this.condition = condition;
+  }
+}
+
+/**
+ * Negates a restriction.
+ *
+ * @example
+ * ```ts
+ * Session.restrict(not({ sample_number: 1 }));
+ * // WHERE NOT ((`sample_number` = ?))
+ * ```
+ */
+export function not(condition: unknown): Not {
+  return new Not(condition);
+}

@@ -1,0 +1,209 @@
+import { DataLossError, QueryError, RgSchemaError } from '../../errors.js';
+import type { Heading } from '../definition/heading.js';
+import { readCatalog } from '../declare/catalog.js';
+import { describeTable } from '../declare/describe.js';
+import { tableInfo, type TableInfo } from '../declare/table-info.js';
+import type { Tier } from '../declare/tiers.js';
+import { deleteCascade, deleteQuick, type DeleteOptions } from '../query/delete.js';
+import { insertRows, type InsertOptions } from '../query/insert.js';
+import { Query, type Restriction, type Projected } from '../query/query.js';
+import type { SqlFragment } from '../query/sql.js';
+import { updateRow } from '../query/update.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyRow = any;
+
+/** A table class: the constructor of a Table subclass, with the statics below. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type TableClass<Row extends object = AnyRow> = (abstract new (...args: any[]) => Table<Row>) & typeof Table;
+
+/** The row type a table class was declared with. */
+export type RowOf<C> = C extends abstract new (...args: never[]) => Table<infer R> ? R : never;
+
+/**
+ * The base of every table class. The class itself is a query over the whole table; its statics
+ * are DataJoint's vocabulary: `restrict`, `join`, `proj`, `aggr`, `fetch`, `fetch1`, `insert`,
+ * `insert1`, `delete`, `drop`, `describe`.
+ *
+ * @example
+ * ```ts
+ * interface SubjectRow { subject_name: string; species: string }
+ * @schema
+ * class Subject extends Manual<SubjectRow> {
+ *   static definition = `
+ *     subject_name: varchar(64)
+ *     ---
+ *     species = 'mouse': varchar(32)
+ *   `;
+ * }
+ * await Subject.insert1({ subject_name: 'KO (chx10)', species: 'mouse' });
+ * const rows = await Subject.fetch();   // SubjectRow[]
+ * ```
+ */
+export abstract class Table<Row extends object = Record<string, unknown>> {
+  /** The DataJoint definition of the table. */
+  static definition: string;
+  /** The tier, set by Manual, Lookup, Imported, Computed and Part. */
+  static readonly tier: Tier | undefined = undefined;
+  /** Phantom member that carries the row type. */
+  declare readonly __row?: Row;
+
+  static get info(): TableInfo {
+    return tableInfo(this);
+  }
+
+  /** The table's name in the database, e.g. `__spike_triggered_average`. */
+  static get tableName(): string {
+    return tableInfo(this).tableName;
+  }
+
+  /** `database`.`table`, quoted for the connection's dialect. */
+  static get fullTableName(): string {
+    const info = tableInfo(this);
+    return info.schema.connection.dialect.tableRef(info.schema.database, info.tableName);
+  }
+
+  /** The attributes as declared (resolving the schema's definitions if needed). */
+  static get heading(): Heading {
+    const info = tableInfo(this);
+    info.schema.resolve();
+    return info.resolved!.heading;
+  }
+
+  /** The whole table as a query. */
+  static query<C extends TableClass>(this: C): Query<RowOf<C>> {
+    const info = tableInfo(this);
+    info.schema.resolve();
+    return Query.ofTable<RowOf<C>>(info, info.resolved!.heading);
+  }
+
+  static restrict<C extends TableClass>(this: C, condition: Restriction<RowOf<C>>): Query<RowOf<C>> {
+    return this.query().restrict(condition);
+  }
+
+  static exclude<C extends TableClass>(this: C, condition: Restriction<RowOf<C>>): Query<RowOf<C>> {
+    return this.query().exclude(condition);
+  }
+
+  static join<C extends TableClass, O extends object>(this: C, other: Query<O> | { query(): Query<O> }): Query<RowOf<C> & O> {
+    return this.query().join(other);
+  }
+
+  static proj<C extends TableClass, K extends keyof RowOf<C> & string, R extends Record<string, (keyof RowOf<C> & string) | SqlFragment> = Record<never, never>>(
+    this: C, ...args: Array<K | '*' | R>
+  ): Query<Projected<RowOf<C>, K, R>> {
+    return this.query().proj<K, R>(...args);
+  }
+
+  static aggr<C extends TableClass, O extends object, A extends Record<string, SqlFragment>>(
+    this: C, other: Query<O> | { query(): Query<O> }, computed: A, options?: { keepAllRows?: boolean },
+  ): Query<RowOf<C> & { [K in keyof A]: unknown }> {
+    return this.query().aggr(other, computed, options);
+  }
+
+  static union<C extends TableClass>(this: C, other: Query<RowOf<C>> | { query(): Query<RowOf<C>> }): Query<RowOf<C>> {
+    return this.query().union(other instanceof Query ? other : other.query());
+  }
+
+  static orderBy<C extends TableClass>(this: C, ...attributes: string[]): Query<RowOf<C>> {
+    return this.query().orderBy(...attributes);
+  }
+
+  static fetch<C extends TableClass>(this: C): Promise<Array<RowOf<C>>>;
+  static fetch<C extends TableClass, K extends keyof RowOf<C> & string>(this: C, ...attributes: K[]): Promise<Array<Pick<RowOf<C>, K>>>;
+  static fetch(this: TableClass, ...attributes: string[]): Promise<object[]> {
+    return (this.query().fetch as (...a: string[]) => Promise<object[]>)(...attributes);
+  }
+
+  static fetch1<C extends TableClass>(this: C): Promise<RowOf<C>> {
+    return this.query().fetch1();
+  }
+
+  static keys<C extends TableClass>(this: C): Promise<Array<Partial<RowOf<C>>>> {
+    return this.query().keys();
+  }
+
+  static count(this: TableClass): Promise<number> {
+    return this.query().count();
+  }
+
+  static toSQL(this: TableClass): { sql: string; params: unknown[] } {
+    return this.query().toSQL();
+  }
+
+  /** Creates the table (and the rest of its schema) if needed. */
+  static async declare(this: TableClass): Promise<void> {
+    await tableInfo(this).schema.activate();
+  }
+
+  /**
+   * Inserts rows in one transaction.
+   *
+   * @example
+   * ```ts
+   * await Subject.insert([{ subject_name: 'a' }, { subject_name: 'b' }], { skipDuplicates: true });
+   * // MySQL: insert into `rgc`.`subject` (`subject_name`) values (?), (?) on duplicate key update …
+   * ```
+   */
+  static async insert<C extends TableClass>(this: C, rows: Iterable<RowOf<C>>, options: InsertOptions = {}): Promise<number> {
+    const info = tableInfo(this);
+    await info.schema.activate();
+    return insertRows(info, rows as Iterable<object>, options);
+  }
+
+  static async insert1<C extends TableClass>(this: C, row: RowOf<C>, options: InsertOptions = {}): Promise<number> {
+    return this.insert([row], options);
+  }
+
+  /** Changes secondary attributes of one existing row, identified by its full primary key. */
+  static async update1<C extends TableClass>(this: C, row: Partial<RowOf<C>>): Promise<void> {
+    const info = tableInfo(this);
+    await info.schema.activate();
+    await updateRow(info, row as Record<string, unknown>);
+  }
+
+  /** Deletes the whole table's rows, cascading to dependents. See Query-level delete via `restrict(...).delete` helpers. */
+  static async delete<C extends TableClass>(this: C, options: DeleteOptions = {}): Promise<Record<string, number>> {
+    return deleteCascade(this.query(), options);
+  }
+
+  static async deleteQuick<C extends TableClass>(this: C): Promise<number> {
+    return deleteQuick(this.query());
+  }
+
+  /** The definition as the database holds it, in DataJoint's syntax. */
+  static async describe(this: TableClass): Promise<string> {
+    const info = tableInfo(this);
+    await info.schema.activate();
+    const [catalog] = await readCatalog(info.schema.connection, info.schema.database, info.tableName);
+    if (!catalog) throw new RgSchemaError(`${info.className} does not exist in ${info.schema.database}.`);
+    return describeTable(catalog, info.schema);
+  }
+
+  /** Drops the table and every table that depends on it; refused without force when rows would be lost. */
+  static async drop(this: TableClass, options: { force?: boolean } = {}): Promise<void> {
+    const info = tableInfo(this);
+    if (info.tier === 'part' && !options.force) {
+      throw new DataLossError(`${info.className} is a Part; drop its master ${info.master?.className} instead, or pass { force: true }.`);
+    }
+    await info.schema.dropWithDependents(this, options);
+  }
+
+  static [Symbol.asyncIterator]<C extends TableClass>(this: C): AsyncIterator<RowOf<C>> {
+    return this.query()[Symbol.asyncIterator]();
+  }
+
+  /** Inside make(): inserts into this table. */
+  async insert1(row: Row, options: InsertOptions = {}): Promise<number> {
+    return (this.constructor as TableClass<Row>).insert1(row, options);
+  }
+
+  async insert(rows: Iterable<Row>, options: InsertOptions = {}): Promise<number> {
+    return (this.constructor as TableClass<Row>).insert(rows, options);
+  }
+}
+
+/** Refuses an operation that only makes sense on a declared table. */
+export function assertQuery(value: unknown): asserts value is Query<object> {
+  if (!(value instanceof Query)) throw new QueryError('Expected a query or a table class.');
+}

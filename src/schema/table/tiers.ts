@@ -1,0 +1,30 @@
+import type { Tier } from '../declare/tiers.js';
+import { Table } from './table.js';
+
+/**
+ * Data entered by people or by scripts outside the pipeline. Table name: `snake_name`.
+ *
+ * @example
+ * ```ts
+ * @schema class Subject extends Manual<SubjectRow> { static definition = `subject_name: varchar(64)`; }
+ * // CREATE TABLE `rgc`.`subject` (`subject_name` varchar(64) NOT NULL, PRIMARY KEY (`subject_name`)) …
+ * ```
+ */
+export abstract class Manual<Row extends object = Record<string, unknown>> extends Table<Row> {
+  static override readonly tier: Tier = 'manual';
+}
+
+/**
+ * Small fixed tables of parameters; `static contents` is inserted on declaration.
+ * Table name: `#snake_name`.
+ */
+export abstract class Lookup<Row extends object = Record<string, unknown>> extends Table<Row> {
+  static override readonly tier: Tier = 'lookup';
+  /** Rows inserted when the table is declared (existing rows are kept). */
+  static contents: readonly object[] = [];
+}
+
+/** A table nested in its master (`static Unit = class extends Part {...}`); name `master__part`. */
+export abstract class Part<Row extends object = Record<string, unknown>> extends Table<Row> {
+  static override readonly tier: Tier = 'part';
+}

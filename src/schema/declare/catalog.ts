@@ -42,11 +42,11 @@ export async function listTableNames(connection: Connection, database: string): 
   if (connection.dialect.name === 'mysql') {
     const rows = await connection.query<{ name: string }>(
       'SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [database]);
-    return rows.map((r) => r.name);
+    return rows.map((r) => r.name).sort();
   }
   const rows = await connection.query<{ name: string }>(
     "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ? ORDER BY name", [database.length + 1, `${database}.`]);
-  return rows.map((r) => r.name.slice(database.length + 1));
+  return rows.map((r) => r.name.slice(database.length + 1)).sort();
 }
 
 function parseMysqlDefault(raw: string | null, nullable: boolean): DefaultValue | undefined {

@@ -230,7 +230,7 @@ describe.each(dialects)('declaring on $name', (dialect) => {
     await schema.activate();
     expect(await schema.listTables()).toEqual(['session', 'spike', 'spike_group', 'stimulation', 'subject']);
     await Subject.insert1({ subject_name: 'KO (chx10)' });
-    const [{ subject_id }] = (await Subject.fetch()) as Array<{ subject_id: number }>;
+    const { subject_id } = (await Subject.fetch1()) as { subject_id: number };
     await Session.insert1({ sample_number: 1, session_date: '2008-06-06', subject_id });
     expect(await Session.fetch()).toEqual([{ session_id: 1, sample_number: 1, session_date: '2008-06-06', subject_id: 1 }]);
     expect(Spike.heading.attributes.map((a) => [a.name, a.inKey, a.nullable])).toEqual([

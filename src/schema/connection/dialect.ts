@@ -44,7 +44,8 @@ export const sqliteDialect: Dialect = {
   errorKind(error) {
     const c = code(error);
     if (c === 'SQLITE_CONSTRAINT_PRIMARYKEY' || c === 'SQLITE_CONSTRAINT_UNIQUE') return 'duplicate';
-    if (c === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'foreignKey';
+    // ON DELETE RESTRICT is enforced by an internal trigger, so SQLite reports it as one.
+    if (c === 'SQLITE_CONSTRAINT_FOREIGNKEY' || (c === 'SQLITE_CONSTRAINT_TRIGGER' && /FOREIGN KEY/.test(String((error as Error)?.message)))) return 'foreignKey';
     if (c === 'SQLITE_CANTOPEN') return 'connection';
     return 'other';
   },

@@ -337,7 +337,7 @@ export class Query<Row extends object = Record<string, unknown>> {
 /** Table classes in a restriction become their queries. */
 function asQueries(condition: unknown): unknown {
   if (typeof condition === 'function' && typeof (condition as { query?: unknown }).query === 'function') {
-    return (condition as { query(): AnyQuery }).query();
+    return (condition as unknown as { query(): AnyQuery }).query();
   }
   if (condition instanceof Not) return new Not(asQueries(condition.condition));
   if (Array.isArray(condition)) return condition.map(asQueries);

@@ -124,7 +124,7 @@ export function encodeValue(attribute: Attribute, value: unknown, where: { table
     }
     case 'decimal':
       if ((typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^[-+]?(\d+\.?\d*|\.\d+)$/.test(value.trim())) || typeof value === 'bigint') {
-        return String(value).trim();
+        return withScale(String(value).trim(), Number(/,\s*(\d+)\)/.exec(type.mysql)?.[1] ?? 0));
       }
       throw invalid(where, attribute, value, 'must be a decimal number (number or numeric string)');
     case 'bool':
@@ -164,6 +164,13 @@ export function encodeValue(attribute: Attribute, value: unknown, where: { table
     case 'computed':
       return value;
   }
+}
+
+/** A decimal as the database would store it: exactly `scale` digits after the point. */
+function withScale(text: string, scale: number): string {
+  const [whole = '0', fraction = ''] = text.replace(/^\+/, '').split('.');
+  if (fraction.length > scale) return Number(text).toFixed(scale);
+  return scale === 0 ? whole : `${whole}.${fraction.padEnd(scale, '0')}`;
 }
 
 function describeValue(value: unknown): string {

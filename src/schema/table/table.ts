@@ -15,7 +15,7 @@ type AnyRow = any;
 
 /** A table class: the constructor of a Table subclass, with the statics below. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type TableClass<Row extends object = AnyRow> = (abstract new (...args: any[]) => Table<Row>) & typeof Table;
+export type TableClass<Row extends object = AnyRow> = (abstract new (...args: any[]) => Table<Row>) & Omit<typeof Table, 'prototype'>;
 
 /** The row type a table class was declared with. */
 export type RowOf<C> = C extends abstract new (...args: never[]) => Table<infer R> ? R : never;

@@ -1,0 +1,161 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CardinalityError, Connection, DataLossError, DuplicateError, IntegrityError, InvalidValueError, Manual, Part,
+  QueryError, Schema, UnknownAttributeError, not, sql,
+} from '../../src/index.js';
+import { dialects, schemaName } from '../setup/dialects.js';
+
+afterAll(() => Connection.closeAll());
+
+interface SubjectRow { subject_name: string; species: string; weight: number | null }
+interface SessionRow { subject_name: string; session: number; day: string; good: boolean; big: bigint; cost: string }
+interface NeuronRow { subject_name: string; session: number; neuron: number }
+
+describe.each(dialects)('queries on $name', (dialect) => {
+  const schema = new Schema(schemaName(`query_${dialect.name}`), { connection: dialect.url('query') });
+  @schema class Subject extends Manual<SubjectRow> {
+    static override definition = `
+      subject_name: varchar(64)
+      ---
+      species = 'mouse' : varchar(32)
+      weight = null : float
+    `;
+  }
+  @schema class Session extends Manual<SessionRow> {
+    static override definition = `
+      -> Subject
+      session: int
+      ---
+      day: date
+      good = 1 : bool
+      big = 0 : bigint
+      cost = 0 : decimal(10,2)
+    `;
+    static Note = class extends Part {
+      static override definition = '-> master\nnote_id: int\n---\ntext: varchar(255)';
+    };
+  }
+  @schema class Neuron extends Manual<NeuronRow> {
+    static override definition = '-> Session\nneuron: int';
+  }
+  const q = (s: string): string => (dialect.name === 'mysql' ? s.replace(/"/g, '`') : s);
+
+  beforeAll(async () => {
+    await schema.drop({ force: true });
+    await Subject.insert([
+      { subject_name: 'a', species: 'mouse', weight: 20.5 },
+      { subject_name: 'b', species: 'rat', weight: null },
+      { subject_name: 'c', species: 'mouse', weight: 18 },
+    ]);
+    await Session.insert([
+      { subject_name: 'a', session: 1, day: '2008-06-06', good: true, big: 9007199254740993n, cost: '12.50' },
+      { subject_name: 'a', session: 2, day: '2008-06-24', good: false, big: 1n, cost: '0.10' },
+      { subject_name: 'b', session: 1, day: '2008-07-02', good: true, big: 2n, cost: '3' },
+    ]);
+    await Neuron.insert([1, 2, 3].map((neuron) => ({ subject_name: 'a', session: 1, neuron })));
+  });
+
+  it('fetches typed values the same on both databases', async () => {
+    expect(await Session.restrict({ subject_name: 'a', session: 1 }).fetch1()).toEqual({
+      subject_name: 'a', session: 1, day: '2008-06-06', good: true, big: 9007199254740993n, cost: '12.50',
+    });
+    expect(await Subject.restrict({ subject_name: 'b' }).fetch1()).toEqual({ subject_name: 'b', species: 'rat', weight: null });
+  });
+
+  it('restricts by object, array, string, sql, not and another query, with bound SQL', async () => {
+    const byObject = Subject.restrict({ species: 'mouse' });
+    expect(byObject.toSQL()).toEqual({
+      sql: q('SELECT "_q1"."subject_name" AS "subject_name", "_q1"."species" AS "species", "_q1"."weight" AS "weight" FROM "DB"."subject" AS "_q1" WHERE ("_q1"."species" = ?)')
+        .replace(q('"DB"."subject"'), dialect.name === 'mysql' ? `\`${schema.database}\`.\`subject\`` : `"${schema.database}.subject"`),
+      params: ['mouse'],
+    });
+    expect((await byObject.fetch('subject_name')).map((r) => r.subject_name).sort()).toEqual(['a', 'c']);
+    expect((await Subject.restrict([{ subject_name: 'a' }, { subject_name: 'b' }]).keys()).length).toBe(2);
+    expect(await Subject.restrict([]).count()).toBe(0);
+    expect(await Subject.restrict('weight > 19').count()).toBe(1);
+    expect(await Subject.restrict(sql`weight < ${19}`).count()).toBe(1);
+    expect(await Subject.restrict(not({ species: 'mouse' })).count()).toBe(1);
+    expect(await Subject.restrict({ weight: null }).count()).toBe(1);
+    expect((await Subject.restrict(Session).keys()).map((k) => k.subject_name).sort()).toEqual(['a', 'b']);
+    expect(await Subject.exclude(Session).keys()).toEqual([{ subject_name: 'c' }]);
+    expect(await Session.restrict(Neuron).count()).toBe(1);
+    expect(await Subject.restrict(Session.restrict({ good: false })).count()).toBe(1);
+    expect(() => Subject.restrict({ nonsense: 1 } as never).toSQL()).toThrow(UnknownAttributeError);
+  });
+
+  it('joins, projects, aggregates and unions', async () => {
+    const joined = await Session.join(Subject).restrict({ species: 'rat' }).fetch();
+    expect(joined).toEqual([{ subject_name: 'b', session: 1, day: '2008-07-02', good: true, big: 2n, cost: '3.00', species: 'rat', weight: null }]);
+    const projected = await Session.proj({ date: 'day' }).restrict({ subject_name: 'a' }).orderBy('session').fetch();
+    expect(projected).toEqual([{ subject_name: 'a', session: 1, date: '2008-06-06' }, { subject_name: 'a', session: 2, date: '2008-06-24' }]);
+    const computed = await Subject.proj({ double_weight: sql`weight * ${2}` }).restrict({ subject_name: 'a' }).fetch1();
+    expect(computed).toEqual({ subject_name: 'a', double_weight: 41 });
+    const counts = await Subject.aggr(Session, { n: sql`count(*)` }).orderBy('subject_name').fetch('subject_name', 'n');
+    expect(counts).toEqual([{ subject_name: 'a', n: 2 }, { subject_name: 'b', n: 1 }]);
+    const all = await Subject.aggr(Session, { n: sql`count(session)` }, { keepAllRows: true }).orderBy('subject_name DESC').fetch('subject_name', 'n');
+    expect(all).toEqual([{ subject_name: 'c', n: 0 }, { subject_name: 'b', n: 1 }, { subject_name: 'a', n: 2 }]);
+    const union = await Subject.restrict({ subject_name: 'a' }).union(Subject.restrict({ subject_name: 'c' })).keys();
+    expect(union.map((r) => r.subject_name).sort()).toEqual(['a', 'c']);
+    expect(() => Subject.join(Session.proj())).not.toThrow();
+    expect(() => Subject.join(Subject.proj('species'))).toThrow(/Cannot join on species/);
+    expect(() => Subject.proj('species').join(Session.proj({ species: 'day' }))).toThrow(QueryError);
+    expect(await Session.orderBy('day DESC').limit(1).offset(1).fetch('day')).toEqual([{ day: '2008-06-24' }]);
+  });
+
+  it('counts, checks existence, streams and insists on one row for fetch1', async () => {
+    expect(await Neuron.count()).toBe(3);
+    expect(await Neuron.restrict({ neuron: 9 }).exists()).toBe(false);
+    const streamed: number[] = [];
+    for await (const n of Neuron.query()) streamed.push(n.neuron);
+    expect(streamed.sort()).toEqual([1, 2, 3]);
+    await expect(Neuron.fetch1()).rejects.toThrow(CardinalityError);
+    await expect(Neuron.restrict({ neuron: 9 }).fetch1()).rejects.toThrow(/found none/);
+  });
+
+  it('names the table, attribute and row of a bad insert and leaves nothing behind', async () => {
+    await expect(Subject.insert1({ subject_name: 'x', species: 'm', weight: null, extra: 1 } as never)).rejects.toThrow(/Subject has no attribute extra/);
+    await expect(Session.insert1({ subject_name: 'a', session: 9 } as never)).rejects.toThrow(/Session.day is required and missing/);
+    await expect(Session.insert1({ subject_name: 'a', session: 9, day: 'soon' } as never)).rejects.toThrow(InvalidValueError);
+    await expect(Subject.insert([{ subject_name: 'd', species: 'x', weight: 1 }, { subject_name: 'a', species: 'x', weight: 1 }])).rejects.toThrow(DuplicateError);
+    await expect(Subject.insert([{ subject_name: 'd', species: 'x', weight: 1 }, { subject_name: 'a', species: 'x', weight: 1 }])).rejects.toThrow(/key \{ subject_name: "a" \}/);
+    expect(await Subject.restrict({ subject_name: 'd' }).count()).toBe(0);
+    await expect(Session.insert1({ subject_name: 'zz', session: 1, day: '2020-01-01' } as never)).rejects.toThrow(IntegrityError);
+    expect(await Subject.insert([{ subject_name: 'a', species: 'x', weight: 1 }], { skipDuplicates: true })).toBeGreaterThanOrEqual(0);
+    expect((await Subject.restrict({ subject_name: 'a' }).fetch1()).species).toBe('mouse');
+    await Subject.insert([{ subject_name: 'a', species: 'hamster', weight: 1 }], { replace: true });
+    expect((await Subject.restrict({ subject_name: 'a' }).fetch1()).species).toBe('hamster');
+    await Subject.update1({ subject_name: 'a', species: 'mouse', weight: 20.5 });
+    expect((await Subject.restrict({ subject_name: 'a' }).fetch1()).species).toBe('mouse');
+    await expect(Subject.update1({ subject_name: 'nobody', species: 'x' })).rejects.toThrow(/found no Subject row/);
+  });
+
+  it('keeps hostile strings as data, never as SQL', async () => {
+    const hostile = ["O'Brien", 'back\\slash', "'; DROP TABLE subject; --", 'nul\u0000byte', 'x'.repeat(60), '" OR 1=1 --'];
+    await Subject.insert(hostile.map((subject_name) => ({ subject_name, species: subject_name.slice(0, 32), weight: null })));
+    for (const name of hostile) {
+      expect(await Subject.restrict({ subject_name: name }).fetch1()).toMatchObject({ subject_name: name, species: name.slice(0, 32) });
+      expect(await Subject.restrict(sql`subject_name = ${name}`).count()).toBe(1);
+    }
+    expect(await Subject.restrict(hostile.map((subject_name) => ({ subject_name }))).count()).toBe(hostile.length);
+    await expect(Subject.insert1({ subject_name: 'y'.repeat(100_000), species: 's', weight: null })).rejects.toThrow(/longer than 64/);
+    await Subject.restrict(hostile.map((subject_name) => ({ subject_name }))).deleteQuick();
+    expect(await Subject.count()).toBe(3);
+  });
+
+  it('deletes in cascade, refusing without force, and refuses deleting from a Part', async () => {
+    await Session.Note.insert([{ subject_name: 'b', session: 1, note_id: 1, text: 'n' }] as never);
+    await expect(Subject.restrict({ subject_name: 'a' }).delete()).rejects.toThrow(DataLossError);
+    expect(await Neuron.count()).toBe(3);
+    await expect(Session.Note.delete()).rejects.toThrow(/is a Part/);
+    expect(await Subject.restrict({ subject_name: 'c' }).delete()).toEqual({ Subject: 1, Session: 0, 'Session.Note': 0, Neuron: 0 });
+    expect(await Subject.restrict({ subject_name: 'b' }).delete({ force: true })).toEqual({ Subject: 1, Session: 1, 'Session.Note': 1, Neuron: 0 });
+    await expect(Session.restrict({ subject_name: 'a' }).deleteQuick()).rejects.toThrow(IntegrityError);
+    expect(await schema.transaction(async () => Neuron.count())).toBe(3);
+    await expect(schema.transaction(async () => {
+      await Neuron.restrict({ neuron: 1 }).deleteQuick();
+      throw new Error('roll back');
+    })).rejects.toThrow('roll back');
+    expect(await Neuron.count()).toBe(3);
+  });
+});

@@ -259,6 +259,27 @@ export class Schema {
     return readCatalog(this.connection, this.database);
   }
 
+  /**
+   * Populates every Imported and Computed table of the schema, parents first.
+   *
+   * @example
+   * ```ts
+   * const results = await schema.populateAll({ reserveJobs: true, display: true });
+   * results.SpikeTriggeredAverage.successCount;
+   * ```
+   */
+  async populateAll(options: Record<string, unknown> = {}): Promise<Record<string, { successCount: number; errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }> }>> {
+    await this.activate();
+    const graph = DependencyGraph.of(this.resolve());
+    const results: Record<string, { successCount: number; errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }> }> = {};
+    for (const t of graph.topologicalOrder(this.tables)) {
+      if (t.tier !== 'imported' && t.tier !== 'computed') continue;
+      const populate = (t.cls as unknown as { populate(o: object): Promise<(typeof results)[string]> }).populate;
+      results[t.className] = await populate.call(t.cls, options);
+    }
+    return results;
+  }
+
   /** Runs `work` in one transaction; every query inside uses it. */
   transaction<T>(work: () => Promise<T>): Promise<T> {
     return this.connection.transaction(work);

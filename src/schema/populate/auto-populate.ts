@@ -1,27 +1,39 @@
+import { Presets, SingleBar } from 'cli-progress';
 import { PopulateError } from '../../errors.js';
 import { tableInfo, type TableInfo } from '../declare/table-info.js';
 import type { Tier } from '../declare/tiers.js';
 import { makeContext } from '../query/make-context.js';
 import { Query, type Restriction } from '../query/query.js';
 import { Table, type RowOf, type TableClass } from '../table/table.js';
+import { JobsTable } from './jobs.js';
 
 /** Options of populate(). */
 export interface PopulateOptions {
-  /** Keep going past a failing key; its error is returned. */
+  /** Coordinate with other workers through the table's jobs table (`~~name`). */
+  readonly reserveJobs?: boolean;
+  /** Keep going past a failing key; its error is returned (and recorded in the jobs table). */
   readonly suppressErrors?: boolean;
   /** Call make() at most this many times. */
   readonly maxCalls?: number;
   /** Consider at most this many keys. */
   readonly limit?: number;
   readonly order?: 'original' | 'reverse' | 'random';
+  /** A progress bar with rate and ETA on a TTY (stderr); quiet otherwise. */
+  readonly display?: boolean;
   /** Called after each key with the numbers done and total. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Start this many local worker processes (implies reserveJobs); see {@link populateWithWorkers}. */
+  readonly workers?: number;
+  /** For `workers`: the module that declares the table, and the name it exports it under. */
+  readonly workerModule?: { readonly path: string; readonly exportName: string };
 }
 
 export interface PopulateResult {
   readonly successCount: number;
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }>;
 }
+
+const OPTION_NAMES = ['reserveJobs', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule'];
 
 type AutoClass = TableClass & { new (): AutoPopulated<object> };
 
@@ -77,33 +89,94 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
    */
   static async populate<C extends TableClass>(this: C, restrictionOrOptions?: Restriction<RowOf<C>> | PopulateOptions, maybeOptions: PopulateOptions = {}): Promise<PopulateResult> {
     const cls = this as unknown as AutoClass & typeof AutoPopulated;
-    const isOptions = restrictionOrOptions !== undefined && typeof restrictionOrOptions === 'object' && !Array.isArray(restrictionOrOptions)
-      && !(restrictionOrOptions instanceof Query) && Object.keys(restrictionOrOptions).some((k) => ['suppressErrors', 'maxCalls', 'limit', 'order', 'onProgress', 'reserveJobs', 'display', 'workers'].includes(k));
+    const isOptions = restrictionOrOptions !== undefined && restrictionOrOptions !== null && typeof restrictionOrOptions === 'object'
+      && !Array.isArray(restrictionOrOptions) && !(restrictionOrOptions instanceof Query)
+      && Object.keys(restrictionOrOptions).length > 0 && Object.keys(restrictionOrOptions).every((k) => OPTION_NAMES.includes(k));
     const restriction = isOptions ? undefined : (restrictionOrOptions as Restriction<object> | undefined);
     const options = isOptions ? (restrictionOrOptions as PopulateOptions) : maybeOptions;
     const info = tableInfo(cls);
     await info.schema.activate();
+    if (options.workers !== undefined && options.workers > 1) {
+      const { populateWithWorkers } = await import('./workers.js');
+      return populateWithWorkers(info, restriction, options);
+    }
+    const jobs = options.reserveJobs ? new JobsTable(info) : undefined;
+    if (jobs) await jobs.releaseStale();
     let keys = await cls.todoKeys(restriction as never);
+    if (jobs) {
+      const blocked = new Set((await jobs.blocked()).map((k) => keyId(k, jobs.keyAttributes)));
+      keys = keys.filter((k) => !blocked.has(keyId(k, jobs.keyAttributes)));
+    }
     if (options.order === 'reverse') keys.reverse();
     if (options.order === 'random') keys = shuffle(keys);
     if (options.limit !== undefined) keys = keys.slice(0, options.limit);
     if (options.maxCalls !== undefined) keys = keys.slice(0, options.maxCalls);
+    const worker = jobs ? await jobs.workerIdentity() : undefined;
+    const bar = options.display ? progressBar(info.className, keys.length) : undefined;
     const errors: Array<{ key: Record<string, unknown>; error: Error }> = [];
     let successCount = 0;
     let done = 0;
-    for (const key of keys) {
-      try {
-        await runMake(cls, info, key);
-        successCount++;
-      } catch (error) {
-        const wrapped = error instanceof Error ? error : new Error(String(error));
-        if (!options.suppressErrors) throw new PopulateError(`${info.className}.make failed for key ${JSON.stringify(key, bigintSafe)}: ${wrapped.message}`, key, { cause: wrapped });
-        errors.push({ key, error: wrapped });
+    try {
+      for (const key of keys) {
+        if (jobs && worker) {
+          if (!(await jobs.reserve(key, worker))) continue;
+          // Another worker may have finished it between listing and reserving.
+          if (await cls.query().restrict(key as never).exists()) {
+            await jobs.complete(key);
+            continue;
+          }
+        }
+        try {
+          await runMake(cls, info, key);
+          successCount++;
+          if (jobs) await jobs.complete(key);
+        } catch (error) {
+          const wrapped = error instanceof Error ? error : new Error(String(error));
+          if (jobs && worker) await jobs.error(key, wrapped, worker).catch(() => undefined);
+          if (!options.suppressErrors) {
+            throw new PopulateError(`${info.className}.make failed for key ${JSON.stringify(key, bigintSafe)}: ${wrapped.message}`, key, { cause: wrapped });
+          }
+          errors.push({ key, error: wrapped });
+        }
+        done++;
+        bar?.update(done);
+        options.onProgress?.(done, keys.length);
       }
-      options.onProgress?.(++done, keys.length);
+    } finally {
+      bar?.stop();
     }
     return { successCount, errors };
   }
+
+  /** The jobs table of this Imported/Computed table: list, clear and ignore jobs. */
+  static jobs(this: TableClass): JobsTable {
+    const info = tableInfo(this);
+    info.schema.resolve();
+    return new JobsTable(info);
+  }
+}
+
+function keyId(key: Record<string, unknown>, attributes: readonly string[]): string {
+  return JSON.stringify(attributes.map((a) => String(key[a])));
+}
+
+function progressBar(name: string, total: number): { update(n: number): void; stop(): void } | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const bar = new SingleBar({
+    format: `${name} |{bar}| {value}/{total} keys | {rate} keys/s | ETA {eta_formatted}`,
+    stream: process.stderr,
+    hideCursor: true,
+  }, Presets.shades_classic);
+  const started = Date.now();
+  bar.start(total, 0, { rate: '0.0' });
+  return {
+    update(n: number) {
+      bar.update(n, { rate: (n / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1) });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
 }
 
 /** One key: make() in a transaction that may insert into the table and its parts. */

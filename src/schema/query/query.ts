@@ -21,9 +21,27 @@ export type Restriction<Row> =
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyQuery = Query<any>;
 
+/** A table class, seen structurally (its instances carry the row type). */
+export type TableLike<Row extends object> = abstract new (...args: never[]) => { readonly __row?: Row };
+
+/** What proj() accepts: attribute names, `'*'`, and objects of renames or `sql` expressions. */
+export type ProjArg<Row> = (keyof Row & string) | '*' | Readonly<Record<string, (keyof Row & string) | SqlFragment>>;
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+
+/**
+ * The row type proj(...args) produces. The primary key is always kept at run time but the type
+ * cannot know it, so attributes that were not named stay in the type as optional.
+ */
+export type ProjectedFrom<Row, Args extends readonly ProjArg<Row>[]> = Projected<
+  Row,
+  Extract<Args[number], keyof Row>,
+  [Extract<Args[number], object>] extends [never] ? Record<never, never> : UnionToIntersection<Extract<Args[number], object>> & Record<string, keyof Row | SqlFragment>
+> & ('*' extends Args[number] ? Row : Partial<Omit<Row, Extract<Args[number], keyof Row>>>);
+
 /** The row type of a projection with renames and computed attributes. */
 export type Projected<Row, Keep extends keyof Row, Renames extends Record<string, keyof Row | SqlFragment>> =
-  Pick<Row, Keep> & { [K in keyof Renames]: Renames[K] extends keyof Row ? Row[Renames[K]] : unknown };
+  Pick<Row, Keep> & { [K in keyof Renames as string extends K ? never : K]: Renames[K] extends keyof Row ? Row[Renames[K]] : unknown };
 
 /**
  * An immutable query expression: a table, or an operation on queries. Nothing runs until it is
@@ -95,8 +113,8 @@ export class Query<Row extends object = Record<string, unknown>> {
    * The natural join on common attributes. A common attribute must be in the primary key of one
    * side (DataJoint's rule); rename it with proj() otherwise.
    */
-  join<Other extends object>(other: Query<Other> | { query(): Query<Other> }): Query<Row & Other> {
-    const right = other instanceof Query ? other : other.query();
+  join<Other extends object>(other: Query<Other> | TableLike<Other>): Query<Row & Other> {
+    const right = other instanceof Query ? other : (other as unknown as { query(): Query<Other> }).query();
     this.ensureConnection(right);
     return this.derive<Row & Other>({ kind: 'join', left: this.node, right: right.node, heading: joinHeading(this.heading, right.heading) });
   }
@@ -111,9 +129,7 @@ export class Query<Row extends object = Record<string, unknown>> {
    * // SELECT `_q1`.`subject_name` AS …, `_q1`.`fps` AS `fps`, (n_frames / fps) AS `duration` FROM …
    * ```
    */
-  proj<K extends keyof Row & string, R extends Record<string, (keyof Row & string) | SqlFragment> = Record<never, never>>(
-    ...args: Array<K | '*' | R>
-  ): Query<Projected<Row, K, R>> {
+  proj<const A extends readonly ProjArg<Row>[]>(...args: A): Query<ProjectedFrom<Row, A>> {
     const heading = this.heading;
     const keep = new Set<string>(heading.primaryKey);
     const columns: ProjColumn[] = [];
@@ -136,7 +152,7 @@ export class Query<Row extends object = Record<string, unknown>> {
     for (const name of heading.names) {
       const attribute = heading.get(name);
       // A renamed key attribute leaves under its new name only; other kept attributes stay.
-      if (keep.has(name) && !(renamedAway.has(name) && !args.includes(name as K))) {
+      if (keep.has(name) && !(renamedAway.has(name) && !(args as readonly unknown[]).includes(name))) {
         columns.push({ name, from: name });
         attributes.push(attribute);
       }
@@ -171,11 +187,11 @@ export class Query<Row extends object = Record<string, unknown>> {
    * ```
    */
   aggr<Other extends object, C extends Record<string, SqlFragment>>(
-    other: Query<Other> | { query(): Query<Other> },
+    other: Query<Other> | TableLike<Other>,
     computed: C,
     options: { keepAllRows?: boolean } = {},
   ): Query<Row & { [K in keyof C]: unknown }> {
-    const right = other instanceof Query ? other : other.query();
+    const right = other instanceof Query ? other : (other as unknown as { query(): Query<Other> }).query();
     this.ensureConnection(right);
     joinHeading(this.heading, right.heading);
     const extra = Object.entries(computed).map(([name, expression]): ProjColumn => {

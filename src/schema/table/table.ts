@@ -6,7 +6,7 @@ import { tableInfo, type TableInfo } from '../declare/table-info.js';
 import type { Tier } from '../declare/tiers.js';
 import { deleteCascade, deleteQuick, type DeleteOptions } from '../query/delete.js';
 import { insertRows, type InsertOptions } from '../query/insert.js';
-import { Query, type Restriction, type Projected } from '../query/query.js';
+import { Query, type ProjArg, type ProjectedFrom, type Restriction, type TableLike } from '../query/query.js';
 import type { SqlFragment } from '../query/sql.js';
 import { updateRow } from '../query/update.js';
 
@@ -85,18 +85,16 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
     return this.query().exclude(condition);
   }
 
-  static join<C extends TableClass, O extends object>(this: C, other: Query<O> | { query(): Query<O> }): Query<RowOf<C> & O> {
+  static join<C extends TableClass, O extends object>(this: C, other: Query<O> | TableLike<O>): Query<RowOf<C> & O> {
     return this.query().join(other);
   }
 
-  static proj<C extends TableClass, K extends keyof RowOf<C> & string, R extends Record<string, (keyof RowOf<C> & string) | SqlFragment> = Record<never, never>>(
-    this: C, ...args: Array<K | '*' | R>
-  ): Query<Projected<RowOf<C>, K, R>> {
-    return this.query().proj<K, R>(...args);
+  static proj<C extends TableClass, const A extends readonly ProjArg<RowOf<C>>[]>(this: C, ...args: A): Query<ProjectedFrom<RowOf<C>, A>> {
+    return this.query().proj(...(args as never as readonly ProjArg<RowOf<C>>[])) as never;
   }
 
   static aggr<C extends TableClass, O extends object, A extends Record<string, SqlFragment>>(
-    this: C, other: Query<O> | { query(): Query<O> }, computed: A, options?: { keepAllRows?: boolean },
+    this: C, other: Query<O> | TableLike<O>, computed: A, options?: { keepAllRows?: boolean },
   ): Query<RowOf<C> & { [K in keyof A]: unknown }> {
     return this.query().aggr(other, computed, options);
   }

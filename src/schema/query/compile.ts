@@ -219,7 +219,7 @@ class Compiler {
         if (!column) throw new Error(`internal: ${name} missing from select`);
         params.push(...column.params);
         if (value === null) return `${column.sql} IS NULL`;
-        params.push(encodeValue({ ...heading.get(name), nullable: true }, value, { table: 'restriction', row: condition }));
+        params.push(encodeValue({ ...heading.get(name), nullable: true }, value, 'restriction', condition));
         return `${column.sql} = ?`;
       });
       return { sql: `(${parts.join(' AND ')})`, params };

@@ -1,36 +1,71 @@
 import type { DialectName } from '../connection/config.js';
-import type { Heading } from '../definition/heading.js';
+import type { Attribute, Heading } from '../definition/heading.js';
 import { unpackBlob } from '../blob/unpack.js';
 import { decodeValue } from './values.js';
 
+type Decoder = (raw: Record<string, unknown>) => Record<string, unknown>;
+
+const cache = new WeakMap<Heading, Map<DialectName, Decoder>>();
+
+/** Whether the driver already returns the documented JS value for this attribute. */
+function isIdentity(attribute: Attribute, dialect: DialectName): boolean {
+  const { category, intBytes } = attribute.type;
+  if (dialect === 'mysql') {
+    return (category === 'integer' && (intBytes ?? 4) < 8) || category === 'float' || category === 'string'
+      || category === 'enum' || category === 'date' || category === 'datetime' || category === 'timestamp'
+      || category === 'time' || category === 'decimal' || category === 'bytes';
+  }
+  return category === 'float' || category === 'string' || category === 'enum' || category === 'date'
+    || category === 'datetime' || category === 'timestamp' || category === 'time' || category === 'bytes';
+}
+
+/** A blob attribute that unpacks on first read, so wide results never decode what nobody reads. */
+function defineLazyBlob(row: Record<string, unknown>, name: string, value: unknown): void {
+  let decoded: unknown;
+  let done = false;
+  Object.defineProperty(row, name, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (!done) {
+        decoded = unpackBlob(value as Uint8Array);
+        done = true;
+      }
+      return decoded;
+    },
+    set(v: unknown) {
+      Object.defineProperty(row, name, { value: v, enumerable: true, writable: true, configurable: true });
+    },
+  });
+}
+
+function buildDecoder(heading: Heading, dialect: DialectName): Decoder {
+  const converted = heading.attributes.filter((a) => !isIdentity(a, dialect));
+  if (converted.length === 0) return (raw) => raw;
+  return (raw) => {
+    for (const attribute of converted) {
+      const value = raw[attribute.name];
+      if (attribute.type.category === 'blob' && value !== null && value !== undefined) defineLazyBlob(raw, attribute.name, value);
+      else raw[attribute.name] = decodeValue(attribute, value, dialect);
+    }
+    return raw;
+  };
+}
+
 /**
- * Turns a driver row into the documented JS values of each attribute. Blob attributes decode on
- * first read, so wide results never unpack blobs nobody looks at.
+ * Turns a driver row (a fresh object per row, selected with exactly the heading's names) into the
+ * documented JS values, in place: columns the driver already returns correctly are not touched.
  */
 export function decodeRow(heading: Heading, raw: Record<string, unknown>, dialect: DialectName): Record<string, unknown> {
-  const row: Record<string, unknown> = {};
-  for (const attribute of heading.attributes) {
-    const value = raw[attribute.name];
-    if (attribute.type.category === 'blob' && value !== null && value !== undefined) {
-      let decoded: unknown;
-      let done = false;
-      Object.defineProperty(row, attribute.name, {
-        enumerable: true,
-        configurable: true,
-        get() {
-          if (!done) {
-            decoded = unpackBlob(value as Uint8Array);
-            done = true;
-          }
-          return decoded;
-        },
-        set(v: unknown) {
-          Object.defineProperty(row, attribute.name, { value: v, enumerable: true, writable: true, configurable: true });
-        },
-      });
-    } else {
-      row[attribute.name] = decodeValue(attribute, value, dialect);
-    }
+  let byDialect = cache.get(heading);
+  if (!byDialect) {
+    byDialect = new Map();
+    cache.set(heading, byDialect);
   }
-  return row;
+  let decoder = byDialect.get(dialect);
+  if (!decoder) {
+    decoder = buildDecoder(heading, dialect);
+    byDialect.set(dialect, decoder);
+  }
+  return decoder(raw);
 }

@@ -36,20 +36,33 @@ export async function insertRows(info: TableInfo, rows: Iterable<object>, option
       throw new PopulateError(`${table} is filled by populate(); inserting outside its make() is refused. Call ${info.master?.className ?? table}.populate(), or pass { allowDirectInsert: true }.`);
     }
   }
-  const encoded: Array<{ row: object; values: Map<string, unknown>; bytes: number }> = [];
+  const encoded: EncodedRow[] = [];
   for (const row of rows) encoded.push(encodeRow(info, heading.attributes, row, options));
   if (encoded.length === 0) return 0;
   const connection = info.schema.connection;
   const tableRef = connection.dialect.tableRef(info.schema.database, info.tableName);
-  const groups = new Map<string, typeof encoded>();
+  // Rows that leave out different attributes (to take defaults) go in separate statements.
+  const groups = new Map<string, EncodedRow[]>();
   for (const e of encoded) {
-    const key = e.bytes > LARGE_ROW_BYTES ? `large:${groups.size}` : [...e.values.keys()].join(',');
-    groups.set(key, [...(groups.get(key) ?? []), e]);
+    const key = e.bytes > LARGE_ROW_BYTES ? `large:${groups.size}` : e.missing;
+    const group = groups.get(key);
+    if (group) group.push(e);
+    else groups.set(key, [e]);
   }
   let inserted = 0;
   await connection.transaction(async () => {
     for (const group of groups.values()) {
-      const columns = [...group[0]!.values.keys()];
+      const columns = group[0]!.columns;
+      if (connection.dialect.name === 'sqlite') {
+        const { sql } = insertStatement(info, tableRef, columns, [group[0]!.values], options);
+        try {
+          inserted += (await connection.runMany(sql, group.map((g) => g.values), table)).affectedRows;
+        } catch (error) {
+          const failed = (error as { rowIndex?: number }).rowIndex;
+          throw await explain(info, error, failed === undefined ? group.map((b) => b.row) : [group[failed]!.row]);
+        }
+        continue;
+      }
       const perStatement = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / Math.max(1, columns.length))));
       for (let start = 0; start < group.length; start += perStatement) {
         const batch = group.slice(start, start + perStatement);
@@ -68,48 +81,91 @@ export async function insertRows(info: TableInfo, rows: Iterable<object>, option
   return inserted;
 }
 
-function encodeRow(info: TableInfo, attributes: readonly Attribute[], row: object, options: InsertOptions): { row: object; values: Map<string, unknown>; bytes: number } {
+interface EncodedRow {
+  readonly row: object;
+  /** The attributes given, in heading order, and their encoded values. */
+  readonly columns: string[];
+  readonly values: unknown[];
+  /** Which attributes were left out, as a grouping key ('' when none). */
+  readonly missing: string;
+  readonly bytes: number;
+}
+
+const columnLists = new WeakMap<readonly Attribute[], Map<string, string[]>>();
+
+function encodeRow(info: TableInfo, attributes: readonly Attribute[], row: object, options: InsertOptions): EncodedRow {
   if (row === null || typeof row !== 'object') {
     throw new InvalidValueError(`${info.className}: a row must be an object; got ${describeRow(row)}.`, { table: info.className });
   }
   const given = row as Record<string, unknown>;
-  const known = new Set(attributes.map((a) => a.name));
+  const values: unknown[] = [];
+  let missing = '';
+  let present = 0;
+  let bytes = 0;
+  for (let i = 0; i < attributes.length; i++) {
+    const attribute = attributes[i]!;
+    const value = given[attribute.name];
+    if (value === undefined) {
+      if (attribute.default !== undefined || attribute.type.autoIncrement || attribute.nullable) {
+        missing += `${i},`;
+        continue;
+      }
+      throw new InvalidValueError(`${info.className}.${attribute.name} is required and missing from row ${describeRow(row)}.`, { table: info.className });
+    }
+    present++;
+    const encoded = attribute.type.category === 'blob' && value !== null
+      ? encodeBlobValue(attribute, value, { table: info.className })
+      : encodeValue(attribute, value, info.className, row);
+    if (encoded instanceof Uint8Array) bytes += encoded.byteLength;
+    values.push(encoded);
+  }
   if (!options.ignoreExtraFields) {
-    const extra = Object.keys(given).filter((k) => !known.has(k));
-    if (extra.length > 0) {
+    let count = 0;
+    for (const k in given) if (given[k] !== undefined) count++;
+    if (count !== present) {
+      const known = new Set(attributes.map((a) => a.name));
+      const extra = Object.keys(given).filter((k) => !known.has(k));
       throw new UnknownAttributeError(`${info.className} has no attribute ${extra.join(', ')} (row ${describeRow(row)}). Its attributes are ${[...known].join(', ')}; pass { ignoreExtraFields: true } to drop extra fields.`, { table: info.className });
     }
   }
-  const values = new Map<string, unknown>();
-  let bytes = 0;
-  for (const attribute of attributes) {
-    const value = given[attribute.name];
-    if (value === undefined) {
-      if (attribute.default !== undefined || attribute.type.autoIncrement || attribute.nullable) continue;
-      throw new InvalidValueError(`${info.className}.${attribute.name} is required and missing from row ${describeRow(row)}.`, { table: info.className });
-    }
-    const where = { table: info.className, row };
-    const encoded = attribute.type.category === 'blob' && value !== null
-      ? encodeBlobValue(attribute, value, where)
-      : encodeValue(attribute, value, where);
-    if (encoded instanceof Uint8Array) bytes += encoded.byteLength;
-    values.set(attribute.name, encoded);
+  let lists = columnLists.get(attributes);
+  if (!lists) {
+    lists = new Map();
+    columnLists.set(attributes, lists);
   }
-  return { row, values, bytes };
+  let columns = lists.get(missing);
+  if (!columns) {
+    const skipped = new Set(missing.split(',').filter((x) => x !== '').map(Number));
+    columns = attributes.filter((_, i) => !skipped.has(i)).map((a) => a.name);
+    lists.set(missing, columns);
+  }
+  return { row, columns, values, missing, bytes };
 }
 
-function insertStatement(info: TableInfo, tableRef: string, columns: string[], rows: Array<Map<string, unknown>>, options: InsertOptions): { sql: string; params: unknown[] } {
-  const connection = info.schema.connection;
+/**
+ * One multi-row INSERT. Written here rather than with knex's builder: knex compiles SQLite
+ * multi-row inserts as INSERT … SELECT … UNION ALL, which SQLite caps at 500 rows, and the
+ * skip/replace clauses differ per dialect anyway.
+ */
+function insertStatement(info: TableInfo, tableRef: string, columns: string[], rows: ReadonlyArray<readonly unknown[]>, options: InsertOptions): { sql: string; params: unknown[] } {
+  const { dialect } = info.schema.connection;
+  const q = (n: string): string => dialect.quote(n);
   const key = info.resolved!.heading.primaryKey;
-  let query = connection.knex.insert(rows.map((r) => Object.fromEntries(columns.map((c) => [c, r.get(c) ?? null])))).into(connection.knex.raw(tableRef));
-  if (options.replace) {
-    query = query.onConflict(key).merge() as unknown as typeof query;
-  } else if (options.skipDuplicates) {
-    // MySQL's INSERT IGNORE would also swallow missing parents; a no-op update skips only duplicates.
-    query = (connection.dialect.name === 'mysql' ? query.onConflict(key).merge([key[0]!]) : query.onConflict().ignore()) as unknown as typeof query;
+  const placeholders = `(${columns.map(() => '?').join(', ')})`;
+  const params: unknown[] = [];
+  for (const row of rows) for (const v of row) params.push(v);
+  let sql = `INSERT INTO ${tableRef} (${columns.map(q).join(', ')}) VALUES ${rows.map(() => placeholders).join(', ')}`;
+  const secondary = columns.filter((c) => !key.includes(c));
+  if (dialect.name === 'mysql') {
+    if (options.replace && secondary.length > 0) sql += ` ON DUPLICATE KEY UPDATE ${secondary.map((c) => `${q(c)} = VALUES(${q(c)})`).join(', ')}`;
+    // INSERT IGNORE would also swallow missing parents; a no-op update skips only duplicates.
+    else if (options.replace || options.skipDuplicates) sql += ` ON DUPLICATE KEY UPDATE ${q(key[0]!)} = ${q(key[0]!)}`;
+  } else if (options.replace && secondary.length > 0) {
+    sql += ` ON CONFLICT (${key.map(q).join(', ')}) DO UPDATE SET ${secondary.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}`;
+  } else if (options.replace || options.skipDuplicates) {
+    sql += ' ON CONFLICT DO NOTHING';
   }
-  const compiled = query.toSQL().toNative();
-  return { sql: compiled.sql, params: [...compiled.bindings] };
+  return { sql, params };
 }
 
 /** Finds which row broke a batch, so the error can name it. */

@@ -31,9 +31,9 @@ export async function updateRow(info: TableInfo, row: Record<string, unknown>): 
     ...changes.map((k) => {
       const attribute = heading.get(k);
       const value = row[k];
-      return attribute.type.category === 'blob' && value !== null ? encodeBlobValue(attribute, value, where) : encodeValue(attribute, value, where);
+      return attribute.type.category === 'blob' && value !== null ? encodeBlobValue(attribute, value, where) : encodeValue(attribute, value, info.className, row);
     }),
-    ...heading.primaryKey.map((k) => encodeValue(heading.get(k), row[k], where)),
+    ...heading.primaryKey.map((k) => encodeValue(heading.get(k), row[k], info.className, row)),
   ];
   const sql = `UPDATE ${connection.dialect.tableRef(info.schema.database, info.tableName)} SET ${changes.map((k) => `${q(k)} = ?`).join(', ')} WHERE ${heading.primaryKey.map((k) => `${q(k)} = ?`).join(' AND ')}`;
   await connection.transaction(async () => {

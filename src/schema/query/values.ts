@@ -91,11 +91,17 @@ const INT_RANGE: Record<number, [bigint, bigint, bigint]> = {
   4: [-2147483648n, 2147483647n, 4294967295n], 8: [-9223372036854775808n, 9223372036854775807n, 18446744073709551615n],
 };
 
+const INT_NUMBER_RANGE: Record<number, [number, number, number]> = {
+  1: [-128, 127, 255], 2: [-32768, 32767, 65535], 3: [-8388608, 8388607, 16777215],
+  4: [-2147483648, 2147483647, 4294967295], 8: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
 /**
  * Checks a JS value against an attribute and turns it into what the driver binds. Blobs are left
  * to the blob codec. Throws InvalidValueError naming the table, the attribute and the row.
  */
-export function encodeValue(attribute: Attribute, value: unknown, where: { table: string; row: unknown }): unknown {
+export function encodeValue(attribute: Attribute, value: unknown, table: string, row: unknown): unknown {
+  const where = { table, row };
   if (value === null || value === undefined) {
     if (attribute.nullable) return null;
     throw invalid(where, attribute, value, 'is required and cannot be NULL');
@@ -103,6 +109,10 @@ export function encodeValue(attribute: Attribute, value: unknown, where: { table
   const type = attribute.type;
   switch (type.category) {
     case 'integer': {
+      if (typeof value === 'number' && Number.isInteger(value)) {
+        const range = INT_NUMBER_RANGE[type.intBytes ?? 4];
+        if (range && (type.unsigned ? value >= 0 && value <= range[2] : value >= range[0] && value <= range[1])) return value;
+      }
       let big: bigint;
       if (typeof value === 'bigint') big = value;
       else if (typeof value === 'number' && Number.isInteger(value)) big = BigInt(value);
@@ -134,7 +144,7 @@ export function encodeValue(attribute: Attribute, value: unknown, where: { table
     case 'string':
     case 'enum': {
       if (typeof value !== 'string') throw invalid(where, attribute, value, 'must be a string');
-      if (type.length !== undefined && [...value].length > type.length) throw invalid(where, attribute, value, `is longer than ${type.length} characters`);
+      if (type.length !== undefined && value.length > type.length && [...value].length > type.length) throw invalid(where, attribute, value, `is longer than ${type.length} characters`);
       if (type.enumValues && !type.enumValues.includes(value)) throw invalid(where, attribute, value, `must be one of ${type.enumValues.map((v) => `'${v}'`).join(', ')}`);
       return value;
     }

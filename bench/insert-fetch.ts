@@ -1,0 +1,92 @@
+/**
+ * Issue 3: bulk insert and fetch of 100,000 small rows through rg-schema, next to the raw driver
+ * doing the same work in the same run (mysql2 multi-row INSERT / SELECT, better-sqlite3 prepared
+ * statements in a transaction).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
+import { Connection, Manual, Schema } from '../src/index.js';
+import { best, MYSQL_URL, printTable } from './util.js';
+
+const N = 100_000;
+const rows = Array.from({ length: N }, (_, i) => ({ id: i, name: `neuron-${i}`, value: i * 0.5, flag: i % 3 }));
+
+function declare(connection: string, name: string) {
+  const schema = new Schema(name, { connection });
+  @schema class Row extends Manual<{ id: number; name: string; value: number; flag: number }> {
+    static override definition = 'id: int\n---\nname: varchar(32)\nvalue: double\nflag: tinyint';
+  }
+  return { schema, Row };
+}
+
+export async function run(): Promise<Array<Record<string, string | number>>> {
+  const results: Array<Record<string, string | number>> = [];
+  // MariaDB
+  const { schema, Row } = declare(MYSQL_URL, 'rgb_insert');
+  const url = new URL(MYSQL_URL);
+  const raw = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
+  const ours = await best(3, async () => {
+    await schema.drop({ force: true });
+    await schema.activate();
+    await Row.insert(rows);
+  });
+  const rawInsert = await best(3, async () => {
+    await raw.query('DROP DATABASE IF EXISTS rgb_raw');
+    await raw.query('CREATE DATABASE rgb_raw');
+    await raw.query('CREATE TABLE rgb_raw.row (id int NOT NULL, name varchar(32) NOT NULL, value double NOT NULL, flag tinyint NOT NULL, PRIMARY KEY (id)) ENGINE=InnoDB');
+    await raw.beginTransaction();
+    for (let i = 0; i < N; i += 1000) {
+      await raw.query('INSERT INTO rgb_raw.row (id, name, value, flag) VALUES ?', [rows.slice(i, i + 1000).map((r) => [r.id, r.name, r.value, r.flag])]);
+    }
+    await raw.commit();
+  });
+  const oursFetch = await best(3, async () => {
+    if ((await Row.fetch()).length !== N) throw new Error('fetch lost rows');
+  });
+  const rawFetch = await best(3, async () => {
+    const [got] = await raw.query('SELECT id, name, value, flag FROM rgb_raw.row');
+    if ((got as unknown[]).length !== N) throw new Error('raw fetch lost rows');
+  });
+  await raw.query('DROP DATABASE IF EXISTS rgb_raw');
+  await raw.end();
+  await schema.drop({ force: true });
+  results.push(
+    { engine: 'MariaDB', operation: 'insert 100k', 'rg-schema rows/s': Math.round(N / ours), 'raw driver rows/s': Math.round(N / rawInsert), ratio: rawInsert / ours },
+    { engine: 'MariaDB', operation: 'fetch 100k', 'rg-schema rows/s': Math.round(N / oursFetch), 'raw driver rows/s': Math.round(N / rawFetch), ratio: rawFetch / oursFetch },
+  );
+  // SQLite
+  const dir = mkdtempSync(path.join(tmpdir(), 'rg-bench-'));
+  const lite = declare(`sqlite://${path.join(dir, 'ours.sqlite')}`, 'rgb_insert');
+  const liteInsert = await best(3, async () => {
+    await lite.schema.drop({ force: true });
+    await lite.schema.activate();
+    await lite.Row.insert(rows);
+  });
+  const db = new Database(path.join(dir, 'raw.sqlite'));
+  db.pragma('journal_mode = WAL');
+  const rawLiteInsert = await best(3, async () => {
+    db.exec('DROP TABLE IF EXISTS row; CREATE TABLE row (id INTEGER NOT NULL, name TEXT NOT NULL, value REAL NOT NULL, flag INTEGER NOT NULL, PRIMARY KEY (id))');
+    const statement = db.prepare('INSERT INTO row (id, name, value, flag) VALUES (?, ?, ?, ?)');
+    db.transaction(() => {
+      for (const r of rows) statement.run(r.id, r.name, r.value, r.flag);
+    })();
+  });
+  const liteFetch = await best(3, async () => {
+    if ((await lite.Row.fetch()).length !== N) throw new Error('fetch lost rows');
+  });
+  const rawLiteFetch = await best(3, async () => {
+    if (db.prepare('SELECT id, name, value, flag FROM row').all().length !== N) throw new Error('raw fetch lost rows');
+  });
+  db.close();
+  results.push(
+    { engine: 'SQLite', operation: 'insert 100k', 'rg-schema rows/s': Math.round(N / liteInsert), 'raw driver rows/s': Math.round(N / rawLiteInsert), ratio: rawLiteInsert / liteInsert },
+    { engine: 'SQLite', operation: 'fetch 100k', 'rg-schema rows/s': Math.round(N / liteFetch), 'raw driver rows/s': Math.round(N / rawLiteFetch), ratio: rawLiteFetch / liteFetch },
+  );
+  await Connection.closeAll();
+  return results;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) printTable('Insert and fetch, 100,000 small rows (ratio = rg-schema speed / raw driver speed; goal ≥ 0.5)', await run());

@@ -1,0 +1,27 @@
+/** Shared helpers of the benchmark scripts: timing and a printed table. */
+export async function time<T>(work: () => Promise<T>): Promise<{ seconds: number; result: T }> {
+  const start = process.hrtime.bigint();
+  const result = await work();
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, result };
+}
+
+/** Best of `runs` timings: the least disturbed by the rest of the machine. */
+export async function best(runs: number, work: () => Promise<unknown>): Promise<number> {
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < runs; i++) min = Math.min(min, (await time(work)).seconds);
+  return min;
+}
+
+export function printTable(title: string, rows: Array<Record<string, string | number>>): void {
+  console.log(`\n## ${title}\n`);
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]!);
+  const cell = (v: string | number): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : v);
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c] ?? '').length)));
+  const line = (values: string[]): string => `| ${values.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(columns));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(columns.map((c) => cell(r[c] ?? ''))));
+}
+
+export const MYSQL_URL = process.env.RG_BENCH_MYSQL_URL ?? 'mysql://root:@127.0.0.1:3306';

@@ -45,6 +45,7 @@ export type { DeleteOptions } from './schema/query/delete.js';
 export { packBlob } from './schema/blob/pack.js';
 export type { PackOptions } from './schema/blob/pack.js';
 export { unpackBlob } from './schema/blob/unpack.js';
+export type { UnpackOptions } from './schema/blob/unpack.js';
 export {
   BoolArray, Datetime64Array, Complex, ComplexArray, MatStruct, MatCell, RecArray, Temporal, Uuid, Decimal, tuple,
 } from './schema/blob/blob-types.js';

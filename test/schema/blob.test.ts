@@ -117,3 +117,16 @@ describe.each(dialects)('blob attributes on $name', (dialect) => {
     await expect(Movie.insert1({ id: 2, frames: 1, raw: null, small: 'x'.repeat(300) })).rejects.toThrow(/more than a tinyblob holds/);
   });
 });
+
+describe('in-place decoding', () => {
+  it('aligns an unaligned payload inside the given bytes and returns a view of them', () => {
+    const values = Float64Array.from({ length: 300 }, (_, i) => i / 7);
+    const bytes = Buffer.from(packBlob(ndarray(values, [300]), { compress: false }));
+    const copy = unpackBlob(Buffer.from(bytes)) as ndarray.NdArray<Float64Array>;
+    const view = unpackBlob(bytes, { inPlace: true }) as ndarray.NdArray<Float64Array>;
+    expect(Array.from(view.data)).toEqual(Array.from(values));
+    expect(Array.from(copy.data)).toEqual(Array.from(values));
+    expect(view.data.buffer).toBe(bytes.buffer);
+    expect(copy.data.buffer).not.toBe(bytes.buffer);
+  });
+});

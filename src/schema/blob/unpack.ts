@@ -11,7 +11,7 @@ const MAX_ZLIB_RATIO = 1100;
 
 class Reader {
   pos = 0;
-  constructor(readonly buf: Buffer, private depth = 0) {}
+  constructor(readonly buf: Buffer, private readonly inPlace = false, private depth = 0) {}
 
   need(n: number, what: string): void {
     if (!Number.isSafeInteger(n) || n < 0 || this.pos + n > this.buf.byteLength) {
@@ -204,10 +204,16 @@ class Reader {
     let view: ArrayLike<number | bigint>;
     if (bytes.byteOffset % info.bytes === 0) {
       view = info.make(bytes.buffer as ArrayBuffer, bytes.byteOffset, n);
+    } else if (this.inPlace && bytes.byteOffset - this.buf.byteOffset >= bytes.byteOffset % info.bytes) {
+      // Typed arrays need aligned offsets. The payload moves back over header bytes already read
+      // (at most 7), inside this blob's own bytes: a memmove in memory that is already mapped.
+      const shift = bytes.byteOffset % info.bytes;
+      this.buf.copyWithin(bytes.byteOffset - this.buf.byteOffset - shift, bytes.byteOffset - this.buf.byteOffset, bytes.byteOffset - this.buf.byteOffset + bytes.byteLength);
+      view = info.make(this.buf.buffer as ArrayBuffer, bytes.byteOffset - shift, n);
     } else {
-      const copy = new Uint8Array(bytes.byteLength);
-      copy.set(bytes);
-      view = info.make(copy.buffer, 0, n);
+      const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+      bytes.copy(copy);
+      view = info.make(copy.buffer as ArrayBuffer, copy.byteOffset, n);
     }
     if (unit !== undefined) (view as Datetime64Array).unit = unit;
     return view;
@@ -264,6 +270,16 @@ function columnMajorStrides(shape: readonly number[]): number[] {
   return strides;
 }
 
+/** Options of {@link unpackBlob}. */
+export interface UnpackOptions {
+  /**
+   * The caller gives the bytes away: unaligned numeric payloads are aligned inside them instead of
+   * copied, and the returned arrays are views of them. The bytes must not be used afterwards.
+   * fetch() does this with the driver's buffers. Default false: the input is never modified.
+   */
+  readonly inPlace?: boolean;
+}
+
 /**
  * Reads a DataJoint blob (`mYm` or `dj0`, optionally `ZL123` zlib-compressed). n-d arrays come
  * back as column-major `ndarray`s over the payload. Malformed input raises a BlobError naming the
@@ -276,8 +292,9 @@ function columnMajorStrides(shape: readonly number[]): number[] {
  * movie.get(0, 0, 10); // 1 or -1
  * ```
  */
-export function unpackBlob(input: Uint8Array): unknown {
+export function unpackBlob(input: Uint8Array, options: UnpackOptions = {}): unknown {
   let buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  let owned = options.inPlace ?? false;
   if (buf.byteLength >= 6 && buf.toString('latin1', 0, 6) === 'ZL123\0') {
     const head = new Reader(buf);
     head.pos = 6;
@@ -292,8 +309,9 @@ export function unpackBlob(input: Uint8Array): unknown {
       throw new BlobError(`Corrupt zlib data: ${(cause as Error).message}`, 14, { cause });
     }
     if (buf.byteLength !== size) throw new BlobError(`Decompressed to ${buf.byteLength} bytes; the header said ${size}`, 6);
+    owned = true;
   }
-  const reader = new Reader(buf);
+  const reader = new Reader(buf, owned);
   const protocol = reader.zString('protocol name');
   if (protocol !== 'mYm' && protocol !== 'dj0') {
     throw new BlobError(`Not a DataJoint blob: the protocol is "${protocol.slice(0, 8)}", expected mYm or dj0`, 0);

@@ -112,9 +112,15 @@ export class Connection {
   async runPrepared(sql: string, params: readonly unknown[], table?: string): Promise<RunResult> {
     if (this.dialect.name !== 'mysql') return this.run(sql, params, table);
     const client = this.executor.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
-    const raw = (await client.acquireConnection()) as { execute(sql: string, params: unknown[]): Promise<[{ affectedRows?: number; insertId?: number }]>; unprepare?(sql: string): void };
+    type Header = { affectedRows?: number; insertId?: number };
+    const raw = (await client.acquireConnection()) as {
+      execute(sql: string, params: unknown[], done: (error: Error | null, result: Header) => void): void;
+      unprepare?(sql: string): void;
+    };
     try {
-      const [header] = await raw.execute(sql, params as unknown[]);
+      const header = await new Promise<Header>((resolve, reject) => {
+        raw.execute(sql, params as unknown[], (error, result) => (error ? reject(error) : resolve(result)));
+      });
       raw.unprepare?.(sql);
       return { affectedRows: header?.affectedRows ?? 0, insertId: header?.insertId };
     } catch (error) {

@@ -28,7 +28,7 @@ function defineLazyBlob(row: Record<string, unknown>, name: string, value: unkno
     configurable: true,
     get() {
       if (!done) {
-        decoded = unpackBlob(value as Uint8Array);
+        decoded = unpackBlob(value as Uint8Array, { inPlace: true });
         done = true;
       }
       return decoded;

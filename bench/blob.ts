@@ -1,0 +1,83 @@
+/**
+ * Issue 4: blob codec throughput on a 100 MB float64 array (next to a plain Buffer.copy of the same
+ * bytes), the compressed size of a ±1 movie of the real data's largest shape, and a 100 MB
+ * insert1 + fetch1 round trip on MariaDB.
+ */
+import mysql from 'mysql2/promise';
+import ndarray from 'ndarray';
+import { Connection, Manual, Schema, packBlob, unpackBlob } from '../src/index.js';
+import { best, MYSQL_URL, printTable } from './util.js';
+
+export async function run(): Promise<Array<Record<string, string | number>>> {
+  const n = (100 * 1024 * 1024) / 8;
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = Math.sin(i) * 1000;
+  const array = ndarray(values, [1024, 1280, 10], [1, 1024, 1024 * 1280]);
+  const mb = values.byteLength / 1e6;
+  const source = Buffer.from(values.buffer);
+  const target = Buffer.allocUnsafe(source.length);
+  const copy = await best(5, async () => { source.copy(target); });
+  const freshCopy = await best(5, async () => { Buffer.from(source); });
+  let packed = packBlob(array, { compress: false });
+  const encode = await best(3, async () => { packed = packBlob(array, { compress: false }); });
+  const decode = await best(5, async () => { unpackBlob(packed); });
+  // fetch() owns the driver's buffer and decodes in place; give each run its own (warm) bytes.
+  const warm = Array.from({ length: 5 }, () => Buffer.from(packed));
+  let run = 0;
+  const decodeInPlace = await best(5, async () => { unpackBlob(warm[run++]!, { inPlace: true }); });
+  let compressed = packBlob(array);
+  const encodeZ = await best(1, async () => { compressed = packBlob(array); });
+  const decodeZ = await best(2, async () => { unpackBlob(compressed); });
+  const rows: Array<Record<string, string | number>> = [
+    { what: 'Buffer.copy of 100 MB into allocated memory (reference)', 'MB/s': mb / copy, 'bytes stored': source.length, 'vs copy': 1 },
+    { what: 'Buffer.from of 100 MB: copy into fresh memory', 'MB/s': mb / freshCopy, 'bytes stored': source.length, 'vs copy': copy / freshCopy },
+    { what: 'encode, uncompressed', 'MB/s': mb / encode, 'bytes stored': packed.length, 'vs copy': copy / encode },
+    { what: 'decode, uncompressed (input kept: one copy)', 'MB/s': mb / decode, 'bytes stored': packed.length, 'vs copy': copy / decode },
+    { what: 'decode, uncompressed, in place (as fetch does)', 'MB/s': mb / decodeInPlace, 'bytes stored': packed.length, 'vs copy': copy / decodeInPlace },
+    { what: 'encode, zlib', 'MB/s': mb / encodeZ, 'bytes stored': compressed.length, 'vs copy': copy / encodeZ },
+    { what: 'decode, zlib', 'MB/s': mb / decodeZ, 'bytes stored': compressed.length, 'vs copy': copy / decodeZ },
+  ];
+  // The real data's largest movie: 80 × 40 × 3854 frames of ±1.
+  const frames = 80 * 40 * 3854;
+  const movie = new Float64Array(frames);
+  let seed = 1;
+  for (let i = 0; i < frames; i++) movie[i] = ((seed = (seed * 1103515245 + 12345) % 2 ** 31) & 1024) ? 1 : -1;
+  const movieArray = ndarray(movie, [80, 40, 3854], [1, 80, 3200]);
+  let moviePacked = packBlob(movieArray);
+  const movieEncode = await best(1, async () => { moviePacked = packBlob(movieArray); });
+  const movieDecode = await best(2, async () => { unpackBlob(moviePacked); });
+  rows.push({ what: `±1 movie 80×40×3854 (${(movie.byteLength / 1e6).toFixed(1)} MB) zlib encode`, 'MB/s': movie.byteLength / 1e6 / movieEncode, 'bytes stored': moviePacked.length, 'vs copy': movie.byteLength / moviePacked.length });
+  rows.push({ what: '±1 movie zlib decode', 'MB/s': movie.byteLength / 1e6 / movieDecode, 'bytes stored': moviePacked.length, 'vs copy': 0 });
+  // 100 MB through a table on MariaDB.
+  const schema = new Schema('rgb_blob', { connection: MYSQL_URL });
+  @schema class Big extends Manual<{ id: number; data: unknown }> {
+    static override definition = 'id: int\n---\ndata: longblob';
+  }
+  await schema.drop({ force: true });
+  await schema.activate();
+  let id = 0;
+  const insert = await best(2, async () => { await Big.insert1({ id: id++, data: array }); });
+  let back: unknown;
+  const fetch = await best(2, async () => {
+    const row = await Big.restrict({ id: 0 }).fetch1();
+    back = row.data;
+  });
+  if ((back as ndarray.NdArray<Float64Array>).data[12345] !== values[12345]) throw new Error('round trip changed the data');
+  const url = new URL(MYSQL_URL);
+  const raw = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
+  await raw.query('CREATE TABLE rgb_blob.raw_big (id int NOT NULL PRIMARY KEY, data longblob NOT NULL) ENGINE=InnoDB');
+  let rawId = 0;
+  const rawInsert = await best(2, async () => { await raw.execute('INSERT INTO rgb_blob.raw_big VALUES (?, ?)', [rawId++, packed]); });
+  const rawFetch = await best(2, async () => { await raw.execute('SELECT data FROM rgb_blob.raw_big WHERE id = 0'); });
+  await raw.end();
+  rows.push({ what: 'raw mysql2 execute INSERT of the same 100 MB (reference)', 'MB/s': mb / rawInsert, 'bytes stored': packed.length, 'vs copy': rawInsert });
+  rows.push({ what: 'raw mysql2 execute SELECT of it (reference)', 'MB/s': mb / rawFetch, 'bytes stored': packed.length, 'vs copy': rawFetch });
+  rows.push({ what: 'MariaDB insert1 of 100 MB float64', 'MB/s': mb / insert, 'bytes stored': compressed.length, 'vs copy': insert });
+  rows.push({ what: 'MariaDB fetch1 of it (with decode)', 'MB/s': mb / fetch, 'bytes stored': compressed.length, 'vs copy': fetch });
+  rows.push({ what: 'MariaDB round trip, seconds (DataJoint 0.14: ~11 s)', 'MB/s': 0, 'bytes stored': 0, 'vs copy': insert + fetch });
+  await schema.drop({ force: true });
+  await Connection.closeAll();
+  return rows;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) printTable('Blob codec (vs copy: speed relative to Buffer.copy into allocated memory; for the movie, the compression ratio; for MariaDB rows, seconds)', await run());

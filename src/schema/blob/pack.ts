@@ -45,9 +45,16 @@ class Packer {
 
   value(v: unknown, depth = 0): Chunks {
     if (depth > 100) throw new BlobError('Value is nested more than 100 levels deep; cannot pack it.');
+    // mYm (MATLAB-compatible) types first; everything after them needs DataJoint's dj0 protocol.
     if (isNdArray(v)) return this.array(v, depth);
     if (v instanceof MatCell) return this.cell(v, depth);
     if (v instanceof MatStruct) return this.struct(v, depth);
+    if (v instanceof ComplexArray) return this.array(v.real, depth, v.imag);
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView) && !Buffer.isBuffer(v)) return this.typedArray(v as unknown as ArrayLike<number>, depth);
+    if (Array.isArray(v) && !isTuple(v) && !isList(v)) {
+      const numeric = nestedNumbers(v);
+      if (numeric) return this.array(numeric, depth);
+    }
     this.dj0 = true;
     if (v === null || v === undefined) return [u8(0xff)];
     if (typeof v === 'boolean') return [u8(0x0b), u8(v ? 1 : 0)];
@@ -63,14 +70,12 @@ class Packer {
       return [u8(0x05), u64(bytes.byteLength), bytes];
     }
     if (Buffer.isBuffer(v)) return [u8(0x06), u64(v.byteLength), v];
-    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return this.typedArray(v as unknown as ArrayLike<number>, depth);
     if (v instanceof Complex) {
       const b = Buffer.allocUnsafe(16);
       b.writeDoubleLE(v.re, 0);
       b.writeDoubleLE(v.im, 8);
       return [u8(0x0c), b];
     }
-    if (v instanceof ComplexArray) return this.array(v.real, depth, v.imag);
     if (v instanceof Date) {
       if (Number.isNaN(v.getTime())) throw new BlobError('Cannot pack an invalid Date.');
       return this.temporal(
@@ -100,17 +105,7 @@ class Packer {
     if (v instanceof RecArray) return this.recarray(v, depth);
     if (v instanceof Set) return this.sequence(0x03, [...v], depth);
     if (v instanceof Map) return this.dict([...v.entries()], depth);
-    if (Array.isArray(v)) {
-      if (isTuple(v)) return this.sequence(0x01, v, depth);
-      if (!isList(v)) {
-        const numeric = nestedNumbers(v);
-        if (numeric) {
-          this.dj0 = false;
-          return this.array(numeric, depth);
-        }
-      }
-      return this.sequence(0x02, v, depth);
-    }
+    if (Array.isArray(v)) return this.sequence(isTuple(v) ? 0x01 : 0x02, v, depth);
     if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return this.dict(Object.entries(v as object), depth);
     throw new BlobError(`Cannot pack a value of type ${(v as object)?.constructor?.name ?? typeof v}. See the blob type mapping in the README.`);
   }

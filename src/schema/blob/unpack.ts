@@ -11,7 +11,7 @@ const MAX_ZLIB_RATIO = 1100;
 
 class Reader {
   pos = 0;
-  constructor(readonly buf: Buffer, private readonly inPlace = false, private depth = 0) {}
+  constructor(readonly buf: Buffer, private readonly inPlace = false, private readonly dims32 = false, private depth = 0) {}
 
   need(n: number, what: string): void {
     if (!Number.isSafeInteger(n) || n < 0 || this.pos + n > this.buf.byteLength) {
@@ -34,7 +34,9 @@ class Reader {
     this.pos += 4;
     return v;
   }
+  /** Sizes, counts and dimensions: 64-bit, or 32-bit in blobs of the 32-bit MATLAB mYm. */
   u64(what: string): number {
+    if (this.dims32) return this.u32(what);
     this.need(8, what);
     const v = this.buf.readBigUInt64LE(this.pos);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new BlobError(`Implausible ${what}: ${v}`, this.pos);
@@ -114,7 +116,7 @@ class Reader {
 
   private items(): unknown[] {
     const n = this.u64('an item count');
-    if (n * 9 > this.buf.byteLength - this.pos) throw new BlobError(`The count ${n} is more than the remaining bytes can hold`, this.pos - 8);
+    if (n * 5 > this.buf.byteLength - this.pos) throw new BlobError(`The count ${n} is more than the remaining bytes can hold`, this.pos - 8);
     const out: unknown[] = [];
     for (let i = 0; i < n; i++) out.push(this.sized());
     return out;
@@ -278,6 +280,8 @@ export interface UnpackOptions {
    * fetch() does this with the driver's buffers. Default false: the input is never modified.
    */
   readonly inPlace?: boolean;
+  /** Read sizes as 32-bit, for blobs written by the 32-bit MATLAB mYm (DataJoint's use_32bit_dims). */
+  readonly use32BitDims?: boolean;
 }
 
 /**
@@ -296,7 +300,7 @@ export function unpackBlob(input: Uint8Array, options: UnpackOptions = {}): unkn
   let buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   let owned = options.inPlace ?? false;
   if (buf.byteLength >= 6 && buf.toString('latin1', 0, 6) === 'ZL123\0') {
-    const head = new Reader(buf);
+    const head = new Reader(buf, false, options.use32BitDims ?? false);
     head.pos = 6;
     const size = head.u64('the uncompressed size');
     const compressed = buf.subarray(14);
@@ -311,7 +315,7 @@ export function unpackBlob(input: Uint8Array, options: UnpackOptions = {}): unkn
     if (buf.byteLength !== size) throw new BlobError(`Decompressed to ${buf.byteLength} bytes; the header said ${size}`, 6);
     owned = true;
   }
-  const reader = new Reader(buf, owned);
+  const reader = new Reader(buf, owned, options.use32BitDims ?? false);
   const protocol = reader.zString('protocol name');
   if (protocol !== 'mYm' && protocol !== 'dj0') {
     throw new BlobError(`Not a DataJoint blob: the protocol is "${protocol.slice(0, 8)}", expected mYm or dj0`, 0);

@@ -131,6 +131,10 @@ describe.each(dialects)('queries on $name', (dialect) => {
   });
 
   it('keeps hostile strings as data, never as SQL', async () => {
+    await Subject.insert1({ subject_name: 'what?', species: '?', weight: null });
+    expect(await Subject.restrict("subject_name = 'what?'").count()).toBe(1);
+    expect(await Subject.restrict(sql`subject_name = ${'what?'} AND species = '?'`).count()).toBe(1);
+    await Subject.restrict({ subject_name: 'what?' }).deleteQuick();
     const hostile = ["O'Brien", 'back\\slash', "'; DROP TABLE subject; --", 'nul\u0000byte', 'x'.repeat(60), '" OR 1=1 --'];
     await Subject.insert(hostile.map((subject_name) => ({ subject_name, species: subject_name.slice(0, 32), weight: null })));
     for (const name of hostile) {

@@ -5,6 +5,11 @@ import knexFactory, { type Knex } from 'knex';
 import { ConnectionError, DuplicateError, IntegrityError, QueryError } from '../../errors.js';
 import type { ConnectionSpec } from './config.js';
 import { mysqlDialect, sqliteDialect, type Dialect } from './dialect.js';
+import { execute, formatMysql, type MysqlRaw, type RawConnection, type SqliteRaw, type SqliteStatement } from './driver.js';
+
+function threadId(raw: RawConnection): number {
+  return Number((raw as MysqlRaw).threadId ?? 0);
+}
 
 /** Result of a statement that returns no rows. */
 export interface RunResult {
@@ -15,8 +20,9 @@ export interface RunResult {
 const open = new Map<string, Connection>();
 
 /**
- * One database target shared by every schema that names it: a knex pool (one connection for
- * SQLite) and the transaction of the current async context.
+ * One database target shared by every schema that names it. knex holds the pool (one connection
+ * for SQLite) and the configuration; statements run on the pooled driver connections, because
+ * knex's own query and transaction layers cost more per key than the whole populate() budget.
  */
 export class Connection {
   readonly dialect: Dialect;
@@ -24,7 +30,7 @@ export class Connection {
   readonly prefix: string;
   /** Safe to print: no password. */
   readonly display: string;
-  readonly #transactions = new AsyncLocalStorage<Knex.Transaction>();
+  readonly #sessions = new AsyncLocalStorage<{ raw: RawConnection; inTransaction: boolean }>();
 
   private constructor(spec: ConnectionSpec) {
     this.dialect = spec.dialect === 'mysql' ? mysqlDialect : sqliteDialect;
@@ -70,40 +76,104 @@ export class Connection {
     await this.knex.destroy();
   }
 
-  /** The transaction of the current async context, or the pool. */
-  get executor(): Knex | Knex.Transaction {
-    return this.#transactions.getStore() ?? this.knex;
+  /** The knex pool's client, for acquiring and releasing driver connections. */
+  private get pool(): { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> } {
+    return this.knex.client as never;
   }
 
   get inTransaction(): boolean {
-    return this.#transactions.getStore() !== undefined;
+    return this.#sessions.getStore()?.inTransaction ?? false;
+  }
+
+  /**
+   * Runs `work` with one driver connection pinned to its async context: every statement inside uses
+   * it. populate() reserves a job and runs its make() on one connection, so the connection id in
+   * the jobs table is the one whose death means the worker is gone.
+   */
+  async session<T>(work: (connectionId: number) => Promise<T>): Promise<T> {
+    const current = this.#sessions.getStore();
+    if (current) return work(threadId(current.raw));
+    const raw = (await this.pool.acquireConnection()) as RawConnection;
+    try {
+      return await this.#sessions.run({ raw, inTransaction: false }, () => work(threadId(raw)));
+    } finally {
+      await this.pool.releaseConnection(raw);
+    }
   }
 
   /**
    * Runs `work` in a transaction; queries inside it use it without passing anything around. Nested
-   * calls join the outer transaction.
+   * calls join the outer transaction. SQLite takes the write lock at the start (BEGIN IMMEDIATE) so
+   * that processes sharing a file wait for each other instead of failing.
    */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.inTransaction) return work();
-    return this.knex.transaction((trx) => this.#transactions.run(trx, work));
+    return this.session(async () => {
+      const store = this.#sessions.getStore()!;
+      const begin = this.dialect.name === 'mysql' ? 'START TRANSACTION' : 'BEGIN IMMEDIATE';
+      await this.#exec(store.raw, begin, []);
+      store.inTransaction = true;
+      try {
+        const result = await work();
+        await this.#exec(store.raw, 'COMMIT', []);
+        return result;
+      } catch (error) {
+        await this.#exec(store.raw, 'ROLLBACK', []).catch(() => undefined);
+        throw error;
+      } finally {
+        store.inTransaction = false;
+      }
+    });
   }
 
   /** Runs a SELECT and returns its rows. Values are bound, never spliced. */
   async query<Row = Record<string, unknown>>(sql: string, params: readonly unknown[] = [], table?: string): Promise<Row[]> {
-    const result = await this.#raw(sql, params, table);
-    return (this.dialect.name === 'mysql' ? (result as unknown[])[0] : result) as Row[];
+    return (await this.#statement(sql, params, table)) as Row[];
   }
 
   /** Runs a statement that returns no rows. */
   async run(sql: string, params: readonly unknown[] = [], table?: string): Promise<RunResult> {
-    const result = await this.#raw(sql, params, table);
-    if (this.dialect.name === 'mysql') {
-      const header = (result as [{ affectedRows?: number; insertId?: number }])[0];
-      return { affectedRows: header?.affectedRows ?? 0, insertId: header?.insertId };
-    }
-    const info = result as { changes?: number | bigint; lastInsertRowid?: number | bigint } | undefined;
-    return { affectedRows: Number(info?.changes ?? 0), insertId: info?.lastInsertRowid === undefined ? undefined : Number(info.lastInsertRowid) };
+    const result = await this.#statement(sql, params, table);
+    return Array.isArray(result) ? { affectedRows: 0, insertId: undefined } : result;
   }
+
+  /**
+   * Streams a SELECT's rows (MySQL) without holding them all in memory. The connection stays
+   * pinned until the iteration ends.
+   */
+  async *stream(sql: string, params: readonly unknown[], table?: string): AsyncGenerator<Record<string, unknown>> {
+    const pinned = this.#sessions.getStore()?.raw;
+    const raw = (pinned ?? (await this.pool.acquireConnection())) as MysqlRaw;
+    try {
+      const rows = raw.query(formatMysql(sql, params, (v) => raw.escape(v))).stream({ highWaterMark: 1000 });
+      for await (const row of rows as AsyncIterable<Record<string, unknown>>) yield row;
+    } catch (error) {
+      throw this.wrapError(error, sql, params, table);
+    } finally {
+      if (!pinned) await this.pool.releaseConnection(raw);
+    }
+  }
+
+  async #statement(sql: string, params: readonly unknown[], table: string | undefined): Promise<unknown[] | RunResult> {
+    const pinned = this.#sessions.getStore()?.raw;
+    if (pinned) return this.#exec(pinned, sql, params, table);
+    const raw = (await this.pool.acquireConnection()) as RawConnection;
+    try {
+      return await this.#exec(raw, sql, params, table);
+    } finally {
+      await this.pool.releaseConnection(raw);
+    }
+  }
+
+  async #exec(raw: RawConnection, sql: string, params: readonly unknown[], table?: string): Promise<unknown[] | RunResult> {
+    try {
+      return await execute(this.dialect.name, raw, sql, params, this.#statements);
+    } catch (error) {
+      throw this.wrapError(error, sql, params, table);
+    }
+  }
+
+  readonly #statements = new Map<string, SqliteStatement>();
 
   /**
    * Runs one statement as a server-side prepared statement (MySQL `execute`): large blobs travel
@@ -111,61 +181,41 @@ export class Connection {
    */
   async runPrepared(sql: string, params: readonly unknown[], table?: string): Promise<RunResult> {
     if (this.dialect.name !== 'mysql') return this.run(sql, params, table);
-    const client = this.executor.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
-    type Header = { affectedRows?: number; insertId?: number };
-    const raw = (await client.acquireConnection()) as {
-      execute(sql: string, params: unknown[], done: (error: Error | null, result: Header) => void): void;
-      unprepare?(sql: string): void;
-    };
-    try {
-      const header = await new Promise<Header>((resolve, reject) => {
-        raw.execute(sql, params as unknown[], (error, result) => (error ? reject(error) : resolve(result)));
-      });
-      raw.unprepare?.(sql);
-      return { affectedRows: header?.affectedRows ?? 0, insertId: header?.insertId };
-    } catch (error) {
-      throw this.wrapError(error, sql, params, table);
-    } finally {
-      if (!this.inTransaction) await client.releaseConnection(raw);
-    }
+    return this.session(async () => {
+      const raw = this.#sessions.getStore()!.raw as MysqlRaw;
+      try {
+        const header = await new Promise<{ affectedRows?: number; insertId?: number }>((resolve, reject) => {
+          raw.execute(sql, params as unknown[], (error, result) => (error ? reject(error) : resolve(result as { affectedRows?: number })));
+        });
+        raw.unprepare?.(sql);
+        return { affectedRows: header.affectedRows ?? 0, insertId: header.insertId };
+      } catch (error) {
+        throw this.wrapError(error, sql, params, table);
+      }
+    });
   }
 
   /**
-   * SQLite: runs one prepared statement for many parameter rows on the connection, in the current
-   * transaction. better-sqlite3 is fastest this way; a statement is prepared once and cached.
+   * SQLite: runs one prepared statement for many parameter rows, in the current transaction.
+   * better-sqlite3 is fastest this way; the statement is prepared once and cached.
    */
   async runMany(sql: string, rows: ReadonlyArray<readonly unknown[]>, table?: string): Promise<RunResult> {
-    const client = this.executor.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
-    const db = (await client.acquireConnection()) as { prepare(sql: string): { run(...p: unknown[]): { changes: number } } };
-    let affectedRows = 0;
-    let current: readonly unknown[] = [];
-    let index = 0;
-    try {
-      let statement = this.#prepared.get(sql);
-      if (!statement) {
-        statement = db.prepare(sql);
-        this.#prepared.set(sql, statement);
+    return this.session(async () => {
+      const raw = this.#sessions.getStore()!.raw as SqliteRaw;
+      let affectedRows = 0;
+      let index = 0;
+      try {
+        let statement = this.#statements.get(sql);
+        if (!statement) {
+          statement = raw.prepare(sql);
+          this.#statements.set(sql, statement);
+        }
+        for (index = 0; index < rows.length; index++) affectedRows += Number(statement.run(...rows[index]!).changes);
+        return { affectedRows, insertId: undefined };
+      } catch (error) {
+        throw Object.assign(this.wrapError(error, sql, rows[index] ?? [], table), { rowIndex: index });
       }
-      for (index = 0; index < rows.length; index++) {
-        current = rows[index]!;
-        affectedRows += Number(statement.run(...current).changes);
-      }
-      return { affectedRows, insertId: undefined };
-    } catch (error) {
-      throw Object.assign(this.wrapError(error, sql, current, table), { rowIndex: index });
-    } finally {
-      if (!this.inTransaction) await client.releaseConnection(db);
-    }
-  }
-
-  readonly #prepared = new Map<string, { run(...p: unknown[]): { changes: number } }>();
-
-  async #raw(sql: string, params: readonly unknown[], table: string | undefined): Promise<unknown> {
-    try {
-      return await this.executor.raw(sql, params as Knex.RawBinding[]);
-    } catch (error) {
-      throw this.wrapError(error, sql, params, table);
-    }
+    });
   }
 
   /** Turns a driver error into one of ours, keeping the SQL, the parameters and the cause. */

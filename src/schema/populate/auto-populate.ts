@@ -22,6 +22,12 @@ export interface PopulateOptions {
   readonly display?: boolean;
   /** Called after each key with the numbers done and total. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Keys in flight at once in this process, each on its own pooled connection and in its own
+   * transaction (MySQL/MariaDB only; SQLite runs one at a time). make() must then be safe to run
+   * concurrently. The server can group-commit their transactions. Default 1.
+   */
+  readonly concurrency?: number;
   /** Start this many local worker processes (implies reserveJobs); see {@link populateWithWorkers}. */
   readonly workers?: number;
   /** For `workers`: the module that declares the table, and the name it exports it under. */
@@ -33,7 +39,7 @@ export interface PopulateResult {
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }>;
 }
 
-const OPTION_NAMES = ['reserveJobs', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule'];
+const OPTION_NAMES = ['concurrency', 'reserveJobs', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule'];
 
 type AutoClass = TableClass & { new (): AutoPopulated<object> };
 
@@ -116,35 +122,50 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     const errors: Array<{ key: Record<string, unknown>; error: Error }> = [];
     let successCount = 0;
     let done = 0;
-    try {
-      for (const key of keys) {
-        if (jobs && worker) {
-          if (!(await jobs.reserve(key, worker))) continue;
-          // Another worker may have finished it between listing and reserving.
-          if (await cls.query().restrict(key as never).exists()) {
-            await jobs.complete(key);
-            continue;
+    let failure: Error | undefined;
+    let next = 0;
+    const lanes = info.schema.connection.dialect.name === 'mysql' ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1;
+    const lane = async (): Promise<void> => {
+      while (next < keys.length && failure === undefined) {
+        const key = keys[next++]!;
+        const outcome = await info.schema.connection.session(async (connectionId) => {
+          const me = worker ? { ...worker, connectionId } : undefined;
+          if (jobs && me) {
+            if (!(await jobs.reserve(key, me))) return 'skipped';
+            // Another worker may have finished it between listing and reserving.
+            if (await cls.query().restrict(key as never).exists()) {
+              await jobs.complete(key);
+              return 'skipped';
+            }
           }
-        }
-        try {
-          await runMake(cls, info, key);
-          successCount++;
-          if (jobs) await jobs.complete(key);
-        } catch (error) {
-          const wrapped = error instanceof Error ? error : new Error(String(error));
-          if (jobs && worker) await jobs.error(key, wrapped, worker).catch(() => undefined);
-          if (!options.suppressErrors) {
-            throw new PopulateError(`${info.className}.make failed for key ${JSON.stringify(key, bigintSafe)}: ${wrapped.message}`, key, { cause: wrapped });
+          try {
+            // The reservation goes in the same transaction as the rows: both or neither.
+            await runMake(cls, info, key, jobs ? () => jobs.complete(key) : undefined);
+            return 'done';
+          } catch (error) {
+            const wrapped = error instanceof Error ? error : new Error(String(error));
+            if (jobs && me) await jobs.error(key, wrapped, me).catch(() => undefined);
+            return wrapped;
           }
-          errors.push({ key, error: wrapped });
+        });
+        if (outcome === 'skipped') continue;
+        if (outcome === 'done') successCount++;
+        else if (!options.suppressErrors) {
+          failure = new PopulateError(`${info.className}.make failed for key ${JSON.stringify(key, bigintSafe)}: ${outcome.message}`, key, { cause: outcome });
+        } else {
+          errors.push({ key, error: outcome });
         }
         done++;
         bar?.update(done);
         options.onProgress?.(done, keys.length);
       }
+    };
+    try {
+      await Promise.all(Array.from({ length: lanes }, lane));
     } finally {
       bar?.stop();
     }
+    if (failure) throw failure;
     return { successCount, errors };
   }
 
@@ -180,12 +201,15 @@ function progressBar(name: string, total: number): { update(n: number): void; st
 }
 
 /** One key: make() in a transaction that may insert into the table and its parts. */
-export async function runMake(cls: new () => AutoPopulated<object>, info: TableInfo, key: Record<string, unknown>): Promise<void> {
+export async function runMake(cls: new () => AutoPopulated<object>, info: TableInfo, key: Record<string, unknown>, beforeCommit?: () => Promise<void>): Promise<void> {
   const allowed = new Set<TableInfo>([info, ...info.parts]);
-  await info.schema.connection.transaction(() => makeContext.run(allowed, async () => {
-    const instance = new cls();
-    await instance.make(key);
-  }));
+  await info.schema.connection.transaction(async () => {
+    await makeContext.run(allowed, async () => {
+      const instance = new cls();
+      await instance.make(key);
+    });
+    await beforeCommit?.();
+  });
 }
 
 function bigintSafe(_: string, value: unknown): unknown {

@@ -100,14 +100,12 @@ export class JobsTable {
 
   /** The identity of this worker, written into reservations for stale detection. */
   async workerIdentity(): Promise<{ host: string; pid: number; connectionId: number; user: string }> {
-    let connectionId = 0;
     let user = '';
     if (this.connection.dialect.name === 'mysql') {
-      const [row] = await this.connection.query<{ id: unknown; u: string }>('SELECT CONNECTION_ID() AS id, CURRENT_USER() AS u');
-      connectionId = Number(row?.id ?? 0);
+      const [row] = await this.connection.query<{ u: string }>('SELECT CURRENT_USER() AS u');
       user = row?.u ?? '';
     }
-    return { host: hostname(), pid: process.pid, connectionId, user };
+    return { host: hostname(), pid: process.pid, connectionId: 0, user };
   }
 
   /**

@@ -195,7 +195,7 @@ class Compiler {
       return { sql: `NOT (${inner.sql})`, params: inner.params };
     }
     if (typeof condition === 'boolean') return { sql: condition ? '1=1' : '1=0', params: [] };
-    if (typeof condition === 'string') return { sql: `(${condition.replace(/\?/g, '\\?')})`, params: [] };
+    if (typeof condition === 'string') return { sql: `(${condition})`, params: [] };
     if (condition instanceof SqlFragment) {
       const { sql, params } = condition.toSql();
       return { sql: `(${sql})`, params };

@@ -321,15 +321,25 @@ export class Query<Row extends object = Record<string, unknown>> {
    * ```
    */
   async *[Symbol.asyncIterator](): AsyncIterator<Row> {
-    const names = this.heading.names;
     await this.ready();
-    const { sql, params } = compileQuery(this.connection.dialect, this.node, this.modifiers, names);
-    const stream = this.connection.executor.raw(sql, params as never).stream() as AsyncIterable<Record<string, unknown>>;
     const dialect = this.connection.dialect.name;
-    try {
-      for await (const raw of stream) yield decodeRow(this.heading, raw, dialect) as Row;
-    } catch (error) {
-      throw this.connection.wrapError(error, sql, params, this.tableLabel());
+    if (dialect === 'mysql') {
+      const { sql, params } = compileQuery(this.connection.dialect, this.node, this.modifiers);
+      for await (const raw of this.connection.stream(sql, params, this.tableLabel())) yield decodeRow(this.heading, raw, dialect) as Row;
+      return;
+    }
+    // SQLite has one connection; an open cursor would block every other statement on it, so the
+    // rows come in pages ordered by the primary key.
+    const page = 5000;
+    const start = this.modifiers.offset ?? 0;
+    const end = this.modifiers.limit === undefined ? Number.POSITIVE_INFINITY : start + this.modifiers.limit;
+    const orderBy = this.modifiers.orderBy ?? (this.primaryKey.length > 0 ? this.primaryKey : this.heading.names);
+    for (let offset = start; offset < end; offset += page) {
+      const modifiers = { orderBy, offset, limit: Math.min(page, end - offset) };
+      const { sql, params } = compileQuery(this.connection.dialect, this.node, modifiers);
+      const rows = await this.connection.query(sql, params, this.tableLabel());
+      for (const raw of rows) yield decodeRow(this.heading, raw, dialect) as Row;
+      if (rows.length < modifiers.limit) return;
     }
   }
 

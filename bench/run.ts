@@ -1,0 +1,18 @@
+/**
+ * `npm run bench`: runs every benchmark (or those named on the command line) and prints a table
+ * each. Needs MariaDB at RG_BENCH_MYSQL_URL (default mysql://root:@127.0.0.1:3306).
+ */
+import { printTable } from './util.js';
+
+const suites: Record<string, { title: string; load: () => Promise<{ run(): Promise<Array<Record<string, string | number>>> }> }> = {
+  'insert-fetch': { title: 'Insert and fetch, 100,000 small rows (ratio = rg-schema speed / raw driver speed; goal ≥ 0.5)', load: () => import('./insert-fetch.js') },
+  blob: { title: 'Blob codec (vs copy: relative to Buffer.copy into allocated memory; movie: compression ratio; MariaDB rows: seconds)', load: () => import('./blob.js') },
+  populate: { title: 'populate() with a trivial make, 2000 keys (goal: ≥ 3× DataJoint 0.14)', load: () => import('./populate.js') },
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const [name, suite] of Object.entries(suites)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  const { run } = await suite.load();
+  printTable(`${name}: ${suite.title}`, await run());
+}

@@ -78,6 +78,15 @@ export class Schema {
     return decorate as unknown as Schema;
   }
 
+  /**
+   * Changes where the schema connects, before it is first used (a command line's --db, say).
+   * Refused once the schema has opened its connection.
+   */
+  configure(options: Pick<SchemaOptions, 'connection' | 'prefix' | 'configFile'>): void {
+    if (this.ownConnection) throw new RgSchemaError(`Schema ${this.name} is already connected to ${this.ownConnection.display}; configure it before first use.`);
+    Object.defineProperty(this, 'options', { value: { ...this.options, ...options }, writable: true, enumerable: true, configurable: true });
+  }
+
   /** The shared connection, resolved from the options, the environment, config.ini, or the default. */
   get connection(): Connection {
     this.ownConnection ??= Connection.for(resolveConnectionSpec(this.options));

@@ -1,0 +1,112 @@
+import ndarray, { type NdArray } from 'ndarray';
+import { NameRegistry, Parser } from 'pickleparser';
+import { DataSourceError } from '../../errors.js';
+
+const TYPED: Record<string, { bytes: number; make: (b: ArrayBuffer, o: number, n: number) => ArrayLike<number | bigint> }> = {
+  f8: { bytes: 8, make: (b, o, n) => new Float64Array(b, o, n) },
+  f4: { bytes: 4, make: (b, o, n) => new Float32Array(b, o, n) },
+  i8: { bytes: 8, make: (b, o, n) => new BigInt64Array(b, o, n) },
+  u8: { bytes: 8, make: (b, o, n) => new BigUint64Array(b, o, n) },
+  i4: { bytes: 4, make: (b, o, n) => new Int32Array(b, o, n) },
+  u4: { bytes: 4, make: (b, o, n) => new Uint32Array(b, o, n) },
+  i2: { bytes: 2, make: (b, o, n) => new Int16Array(b, o, n) },
+  u2: { bytes: 2, make: (b, o, n) => new Uint16Array(b, o, n) },
+  i1: { bytes: 1, make: (b, o, n) => new Int8Array(b, o, n) },
+  u1: { bytes: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
+  b1: { bytes: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
+};
+const ALIASES: Record<string, string> = {
+  float64: 'f8', float32: 'f4', int64: 'i8', uint64: 'u8', int32: 'i4', uint32: 'u4', int16: 'i2', uint16: 'u2', int8: 'i1', uint8: 'u1', bool: 'b1', '?': 'b1',
+};
+
+/** numpy's dtype, as far as a pickle tells it: the kind code and the byte order. */
+class NumpyDtype {
+  code: string;
+  order = '<';
+  constructor(spec: string) {
+    const clean = spec.replace(/^[<>=|]/, '');
+    this.code = ALIASES[clean] ?? clean;
+  }
+  __setstate__(state: unknown[]): void {
+    if (typeof state[1] === 'string') this.order = state[1];
+  }
+}
+
+/** An ndarray under construction: `_reconstruct` makes it, BUILD's state fills it. */
+class PendingArray {
+  array: NdArray | undefined;
+  __setstate__(state: unknown[]): void {
+    const [, shape, dtype, fortran, raw] = state as [unknown, number[], NumpyDtype, boolean, Uint8Array | string];
+    this.array = toNdArray(raw, dtype, shape, fortran);
+  }
+}
+
+function bytesOf(raw: Uint8Array | string): Uint8Array {
+  return typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw;
+}
+
+function toNdArray(raw: Uint8Array | string, dtype: NumpyDtype, shape: readonly number[], fortran: boolean): NdArray {
+  const info = TYPED[dtype.code];
+  if (!info) throw new DataSourceError(`A numpy array of dtype "${dtype.code}" cannot be read; numeric dtypes only.`);
+  if (dtype.order === '>') throw new DataSourceError('Big-endian numpy arrays are not supported.');
+  const bytes = bytesOf(raw);
+  const n = shape.reduce((p, s) => p * s, 1);
+  if (bytes.byteLength !== n * info.bytes) {
+    throw new DataSourceError(`A numpy array of shape (${shape.join(', ')}) needs ${n * info.bytes} bytes but the pickle holds ${bytes.byteLength}: the file is truncated or corrupt.`);
+  }
+  let data: ArrayLike<number | bigint>;
+  if (bytes.byteOffset % info.bytes === 0) data = info.make(bytes.buffer as ArrayBuffer, bytes.byteOffset, n);
+  else {
+    const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).copy(copy);
+    data = info.make(copy.buffer as ArrayBuffer, copy.byteOffset, n);
+  }
+  const strides: number[] = new Array<number>(shape.length);
+  let step = 1;
+  if (fortran) for (let i = 0; i < shape.length; i++) { strides[i] = step; step *= shape[i]!; }
+  else for (let i = shape.length - 1; i >= 0; i--) { strides[i] = step; step *= shape[i]!; }
+  return ndarray(data as never, [...shape], strides);
+}
+
+/**
+ * Parses a pickle that holds numpy arrays, without executing any of it: pickleparser resolves
+ * numpy's reconstructors (numpy 1 `numpy.core.*` and numpy 2 `numpy._core.*`, protocols 2–5) to
+ * functions that build typed-array ndarrays over the pickle's bytes. Lists and dicts become arrays
+ * and objects.
+ */
+export function parseNumpyPickle(bytes: Uint8Array): unknown {
+  const registry = new NameRegistry();
+  const reconstruct = (): PendingArray => new PendingArray();
+  const fromBuffer = (buffer: Uint8Array | string, dtype: NumpyDtype, shape: number[], order: string): NdArray =>
+    toNdArray(buffer, dtype, shape, order === 'F');
+  for (const core of ['numpy.core', 'numpy._core']) {
+    registry.register(`${core}.multiarray`, '_reconstruct', reconstruct);
+    registry.register(`${core}.numeric`, '_frombuffer', fromBuffer);
+    registry.register(`${core}.multiarray`, 'scalar', (dtype: NumpyDtype, raw: Uint8Array | string) => {
+      const a = toNdArray(raw, dtype, [1], false);
+      return (a.data as ArrayLike<number | bigint>)[0];
+    });
+  }
+  registry.register('numpy', 'ndarray', PendingArray);
+  registry.register('numpy', 'dtype', NumpyDtype);
+  registry.register('_codecs', 'encode', (text: string) => Buffer.from(text, 'latin1'));
+  registry.register('builtins', 'bytearray', (x: Uint8Array | string = '') => bytesOf(x));
+  const parser = new Parser({ nameResolver: registry, unpicklingTypeOfDictionary: 'object', unpicklingTypeOfSet: 'array' });
+  let value: unknown;
+  try {
+    value = parser.parse(bytes);
+  } catch (cause) {
+    if (cause instanceof DataSourceError) throw cause;
+    throw new DataSourceError(`The pickle cannot be read: ${(cause as Error).message}. It is truncated, corrupt, or holds objects other than numpy arrays, lists, dicts and numbers.`, { cause });
+  }
+  return unwrap(value);
+}
+
+function unwrap(value: unknown): unknown {
+  if (value instanceof PendingArray) return value.array;
+  if (Array.isArray(value)) return value.map(unwrap);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+  }
+  return value;
+}

@@ -1,0 +1,144 @@
+
+import { PopulateError } from '../errors.js';
+import { Imported } from '../schema/populate/auto-populate.js';
+import type { Query } from '../schema/query/query.js';
+import { Part } from '../schema/table/tiers.js';
+import { DataSource } from './data-source.js';
+import { pipeline } from './pipeline-schema.js';
+import { Session, type SessionRow } from './session.js';
+import { readSourceCached } from './sources/read-source.js';
+
+export interface StimulationRow {
+  subject_name: string;
+  sample_number: number;
+  session_date: string;
+  stimulation_index: number;
+  fps: number;
+  movie: unknown;
+  x_blocks: number;
+  y_blocks: number;
+  n_frames: number;
+  pixel_size: number;
+  stim_height: number;
+  stim_width: number;
+  stimulus_onset: number;
+  x_block_size: number;
+  y_block_size: number;
+}
+
+export interface NeuronRow {
+  subject_name: string;
+  sample_number: number;
+  session_date: string;
+  stimulation_index: number;
+  neuron_index: number;
+  n_spikes: number;
+  n_before_onset: number;
+  n_after_movie: number;
+}
+
+export interface SpikeRow {
+  subject_name: string;
+  sample_number: number;
+  session_date: string;
+  stimulation_index: number;
+  neuron_index: number;
+  spike_index: number;
+  spike_time: number;
+  spike_movie_time: number;
+}
+
+type SessionKey = Pick<SessionRow, 'subject_name' | 'sample_number' | 'session_date'>;
+
+/**
+ * A white-noise checkerboard movie shown during a session, with the neurons recorded and their
+ * spikes. populate() reads them from the session's data source; a session loads whole or not at
+ * all, and only from the bytes whose checksum was registered.
+ */
+@pipeline
+export class Stimulation extends Imported<StimulationRow> {
+  static override definition = `
+    # a white-noise checkerboard movie shown during a session
+    -> Session
+    stimulation_index: smallint unsigned   # order within the session
+    ---
+    fps: double                      # frames per second
+    movie: longblob                  # (x_blocks, y_blocks, n_frames) of ±1, column-major
+    x_blocks: smallint unsigned      # movie shape, first axis
+    y_blocks: smallint unsigned      # movie shape, second axis
+    n_frames: int unsigned           # movie shape, third axis
+    pixel_size: float                # µm per screen pixel
+    stim_height: smallint unsigned   # px
+    stim_width: smallint unsigned    # px
+    stimulus_onset: double           # s from the start of the recording
+    x_block_size: smallint unsigned  # px per block, horizontally
+    y_block_size: smallint unsigned  # px per block, vertically
+  `;
+
+  /** One recorded neuron (the seed's SpikeGroup). */
+  static Neuron = class Neuron extends Part<NeuronRow> {
+    static override definition = `
+      # a neuron recorded during the stimulation
+      -> master
+      neuron_index: smallint unsigned
+      ---
+      n_spikes: int unsigned
+      n_before_onset: int unsigned     # spikes before the stimulus onset (kept, and counted)
+      n_after_movie: int unsigned      # spikes after the last frame (kept, and counted)
+    `;
+  };
+
+  /** One spike, in seconds from the recording start and from the stimulus onset. */
+  static Spike = class Spike extends Part<SpikeRow> {
+    static override definition = `
+      # a spike of a neuron
+      -> Stimulation.Neuron
+      spike_index: int unsigned
+      ---
+      spike_time: double               # s from the start of the recording
+      spike_movie_time: double         # s from the stimulus onset
+    `;
+  };
+
+  /** Sessions whose source holds stimulations: the others have nothing to load. */
+  static override keySource(): Query<object> {
+    return Session.restrict('n_stimulations > 0').proj() as unknown as Query<object>;
+  }
+
+  async make(key: Record<string, unknown>): Promise<void> {
+    const sessionKey = key as SessionKey;
+    const session = await Session.restrict(sessionKey).fetch1();
+    const source = await DataSource.restrict({ source_id: session.source_id }).fetch1();
+    const { dataset, checksum } = await readSourceCached(source.entry as Record<string, unknown>);
+    if (checksum !== source.checksum) {
+      throw new PopulateError(`Data source ${source.source_id} (${source.access}) changed since it was loaded: checksum ${checksum.slice(0, 12)}… instead of ${source.checksum.slice(0, 12)}…. Reload it with rg-pipeline load to register the new data.`, key);
+    }
+    const found = dataset.sessions.find((s) => s.subject_name === session.subject_name && s.sample_number === session.sample_number && s.session_date === session.session_date);
+    if (!found) throw new PopulateError(`Data source ${source.source_id} no longer holds session ${JSON.stringify(sessionKey)}.`, key);
+    for (const [stimulationIndex, stim] of found.stimulations.entries()) {
+      const stimKey = { ...sessionKey, stimulation_index: stimulationIndex };
+      const [xBlocks, yBlocks, nFrames] = stim.movie.shape as [number, number, number];
+      await this.insert1({
+        ...stimKey, fps: stim.fps, movie: stim.movie, x_blocks: xBlocks, y_blocks: yBlocks, n_frames: nFrames,
+        pixel_size: stim.pixel_size, stim_height: stim.stim_height, stim_width: stim.stim_width,
+        stimulus_onset: stim.stimulus_onset, x_block_size: stim.x_block_size, y_block_size: stim.y_block_size,
+      });
+      const movieEnd = stim.stimulus_onset + stim.n_frames / stim.fps;
+      await Stimulation.Neuron.insert(stim.spikes.map((times, neuronIndex) => ({
+        ...stimKey, neuron_index: neuronIndex, n_spikes: times.length,
+        n_before_onset: times.filter((t) => t < stim.stimulus_onset).length,
+        n_after_movie: times.filter((t) => t >= movieEnd).length,
+      })));
+      const spikes: SpikeRow[] = [];
+      stim.spikes.forEach((times, neuronIndex) => {
+        times.forEach((t, spikeIndex) => spikes.push({ ...stimKey, neuron_index: neuronIndex, spike_index: spikeIndex, spike_time: t, spike_movie_time: t - stim.stimulus_onset }));
+      });
+      await Stimulation.Spike.insert(spikes);
+    }
+  }
+}
+
+/** The pipeline's neurons: `-> Neuron` in a definition (with `context: { Neuron }`) names this table. */
+export const Neuron = Stimulation.Neuron;
+/** The pipeline's spikes. */
+export const Spike = Stimulation.Spike;

@@ -88,7 +88,7 @@ export function parseNumpyPickle(bytes: Uint8Array): unknown {
     });
   }
   registry.register('numpy', 'ndarray', PendingArray);
-  registry.register('numpy', 'dtype', NumpyDtype);
+  registry.register('numpy', 'dtype', (spec: string) => new NumpyDtype(spec));
   registry.register('_codecs', 'encode', (text: string) => Buffer.from(text, 'latin1'));
   registry.register('builtins', 'bytearray', (x: Uint8Array | string = '') => bytesOf(x));
   const parser = new Parser({ nameResolver: registry, unpicklingTypeOfDictionary: 'object', unpicklingTypeOfSet: 'array' });

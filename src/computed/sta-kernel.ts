@@ -1,0 +1,138 @@
+import type { NdArray } from 'ndarray';
+import { columnMajorFloat64 } from '../tables/sources/validate.js';
+
+/** A movie ready for STAs: column-major float64, so each frame is one contiguous run. */
+export interface PreparedMovie {
+  readonly data: Float64Array;
+  readonly xBlocks: number;
+  readonly yBlocks: number;
+  readonly nFrames: number;
+  readonly frameSize: number;
+  readonly fps: number;
+  readonly onset: number;
+  /** The mean over every pixel of every frame (the STA's baseline). */
+  readonly mean: number;
+}
+
+/** Prepares a movie once per stimulation; every neuron's STA reuses it. */
+export function prepareMovie(movie: NdArray, fps: number, onset: number): PreparedMovie {
+  const [x, y, t] = movie.shape as [number, number, number];
+  const data = columnMajorFloat64(movie, x, y, t).data;
+  let sum = 0;
+  for (let i = 0; i < data.length; i++) sum += data[i]!;
+  return { data, xBlocks: x, yBlocks: y, nFrames: t, frameSize: x * y, fps, onset, mean: data.length > 0 ? sum / data.length : 0 };
+}
+
+/**
+ * The frame on screen at time `t` (s from the recording start): floor((t − onset) · fps).
+ * The seed's screenshot: spike 1.8144 s, onset 1.65657 s, fps 59.9815 → frame 9.
+ */
+export function frameAt(t: number, onset: number, fps: number): number {
+  return Math.floor((t - onset) * fps);
+}
+
+/** An STA and how many spikes went into it. */
+export interface StaResult {
+  /** (x_blocks, y_blocks, n_lags), column-major; lag k is the mean of movie[:, :, f − k]. NaN when no spike was usable. */
+  readonly sta: Float64Array;
+  readonly nLags: number;
+  readonly used: number;
+  /** Spikes whose frame minus (n_lags − 1) falls before the first frame (including spikes before the onset). */
+  readonly skippedBefore: number;
+  /** Spikes at or after the end of the movie. */
+  readonly skippedAfter: number;
+}
+
+/**
+ * The spike-triggered average of one neuron. It visits only the frames that hold spikes, once
+ * each, weighted by their spike count: O(min(spikes, frames) × pixels × lags).
+ *
+ * Lag 0 is the frame on screen when the spike fired; the average divides by the spikes used.
+ * This is Elephant's `spike_triggered_average` convention (lag-0 inclusive window, mean over used
+ * spikes); pyret's `filtertools.sta` excludes the spike's own bin and divides by all spikes.
+ */
+export function spikeTriggeredAverage(movie: PreparedMovie, spikeTimes: ArrayLike<number>, nLags: number): StaResult {
+  const { data, frameSize, nFrames, fps, onset } = movie;
+  const counts = new Uint32Array(Math.max(0, nFrames));
+  let used = 0;
+  let skippedBefore = 0;
+  let skippedAfter = 0;
+  for (let i = 0; i < spikeTimes.length; i++) {
+    const f = frameAt(spikeTimes[i]!, onset, fps);
+    if (f >= nFrames) skippedAfter++;
+    else if (f - (nLags - 1) < 0) skippedBefore++;
+    else {
+      counts[f]!++;
+      used++;
+    }
+  }
+  const sta = new Float64Array(frameSize * nLags);
+  if (used === 0) {
+    sta.fill(Number.NaN);
+    return { sta, nLags, used, skippedBefore, skippedAfter };
+  }
+  for (let f = 0; f < nFrames; f++) {
+    const weight = counts[f]!;
+    if (weight === 0) continue;
+    for (let k = 0; k < nLags; k++) {
+      const src = (f - k) * frameSize;
+      const dst = k * frameSize;
+      if (weight === 1) for (let p = 0; p < frameSize; p++) sta[dst + p]! += data[src + p]!;
+      else for (let p = 0; p < frameSize; p++) sta[dst + p]! += weight * data[src + p]!;
+    }
+  }
+  const scale = 1 / used;
+  for (let i = 0; i < sta.length; i++) sta[i]! *= scale;
+  return { sta, nLags, used, skippedBefore, skippedAfter };
+}
+
+/** Where an STA departs most from the movie's mean, and what the viewer draws there. */
+export interface StaPeak {
+  readonly lag: number;
+  readonly x: number;
+  readonly y: number;
+  readonly value: number;
+  /** (x_blocks, y_blocks) at the peak lag. */
+  readonly spatialMap: Float64Array;
+  /** n_lags values at the peak block, lag 0 first. */
+  readonly temporalKernel: Float64Array;
+}
+
+export function staPeak(result: StaResult, movie: PreparedMovie): StaPeak | undefined {
+  if (result.used === 0) return undefined;
+  const { frameSize, xBlocks } = movie;
+  let best = -1;
+  let bestDeviation = -1;
+  for (let i = 0; i < result.sta.length; i++) {
+    const deviation = Math.abs(result.sta[i]! - movie.mean);
+    if (deviation > bestDeviation) {
+      bestDeviation = deviation;
+      best = i;
+    }
+  }
+  const lag = Math.floor(best / frameSize);
+  const pixel = best % frameSize;
+  const temporalKernel = new Float64Array(result.nLags);
+  for (let k = 0; k < result.nLags; k++) temporalKernel[k] = result.sta[k * frameSize + pixel]!;
+  return {
+    lag, x: pixel % xBlocks, y: Math.floor(pixel / xBlocks), value: result.sta[best]!,
+    spatialMap: result.sta.slice(lag * frameSize, (lag + 1) * frameSize), temporalKernel,
+  };
+}
+
+/**
+ * The seed's per-spike view, numbered by the floor rule: the frame on screen at one spike, and the
+ * average of it with the k frames before (fewer at the start of the movie).
+ */
+export function perSpikeView(movie: PreparedMovie, spikeTime: number, k: number): { frameIndex: number; frame: Float64Array | undefined; average: Float64Array | undefined; framesAveraged: number } {
+  const f = frameAt(spikeTime, movie.onset, movie.fps);
+  if (f < 0 || f >= movie.nFrames) return { frameIndex: f, frame: undefined, average: undefined, framesAveraged: 0 };
+  const { frameSize, data } = movie;
+  const frame = data.slice(f * frameSize, (f + 1) * frameSize);
+  const first = Math.max(0, f - k);
+  const average = new Float64Array(frameSize);
+  for (let g = first; g <= f; g++) for (let p = 0; p < frameSize; p++) average[p]! += data[g * frameSize + p]!;
+  const n = f - first + 1;
+  for (let p = 0; p < frameSize; p++) average[p]! /= n;
+  return { frameIndex: f, frame, average, framesAveraged: n };
+}

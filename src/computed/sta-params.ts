@@ -1,0 +1,16 @@
+import { Lookup } from '../schema/table/tiers.js';
+import { pipeline } from '../tables/pipeline-schema.js';
+
+export interface StaParamsRow {
+  n_lags: number;
+}
+
+/** How many frames back an STA reaches: lag 0 (the frame on screen) … n_lags − 1. */
+@pipeline
+export class StaParams extends Lookup<StaParamsRow> {
+  static override definition = `
+    # spike-triggered average settings
+    n_lags: smallint unsigned        # frames, lag 0 (on screen at the spike) to n_lags - 1
+  `;
+  static override contents = [{ n_lags: 5 }, { n_lags: 10 }, { n_lags: 20 }];
+}

@@ -26,7 +26,7 @@ async function diagramFor(options: Options): Promise<Diagram> {
   }
   const module = options.module
     ? ((await import(pathToFileURL(path.resolve(options.module)).href)) as Record<string, unknown>)
-    : ((await import('../tables/index.js')) as Record<string, unknown>);
+    : ((await import('../pipeline.js')) as Record<string, unknown>);
   const schemas = Object.values(module).filter((v): v is Schema => v instanceof Schema);
   if (schemas.length === 0) throw new Error(`${options.module ?? 'The pipeline module'} exports no Schema; export the schema object beside its tables.`);
   return schemas.slice(1).reduce((d, s) => d.add(Diagram.of(s)), Diagram.of(schemas[0]!));

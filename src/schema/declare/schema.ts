@@ -79,12 +79,14 @@ export class Schema {
   }
 
   /**
-   * Changes where the schema connects, before it is first used (a command line's --db, say).
-   * Refused once the schema has opened its connection.
+   * Points the schema at another database (a command line's --db, say). Its tables are declared
+   * there on next use; the previous connection stays open until Connection.closeAll().
    */
   configure(options: Pick<SchemaOptions, 'connection' | 'prefix' | 'configFile'>): void {
-    if (this.ownConnection) throw new RgSchemaError(`Schema ${this.name} is already connected to ${this.ownConnection.display}; configure it before first use.`);
+    if (this.ownConnection?.inTransaction) throw new RgSchemaError(`Schema ${this.name} is inside a transaction on ${this.ownConnection.display}; configure it outside.`);
     Object.defineProperty(this, 'options', { value: { ...this.options, ...options }, writable: true, enumerable: true, configurable: true });
+    this.ownConnection = undefined;
+    this.activation = undefined;
   }
 
   /** The shared connection, resolved from the options, the environment, config.ini, or the default. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DataSourceError } from '../errors.js';
 import { DataSource } from './data-source.js';
 import { Session } from './session.js';
-import { checkEntry, describeSource, readSource, sourceId } from './sources/read-source.js';
+import { checkEntry, describeSource, readSource, rememberSource, sourceId } from './sources/read-source.js';
 import { Stimulation } from './stimulation.js';
 import { Subject } from './subject.js';
 
@@ -30,7 +30,7 @@ export interface LoadSummary {
 
 /** Removes a password from a URL-like access string before it is stored or printed. */
 export function withoutPassword(access: string): string {
-  return access.replace(/^([a-z0-9+]+:\/\/[^:/@]+):[^@/]*@/i, '$1:***@');
+  return access.replace(/^([a-z0-9+]+:\/\/[^:/@]+):[^@/]*@/i, '$1@');
 }
 
 /** Reads a manifest file: a JSON list of `{type, access, access2, ...}`. */
@@ -78,11 +78,14 @@ export async function loadManifest(entries: ReadonlyArray<Record<string, unknown
         }
         throw new DataSourceError(`${name} changed since it was loaded (checksum ${checksum.slice(0, 12)}… instead of ${known[0]!.checksum.slice(0, 12)}…). Its rows were not touched; delete the source's rows to load the new data.`, { source: name, field: 'checksum' });
       }
+      const stored = { ...entry, access: entry.type === 'text/json' ? entry.access : withoutPassword(String(entry.access)) };
+      // populate() rereads the source by its stored entry; this run already has it in memory.
+      rememberSource(stored, { dataset, checksum, bytes: 0 });
       await DataSource.query().connection.transaction(async () => {
         await DataSource.insert1({
           source_id: id, source_type: String(entry.type),
           access: entry.type === 'text/json' ? `(inline, ${String(entry.access).length} characters)` : withoutPassword(String(entry.access)),
-          entry: { ...entry, access: entry.type === 'text/json' ? entry.access : withoutPassword(String(entry.access)) }, checksum,
+          entry: stored, checksum,
         });
         await Subject.insert([...new Set(dataset.sessions.map((s) => s.subject_name))].map((subject_name) => ({ subject_name })), { skipDuplicates: true });
         for (const s of dataset.sessions) {

@@ -135,3 +135,39 @@ describe('rg-pipeline demo', () => {
     expect(stdout).toContain('erd.svg');
   }, 120_000);
 });
+
+describe.runIf(dialects.some((d) => d.name === 'mysql'))('database/mysql sources', () => {
+  it('reads sessions, stimulations (blob and raw movies) and spikes from another database, without keeping its password', async () => {
+    const mysql = (await import('mysql2/promise')).default;
+    const url = new URL(dialects.find((d) => d.name === 'mysql')!.url('source'));
+    const c = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
+    await c.query('DROP DATABASE IF EXISTS rgt_lab');
+    await c.query('CREATE DATABASE rgt_lab');
+    await c.query('CREATE TABLE rgt_lab.sess (subject_name varchar(64), sample_number int, recorded date)');
+    await c.query('CREATE TABLE rgt_lab.stims (subject_name varchar(64), sample_number int, recorded date, stimulation_index int, fps double, n_frames int, pixel_size float, stim_height int, stim_width int, stimulus_onset double, x_block_size int, y_block_size int, x_blocks int, y_blocks int, movie longblob)');
+    await c.query('CREATE TABLE rgt_lab.spikes (subject_name varchar(64), sample_number int, recorded date, stimulation_index int, neuron_index int, spike_time double)');
+    await c.query("INSERT INTO rgt_lab.sess VALUES ('M1', 1, '2020-02-02')");
+    const { packBlob } = await import('../../src/index.js');
+    const frames = Float64Array.from({ length: 2 * 3 * 50 }, (_, i) => (i % 3 ? 1 : -1));
+    const ndarray = (await import('ndarray')).default;
+    await c.query('INSERT INTO rgt_lab.stims VALUES (?), (?)', [
+      ['M1', 1, '2020-02-02', 0, 60, 50, 8.3, 480, 640, 0.5, 10, 10, 2, 3, packBlob(ndarray(frames, [2, 3, 50], [1, 2, 6]))],
+      ['M1', 1, '2020-02-02', 1, 60, 50, 8.3, 480, 640, 0.5, 10, 10, 2, 3, Buffer.from(frames.buffer)],
+    ]);
+    await c.query("INSERT INTO rgt_lab.spikes VALUES ('M1', 1, '2020-02-02', 0, 0, 0.9), ('M1', 1, '2020-02-02', 0, 1, 1.1), ('M1', 1, '2020-02-02', 1, 0, 1.2)");
+    const access = `mysql://${url.username}:${url.password}@${url.host}/rgt_lab`;
+    const entry = { type: 'database/mysql', access, tables: { sessions: 'sess', stimulations: 'stims' }, columns: { session_date: 'recorded' } };
+    const { dataset, checksum } = await rgc.readSource(entry);
+    expect(checksum).toMatch(/^[0-9a-f]{64}$/);
+    const [s] = dataset.sessions;
+    expect([s!.subject_name, s!.sample_number, s!.session_date, s!.stimulations.length]).toEqual(['M1', 1, '2020-02-02', 2]);
+    expect(Array.from(s!.stimulations[0]!.movie.data)).toEqual(Array.from(frames));
+    expect(Array.from(s!.stimulations[1]!.movie.data)).toEqual(Array.from(frames));
+    expect(s!.stimulations[0]!.spikes.map((x) => Array.from(x))).toEqual([[0.9], [1.1]]);
+    await expect(rgc.readSource({ ...entry, tables: { sessions: 'nope' } })).rejects.toThrow(/cannot read `rgt_lab`\.`nope`/);
+    await expect(rgc.readSource({ ...entry, access: `mysql://nobody:secret-pw@${url.host}/rgt_lab` })).rejects.toThrow(/cannot connect/);
+    await expect(rgc.readSource({ ...entry, access: `mysql://nobody:secret-pw@${url.host}/rgt_lab` })).rejects.not.toThrow(/secret-pw/);
+    await c.query('DROP DATABASE rgt_lab');
+    await c.end();
+  });
+});

@@ -107,3 +107,43 @@ describe('manifest entries', () => {
     expect(() => checkEntry({ type: 'file/pickle' }, 3)).toThrow(/"access"/);
   });
 });
+
+describe('file/csv', () => {
+  it('reads the three tables and the .npy movie written by numpy', async () => {
+    const { dataset, checksum } = await readSource({ type: 'file/csv', access: 'test/fixtures/csv' });
+    const pickled = await readSource({ type: 'file/pickle', access: 'test/fixtures/pickles/ret-p4.pkl' });
+    expect(checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(dataset.sessions.map((s) => [s.subject_name, s.sample_number, s.session_date, s.stimulations.length])).toEqual([['KO (chx10)', 1, '2008-06-06', 1], ['WT', 2, '2008-07-02', 0]]);
+    const a = dataset.sessions[0]!.stimulations[0]!;
+    const b = pickled.dataset.sessions[0]!.stimulations[0]!;
+    expect(Array.from(a.movie.data)).toEqual(Array.from(b.movie.data));
+    expect(a.spikes.map((s) => Array.from(s))).toEqual(b.spikes.map((s) => Array.from(s)));
+  });
+
+  it('names a missing table or column', async () => {
+    await expect(readSource({ type: 'file/csv', access: 'test/fixtures' })).rejects.toThrow(/cannot read sessions\.csv/);
+  });
+});
+
+describe('text/plain', () => {
+  it('reads spike times in microseconds with neuron numbers, and a 20 kHz stimulus trace as a (1, 1, n) movie', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/rg-text-`);
+    writeFileSync(`${dir}/spikes.txt`, '# time_us neuron\n1000 0\n2500 1\n   # a comment line\n3000, 0\n');
+    writeFileSync(`${dir}/trace.txt`, '# one sample per line\n' + Array.from({ length: 100 }, (_, i) => (i % 2 ? 1 : -1)).join('\n'));
+    const entry = {
+      type: 'text/plain', access: `${dir}/spikes.txt`, columns: [{ role: 'spike_time', unit: 'us' }, { role: 'neuron' }],
+      access2: `${dir}/trace.txt`, stimulus_columns: [{ role: 'stimulus', sample_rate: 20000 }],
+      session: { subject_name: 'S1', sample_number: 1, session_date: '2021-03-04' }, stimulation: { stimulus_onset: 0.0005 },
+    };
+    const { dataset } = await readSource(entry);
+    const st = dataset.sessions[0]!.stimulations[0]!;
+    expect(st.movie.shape).toEqual([1, 1, 100]);
+    expect([st.fps, st.n_frames, st.stimulus_onset]).toEqual([20000, 100, 0.0005]);
+    expect(st.spikes.map((s) => Array.from(s))).toEqual([[0.001, 0.003], [0.0025]]);
+    writeFileSync(`${dir}/bad.txt`, '1000 0\n12x 1\n');
+    await expect(readSource({ ...entry, access: `${dir}/bad.txt` })).rejects.toThrow(/bad\.txt line 2: "12x 1" is not a row of numbers/);
+    await expect(readSource({ ...entry, columns: [{ role: 'spike_time', unit: 'fortnights' }] })).rejects.toThrow(/unknown unit "fortnights"/);
+  });
+});

@@ -12,6 +12,8 @@ export interface PackOptions {
    * the sample would not shrink by 10%: zlib runs at ~40 MB/s and gains nothing on noisy floats.
    */
   readonly compress?: boolean;
+  /** zlib level; DataJoint uses 6. On ±1 movies level 1 is ~9× faster and half as small. */
+  readonly level?: number;
 }
 
 const PROBE_ABOVE = 4 << 20;
@@ -285,7 +287,7 @@ export function packBlob(value: unknown, options: PackOptions = {}): Buffer {
   const body = packer.value(value);
   const blob = Buffer.concat([ascii(packer.dj0 ? 'dj0\0' : 'mYm\0'), ...body]);
   if ((options.compress ?? true) && blob.byteLength > 1000 && worthCompressing(blob)) {
-    const compressed = deflateSync(blob);
+    const compressed = deflateSync(blob, { level: options.level ?? 6 });
     if (compressed.byteLength + 14 < blob.byteLength) return Buffer.concat([ascii('ZL123\0'), u64(blob.byteLength), compressed]);
   }
   return blob;

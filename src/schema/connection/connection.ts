@@ -52,7 +52,10 @@ export class Connection {
         },
       };
     }
-    this.knex = knexFactory(config);
+    // Failures reach the caller as errors that name the target; knex's own console logging would
+    // only repeat them.
+    const quiet = (): void => undefined;
+    this.knex = knexFactory({ ...config, log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet } });
   }
 
   /** The shared connection for a target; the same spec gives the same object. */
@@ -76,9 +79,19 @@ export class Connection {
     await this.knex.destroy();
   }
 
-  /** The knex pool's client, for acquiring and releasing driver connections. */
+  /** The knex pool, for acquiring and releasing driver connections; failures name the target. */
   private get pool(): { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> } {
-    return this.knex.client as never;
+    const client = this.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
+    return {
+      acquireConnection: async () => {
+        try {
+          return await client.acquireConnection();
+        } catch (error) {
+          throw new ConnectionError(`Cannot connect to ${this.display}: ${(error as Error).message}`, { cause: error });
+        }
+      },
+      releaseConnection: (c) => client.releaseConnection(c),
+    };
   }
 
   get inTransaction(): boolean {

@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { dialects } from '../setup/dialects.js';
+
+const run = promisify(execFile);
+const cli = path.resolve('src/cli/rg-pipeline.ts');
+const tsx = import.meta.resolve('tsx');
+
+function pipeline(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, ['--import', tsx, cli, ...args], { cwd, env: { ...process.env, RG_DB_URL: '', DJ_HOST: '', ...env } });
+}
+
+describe.each(dialects)('rg-pipeline on $name', (dialect) => {
+  it('synth, load (twice), populate with worker processes, status, check, clean', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-cli-'));
+    const db = dialect.name === 'mysql' ? ['--db', dialect.url('cli'), '--prefix', 'rgt_cli_'] : [];
+    await pipeline(dir, [...db, 'clean', '--yes']);
+    const synth = await pipeline(dir, ['synth', 'data', '--scale', '0.02', '--seed', '4']);
+    expect(synth.stdout).toMatch(/wrote data\/manifest\.json: 16 sessions, \d+ spikes/);
+    const load = await pipeline(dir, [...db, 'load', 'data/manifest.json']);
+    expect(load.stdout).toMatch(/^loaded {4}file\/pickle .*ret1_data\.pkl \(16 sessions\)$/m);
+    expect((await pipeline(dir, [...db, 'load', 'data/manifest.json'])).stdout).toMatch(/^unchanged file\/pickle/m);
+    const workers = dialect.name === 'mysql' ? ['--workers', '2'] : [];
+    const populate = await pipeline(dir, [...db, 'populate', 'SpikeTriggeredAverage', ...workers, '--no-display']);
+    expect(populate.stdout).toContain('SpikeTriggeredAverage: 531 keys populated');
+    const status = await pipeline(dir, [...db, 'status']);
+    expect(status.stdout).toMatch(/^Session\s+16 rows$/m);
+    expect(status.stdout).toMatch(/^Neuron\s+177 rows$/m);
+    expect(status.stdout).toMatch(/^SpikeTriggeredAverage\s+531 rows\s+populated 531\/531 keys$/m);
+    expect((await pipeline(dir, [...db, 'check'])).stdout).toContain('check passed');
+    writeFileSync(path.join(dir, 'data', 'ret1_data.pkl'), 'changed');
+    await expect(pipeline(dir, [...db, 'check'])).rejects.toMatchObject({ stdout: expect.stringMatching(/unreadable|changed/) });
+    await pipeline(dir, [...db, 'clean', '--yes']);
+    expect((await pipeline(dir, [...db, 'status'])).stdout).toMatch(/^Session\s+0 rows$/m);
+  }, 180_000);
+});
+
+it('reads the seed\'s config.ini', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rg-cli-'));
+  writeFileSync(path.join(dir, 'config.ini'), '[DEFAULT]\ndatabase = 127.0.0.1:1\nuser = someone\npwd = hunter2\n');
+  const result = await pipeline(dir, ['-c', 'config.ini', 'check']).catch((e: { stdout: string; stderr: string }) => e);
+  expect(result.stderr).toMatch(/rg-pipeline: .*(refused|connect)/i);
+  expect(result.stderr + result.stdout).toContain('someone@127.0.0.1:1');
+  expect(result.stderr + result.stdout).not.toContain('hunter2');
+});

@@ -130,3 +130,27 @@ describe('in-place decoding', () => {
     expect(copy.data.buffer).not.toBe(bytes.buffer);
   });
 });
+
+describe.runIf(dialects.some((d) => d.name === 'mysql'))('max_allowed_packet', () => {
+  it("refuses a blob larger than the server's max_allowed_packet, naming the setting, and keeps the connection", async () => {
+    const url = new URL(dialects.find((d) => d.name === 'mysql')!.url('packet'));
+    const admin = new Schema('rgt_packet_admin', { connection: { client: 'mysql2', connection: { host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } } });
+    await admin.connection.run('SET GLOBAL max_allowed_packet = 4194304');
+    try {
+      // A fresh pool: new connections see the new limit.
+      const schema = new Schema(schemaName('packet'), { connection: { client: 'mysql2', connection: { host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: undefined, charset: 'utf8mb4' } } });
+      @schema class Big extends Manual<{ id: number; data: unknown }> {
+        static override definition = 'id: int\n---\ndata: longblob';
+      }
+      await schema.drop({ force: true });
+      const noise = Float64Array.from({ length: 6 * 131072 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+      await expect(Big.insert1({ id: 1, data: ndarray(noise, [noise.length]) })).rejects.toThrow(/max_allowed_packet \(4194304 bytes\).*SET GLOBAL max_allowed_packet/);
+      expect(await Big.count()).toBe(0);
+      await Big.insert1({ id: 2, data: ndarray(noise.subarray(0, 1000), [1000]) });
+      expect(await Big.count()).toBe(1);
+      await schema.drop({ force: true });
+    } finally {
+      await admin.connection.run('SET GLOBAL max_allowed_packet = 1073741824');
+    }
+  });
+});

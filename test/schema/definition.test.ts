@@ -181,3 +181,31 @@ describe('declaration errors', () => {
     expect(errorOf(() => s.declare(class Empty extends Manual {})).message).toMatch(/no definition/);
   });
 });
+
+describe('references across schemas and Parts declared apart', () => {
+  it('resolves -> otherSchema.Table through the context, and -> Name from a context class', () => {
+    const lab = new Schema('rgt_lab_refs', { connection: 'sqlite::memory:' });
+    const Animal = class Animal extends Manual { static override definition = 'animal: int'; };
+    lab.declare(Animal);
+    const analysis = new Schema('rgt_analysis_refs', { connection: 'sqlite::memory:', context: { lab, Animal } });
+    const Weighing = class Weighing extends Manual { static override definition = '-> lab.Animal\nweighing: int'; };
+    const Note = class Note extends Manual { static override definition = '-> Animal\nnote: int'; };
+    analysis.declare(Weighing);
+    analysis.declare(Note);
+    analysis.resolve();
+    const fk = Reflect.getOwnMetadata('rg-schema:table', Weighing).resolved.foreignKeys[0];
+    expect([fk.parent.schema.name, fk.parent.tableName, fk.attributes]).toEqual(['rgt_lab_refs', 'animal', ['animal']]);
+    expect(Reflect.getOwnMetadata('rg-schema:table', Note).resolved.foreignKeys[0].parent.className).toBe('Animal');
+  });
+
+  it('declares a Part against its master with schema.declare(Part, { master })', () => {
+    const s = new Schema('rgt_parts_apart', { connection: 'sqlite::memory:' });
+    const Scan = class Scan extends Manual { static override definition = 'scan: int'; };
+    const Field = class Field extends Part { static override definition = '-> master\nfield: int'; };
+    s.declare(Scan);
+    s.declare(Field, { master: Scan });
+    s.resolve();
+    const info = Reflect.getOwnMetadata('rg-schema:table', Field);
+    expect([info.tableName, info.className, info.resolved.heading.primaryKey]).toEqual(['scan__field', 'Scan.Field', ['scan', 'field']]);
+  });
+});

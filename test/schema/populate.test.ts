@@ -180,4 +180,48 @@ describe.runIf(mysql)('populate workers on MariaDB', () => {
     expect(result).toEqual({ successCount: 60, errors: [] });
     await check(m, 60);
   }, 120_000);
+
+  it('a connection lost during make fails that key cleanly; the others complete', async () => {
+    const url = mysql?.url('lost') ?? '';
+    const schema = new Schema(schemaName('populate_lost'), { connection: url });
+    @schema class Key extends Manual<{ k: number }> { static override definition = 'k: int'; }
+    @schema class Out extends Computed<{ k: number }> {
+      static override definition = '-> Key';
+      static Piece = class extends Part { static override definition = '-> master\np: int'; };
+      async make(key: Record<string, unknown>): Promise<void> {
+        await this.insert1({ k: key.k as number });
+        await Out.Piece.insert([{ k: key.k, p: 1 }] as never);
+        if (key.k === 3) await schema.connection.run('KILL CONNECTION_ID()');
+      }
+    }
+    await schema.drop({ force: true });
+    await Key.insert([1, 2, 3, 4, 5].map((k) => ({ k })));
+    const result = await Out.populate({ suppressErrors: true });
+    expect(result.successCount).toBe(4);
+    expect(result.errors.map((e) => e.key)).toEqual([{ k: 3 }]);
+    expect((await Out.keys()).map((r) => r.k).sort()).toEqual([1, 2, 4, 5]);
+    expect(await Out.Piece.count()).toBe(4);
+    expect(await Out.progress()).toEqual({ remaining: 1, total: 5 });
+    await schema.drop({ force: true });
+  });
+});
+
+describe('populate workers on one SQLite file', () => {
+  it('several local processes share the file (WAL, busy timeout) and fill every key once', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'rg-sqlite-workers-')), 'shared.sqlite');
+    process.env.RG_DB_URL = `sqlite://${file}`;
+    process.env.RG_TEST_SCHEMA = 'rgt_sqlite_workers';
+    // A fresh module instance, so its schema connects to the SQLite file named above.
+    const fresh = '../fixtures/populate-pipeline.js?sqlite';
+    const m = (await import(/* @vite-ignore */ fresh)) as typeof import('../fixtures/populate-pipeline.js');
+    await m.Item.insert(Array.from({ length: 40 }, (_, item) => ({ item })));
+    const result = await m.Work.populate({ workers: 3, workerModule: { path: path.resolve('test/fixtures/populate-pipeline.ts'), exportName: 'Work' } });
+    expect(result).toEqual({ successCount: 40, errors: [] });
+    expect(await m.Work.count()).toBe(40);
+    expect(await m.Work.Piece.count()).toBe(120);
+    expect(new Set((await m.Work.fetch()).map((r: { worker_pid: number }) => r.worker_pid)).size).toBeGreaterThan(1);
+    expect(await m.Work.jobs().list()).toEqual([]);
+  }, 120_000);
 });

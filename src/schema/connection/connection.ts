@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import { ConnectionError, DuplicateError, IntegrityError, QueryError } from '../../errors.js';
+import { BlobError, ConnectionError, DuplicateError, IntegrityError, QueryError } from '../../errors.js';
 import type { ConnectionSpec } from './config.js';
 import { mysqlDialect, sqliteDialect, type Dialect } from './dialect.js';
 import { execute, formatMysql, type MysqlRaw, type RawConnection, type SqliteRaw, type SqliteStatement } from './driver.js';
@@ -187,6 +187,27 @@ export class Connection {
   }
 
   readonly #statements = new Map<string, SqliteStatement>();
+  readonly #packetLimits = new WeakMap<object, number>();
+
+  /**
+   * MySQL refuses (and then drops the connection on) any statement larger than the connection's
+   * max_allowed_packet; a statement that would be is refused here first, naming the setting.
+   */
+  async checkPacketSize(bytes: number, table?: string): Promise<void> {
+    if (this.dialect.name !== 'mysql') return;
+    await this.session(async () => {
+      const raw = this.#sessions.getStore()!.raw;
+      let limit = this.#packetLimits.get(raw);
+      if (limit === undefined) {
+        const [row] = (await this.#exec(raw, 'SELECT @@max_allowed_packet AS m', [])) as Array<{ m: unknown }>;
+        limit = Number(row?.m ?? Number.POSITIVE_INFINITY);
+        this.#packetLimits.set(raw, limit);
+      }
+      if (bytes + 1024 > limit) {
+        throw new BlobError(`${table === undefined ? 'A statement' : `An insert into ${table}`} would send ${bytes} bytes, more than the server's max_allowed_packet (${limit} bytes), so it was not sent. Raise it: SET GLOBAL max_allowed_packet=1073741824 (then reconnect), or store less per row.`);
+      }
+    });
+  }
 
   /**
    * Runs one statement as a server-side prepared statement (MySQL `execute`): large blobs travel

@@ -67,6 +67,8 @@ export async function insertRows(info: TableInfo, rows: Iterable<object>, option
       for (let start = 0; start < group.length; start += perStatement) {
         const batch = group.slice(start, start + perStatement);
         const { sql, params } = insertStatement(info, tableRef, columns, batch.map((b) => b.values), options);
+        const blobBytes = batch.reduce((n, b) => n + b.bytes, 0);
+        if (blobBytes > 0) await connection.checkPacketSize(blobBytes * (group.length === 1 && group[0]!.bytes > LARGE_ROW_BYTES ? 1 : 2), table);
         try {
           const result = group.length === 1 && group[0]!.bytes > LARGE_ROW_BYTES
             ? await connection.runPrepared(sql, params, table)

@@ -49,3 +49,17 @@ export type { UnpackOptions } from './schema/blob/unpack.js';
 export {
   BoolArray, Datetime64Array, Complex, ComplexArray, MatStruct, MatCell, RecArray, Temporal, Uuid, Decimal, tuple,
 } from './schema/blob/blob-types.js';
+
+// The RGC pipeline: its schema, tables, Computed tables, loaders and synthetic data.
+export {
+  pipeline, Subject, DataSource, Session, Stimulation, Neuron, Spike, StaParams, SpikeTriggeredAverage,
+  readSource, sourceId, SUPPORTED_TYPES, loadManifest, readManifest, generateDataset, writeDataset,
+  prepareMovie, spikeTriggeredAverage, staPeak, perSpikeView, frameAt, recovery, correlation, TRUE_LAGS,
+} from './pipeline.js';
+export type {
+  SubjectRow, DataSourceRow, SessionRow, StimulationRow, NeuronRow, SpikeRow, StaParamsRow, SpikeTriggeredAverageRow,
+  RgcDataset, RgcSession, RgcStimulation, SourceRead, LoadSummary, SourceOutcome, Inventory, SynthOptions, SynthResult,
+  TrueNeuron, DatasetFormat, PreparedMovie, StaResult, StaPeak, Recovery,
+} from './pipeline.js';
+export { Diagram } from './erd/diagram.js';
+export type { ErdModel, ErdNode, ErdEdge } from './erd/graph-model.js';

@@ -6,6 +6,7 @@ import { parseDefinition } from '../definition/parser.js';
 import { readCatalog, listTableNames, type CatalogTable } from './catalog.js';
 import { createTableStatements, SQLITE_META_TABLE, sqliteDeclaration } from './ddl.js';
 import { DependencyGraph, noteRegistration } from './dependencies.js';
+import { insertRows } from '../query/insert.js';
 import { compareWithCatalog } from './compare.js';
 import { resolveTable } from './resolve.js';
 import { findTableInfo, setTableInfo, tableInfo, type TableInfo } from './table-info.js';
@@ -355,6 +356,5 @@ async function dropInOrder(doomed: TableInfo[], options: { force?: boolean }, wh
 async function insertContents(t: TableInfo): Promise<void> {
   const contents = (t.cls as unknown as { contents?: readonly object[] }).contents;
   if (t.tier !== 'lookup' || !Array.isArray(contents) || contents.length === 0) return;
-  const { insertRows } = await import('../query/insert.js');
   await insertRows(t, contents as Record<string, unknown>[], { skipDuplicates: true });
 }

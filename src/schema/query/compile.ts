@@ -68,7 +68,7 @@ class Compiler {
         return { ...source, where: [...source.where, condition] };
       }
       case 'proj': {
-        const source = this.restrictable(this.select(node.source), node.columns.some((c) => 'expression' in c));
+        const source = this.restrictable(this.select(node.source));
         const byName = new Map(source.columns.map((c) => [c.name, c]));
         const columns = node.columns.map((c): Column => {
           if ('from' in c) {
@@ -111,9 +111,7 @@ class Compiler {
     const left = this.source(this.select(leftNode));
     const right = this.source(this.select(rightNode));
     const common = leftNode.heading.names.filter((n) => rightNode.heading.has(n));
-    const on = common.length === 0
-      ? (kind === 'JOIN' ? ' ON 1=1' : ' ON 1=1')
-      : ` USING (${common.map((n) => this.dialect.quote(n)).join(', ')})`;
+    const on = common.length === 0 ? ' ON 1=1' : ` USING (${common.map((n) => this.dialect.quote(n)).join(', ')})`;
     const pick = (n: string): Column => {
       const side = leftNode.heading.has(n) ? left : right;
       return { name: n, sql: `${side.alias}.${this.dialect.quote(n)}`, params: [] };
@@ -128,8 +126,8 @@ class Compiler {
   }
 
   /** A SELECT that can take more WHERE clauses; grouped or computed ones become subqueries. */
-  private restrictable(select: Select, needBareNames = false): Select {
-    if (select.groupBy !== undefined || (needBareNames && !select.plain) || !select.plain) {
+  private restrictable(select: Select): Select {
+    if (select.groupBy !== undefined || !select.plain) {
       const rendered = this.render(select, select.columns.map((c) => c.name));
       return this.wrapSql(rendered.sql, rendered.params, select.columns.map((c) => c.name));
     }

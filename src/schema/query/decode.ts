@@ -1,6 +1,7 @@
 import type { DialectName } from '../connection/config.js';
 import type { Attribute, Heading } from '../definition/heading.js';
 import { unpackBlob } from '../blob/unpack.js';
+import { memoize2 } from '../util/memo.js';
 import { decodeValue } from './values.js';
 
 type Decoder = (raw: Record<string, unknown>) => Record<string, unknown>;
@@ -57,15 +58,5 @@ function buildDecoder(heading: Heading, dialect: DialectName): Decoder {
  * documented JS values, in place: columns the driver already returns correctly are not touched.
  */
 export function decodeRow(heading: Heading, raw: Record<string, unknown>, dialect: DialectName): Record<string, unknown> {
-  let byDialect = cache.get(heading);
-  if (!byDialect) {
-    byDialect = new Map();
-    cache.set(heading, byDialect);
-  }
-  let decoder = byDialect.get(dialect);
-  if (!decoder) {
-    decoder = buildDecoder(heading, dialect);
-    byDialect.set(dialect, decoder);
-  }
-  return decoder(raw);
+  return memoize2(cache, heading, dialect, () => buildDecoder(heading, dialect))(raw);
 }

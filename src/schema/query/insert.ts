@@ -3,6 +3,7 @@ import type { Attribute } from '../definition/heading.js';
 import { isAutoPopulated } from '../declare/tiers.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { encodeBlobValue } from './blob-values.js';
+import { memoize2 } from '../util/memo.js';
 import { makeContext } from './make-context.js';
 import { describeRow, encodeValue } from './values.js';
 
@@ -130,17 +131,10 @@ function encodeRow(info: TableInfo, attributes: readonly Attribute[], row: objec
       throw new UnknownAttributeError(`${info.className} has no attribute ${extra.join(', ')} (row ${describeRow(row)}). Its attributes are ${[...known].join(', ')}; pass { ignoreExtraFields: true } to drop extra fields.`, { table: info.className });
     }
   }
-  let lists = columnLists.get(attributes);
-  if (!lists) {
-    lists = new Map();
-    columnLists.set(attributes, lists);
-  }
-  let columns = lists.get(missing);
-  if (!columns) {
+  const columns = memoize2(columnLists, attributes, missing, () => {
     const skipped = new Set(missing.split(',').filter((x) => x !== '').map(Number));
-    columns = attributes.filter((_, i) => !skipped.has(i)).map((a) => a.name);
-    lists.set(missing, columns);
-  }
+    return attributes.filter((_, i) => !skipped.has(i)).map((a) => a.name);
+  });
   return { row, columns, values, missing, bytes };
 }
 

@@ -32,7 +32,7 @@ export function decodeValue(attribute: Attribute, raw: unknown, dialect: Dialect
     case 'float':
       return Number(raw);
     case 'decimal':
-      return dialect === 'sqlite' ? String(raw) : String(raw);
+      return String(raw);
     case 'bool':
       return Number(raw) !== 0;
     case 'json':

@@ -1,4 +1,4 @@
-import { DataLossError, QueryError, RgSchemaError } from '../../errors.js';
+import { DataLossError, RgSchemaError } from '../../errors.js';
 import type { Heading } from '../definition/heading.js';
 import { readCatalog } from '../declare/catalog.js';
 import { describeTable } from '../declare/describe.js';
@@ -160,7 +160,7 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
     await updateRow(info, row as Record<string, unknown>);
   }
 
-  /** Deletes the whole table's rows, cascading to dependents. See Query-level delete via `restrict(...).delete` helpers. */
+  /** Deletes every row, and first every row that depends on them; restrict first to delete fewer. */
   static async delete<C extends TableClass>(this: C, options: DeleteOptions = {}): Promise<Record<string, number>> {
     return deleteCascade(this.query(), options);
   }
@@ -199,9 +199,4 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
   async insert(rows: Iterable<Row>, options: InsertOptions = {}): Promise<number> {
     return (this.constructor as TableClass<Row>).insert(rows, options);
   }
-}
-
-/** Refuses an operation that only makes sense on a declared table. */
-export function assertQuery(value: unknown): asserts value is Query<object> {
-  if (!(value instanceof Query)) throw new QueryError('Expected a query or a table class.');
 }

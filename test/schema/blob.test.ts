@@ -154,3 +154,28 @@ describe.runIf(dialects.some((d) => d.name === 'mysql'))('max_allowed_packet', (
     }
   });
 });
+
+describe('round trips of the remaining type codes', () => {
+  it('bool, datetime64, uint64, int16 arrays, record arrays and object arrays keep their types and bytes', async () => {
+    const { BoolArray, Datetime64Array, RecArray } = await import('../../src/index.js');
+    const bools = ndarray(BoolArray.from([1, 0, 1, 1]), [2, 2], [1, 2]);
+    const dates = Object.assign(new Datetime64Array([10957n, 10958n]), { unit: 'D' });
+    const values: unknown[] = [
+      bools,
+      ndarray(dates, [2], [1]),
+      ndarray(new BigUint64Array([1n, 18446744073709551615n]), [2], [1]),
+      ndarray(new Int16Array([-3, 4, 5]), [3], [1]),
+      new RecArray({ x: ndarray(new Float64Array([1, 3]), [2], [1]), y: ndarray(new BigInt64Array([2n, 4n]), [2], [1]) }),
+      ndarray(['a', 1, null, [2]], [2, 2], [1, 2]),
+    ];
+    for (const value of values) {
+      const bytes = packBlob(value);
+      expect(packBlob(unpackBlob(bytes))).toEqual(bytes);
+    }
+    const back = unpackBlob(packBlob(bools)) as ndarray.NdArray<Uint8Array>;
+    expect(back.data).toBeInstanceOf(BoolArray);
+    expect((unpackBlob(packBlob(ndarray(dates, [2], [1]))) as ndarray.NdArray<InstanceType<typeof Datetime64Array>>).data.unit).toBe('D');
+    expect(packBlob(bools).subarray(0, 4).toString('latin1')).toBe('mYm\0');
+    expect(packBlob(ndarray(dates, [2], [1])).subarray(0, 4).toString('latin1')).toBe('dj0\0');
+  });
+});

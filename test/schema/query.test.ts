@@ -163,3 +163,21 @@ describe.each(dialects)('queries on $name', (dialect) => {
     expect(await Neuron.count()).toBe(3);
   });
 });
+
+describe('connection lifetime', () => {
+  it('reconnects a schema used after Connection.closeAll(), and keeps in-memory SQLite alive while idle', async () => {
+    const memory = new Schema('rgt_lifetime', { connection: 'sqlite::memory:' });
+    @memory class Item extends Manual<{ id: number }> { static override definition = 'id: int'; }
+    await Item.insert([{ id: 1 }, { id: 2 }]);
+    await new Promise((r) => setTimeout(r, 1700));
+    expect(await Item.count()).toBe(2);
+    for (const dialect of dialects) {
+      const schema = new Schema(schemaName(`lifetime_${dialect.name}`), { connection: dialect.url('lifetime') });
+      @schema class Thing extends Manual<{ id: number }> { static override definition = 'id: int'; }
+      await schema.drop({ force: true });
+      await Thing.insert1({ id: 7 });
+      await Connection.closeAll();
+      expect(await Thing.fetch()).toEqual([{ id: 7 }]);
+    }
+  });
+});

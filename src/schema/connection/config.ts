@@ -29,6 +29,12 @@ export interface ConnectionOptions {
   readonly cwd?: string;
 }
 
+/**
+ * Idle connections close after a second, so a script's process exits on its own shortly after its
+ * last query instead of being held open by the pool (Connection.closeAll() exits at once).
+ */
+const IDLE_POOL = { min: 0, idleTimeoutMillis: 1000, reapIntervalMillis: 500 };
+
 /** The embedded default: one SQLite file, so that foreign keys between schemas are enforced. */
 export const DEFAULT_SQLITE_FILE = 'rg-data/rg.sqlite';
 
@@ -143,7 +149,7 @@ function withMysqlDefaults(config: Knex.Config): Knex.Config {
       charset: 'utf8mb4',
       ...connection,
     },
-    pool: { min: 0, max: 10, ...(config.pool ?? {}) },
+    pool: { ...IDLE_POOL, max: 10, ...(config.pool ?? {}) },
   };
 }
 
@@ -155,7 +161,8 @@ function sqliteSpec(filename: string, source: string): ConnectionSpec {
       connection: { filename },
       useNullAsDefault: true,
       // One connection: SQLite serialises writers anyway, and transactions must see their own writes.
-      pool: { min: 1, max: 1 },
+      // An in-memory database lives only as long as its connection, so that one is never idled out.
+      pool: filename === ':memory:' ? { min: 1, max: 1 } : { ...IDLE_POOL, max: 1 },
     },
     prefix: '',
     display: `sqlite://${filename}`,

@@ -5,7 +5,7 @@ import knexFactory, { type Knex } from 'knex';
 import { BlobError, ConnectionError, DuplicateError, IntegrityError, QueryError } from '../../errors.js';
 import type { ConnectionSpec } from './config.js';
 import { mysqlDialect, sqliteDialect, type Dialect } from './dialect.js';
-import { execute, formatMysql, type MysqlRaw, type RawConnection, type SqliteRaw, type SqliteStatement } from './driver.js';
+import { execute, formatMysql, preparedStatement, type MysqlRaw, type RawConnection, type SqliteRaw, type SqliteStatement } from './driver.js';
 
 function threadId(raw: RawConnection): number {
   return Number((raw as MysqlRaw).threadId ?? 0);
@@ -71,11 +71,19 @@ export class Connection {
   static async closeAll(): Promise<void> {
     const all = [...open.values()];
     open.clear();
-    await Promise.all(all.map((c) => c.knex.destroy()));
+    await Promise.all(all.map((c) => c.close()));
   }
+
+  /** True once closed: schemas then open a new connection on their next use. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #closed = false;
 
   async close(): Promise<void> {
     for (const [key, value] of open) if (value === this) open.delete(key);
+    this.#closed = true;
     await this.knex.destroy();
   }
 
@@ -186,7 +194,7 @@ export class Connection {
     }
   }
 
-  readonly #statements = new Map<string, SqliteStatement>();
+  readonly #statements = new WeakMap<object, Map<string, SqliteStatement>>();
   readonly #packetLimits = new WeakMap<object, number>();
 
   /**
@@ -239,11 +247,7 @@ export class Connection {
       let affectedRows = 0;
       let index = 0;
       try {
-        let statement = this.#statements.get(sql);
-        if (!statement) {
-          statement = raw.prepare(sql);
-          this.#statements.set(sql, statement);
-        }
+        const statement = preparedStatement(raw, sql, this.#statements);
         for (index = 0; index < rows.length; index++) affectedRows += Number(statement.run(...rows[index]!).changes);
         return { affectedRows, insertId: undefined };
       } catch (error) {

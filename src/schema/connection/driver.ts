@@ -56,8 +56,24 @@ function escapeMysql(value: unknown, escape: (v: unknown) => string): string {
   return escape(value);
 }
 
+/** A cached prepared statement of this SQLite connection (statements belong to their connection). */
+export function preparedStatement(raw: SqliteRaw, sql: string, statements: WeakMap<object, Map<string, SqliteStatement>>): SqliteStatement {
+  let cache = statements.get(raw);
+  if (!cache) {
+    cache = new Map();
+    statements.set(raw, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = raw.prepare(sql);
+    if (cache.size > 500) cache.clear();
+    cache.set(sql, statement);
+  }
+  return statement;
+}
+
 /** Runs one statement on a raw connection; SELECTs give rows, others a RunResult. */
-export function execute(dialect: DialectName, raw: RawConnection, sql: string, params: readonly unknown[], statements: Map<string, SqliteStatement>): Promise<unknown[] | RunResult> {
+export function execute(dialect: DialectName, raw: RawConnection, sql: string, params: readonly unknown[], statements: WeakMap<object, Map<string, SqliteStatement>>): Promise<unknown[] | RunResult> {
   if (dialect === 'mysql') {
     const mysql = raw as MysqlRaw;
     const text = formatMysql(sql, params, (v) => mysql.escape(v));
@@ -73,12 +89,7 @@ export function execute(dialect: DialectName, raw: RawConnection, sql: string, p
     });
   }
   try {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = (raw as SqliteRaw).prepare(sql);
-      if (statements.size > 500) statements.clear();
-      statements.set(sql, statement);
-    }
+    const statement = preparedStatement(raw as SqliteRaw, sql, statements);
     const bound = params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? Number(p) : p));
     if (statement.reader) return Promise.resolve(statement.all(...bound));
     const info = statement.run(...bound);

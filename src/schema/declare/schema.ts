@@ -92,7 +92,7 @@ export class Schema {
 
   /** The shared connection, resolved from the options, the environment, config.ini, or the default. */
   get connection(): Connection {
-    this.ownConnection ??= Connection.for(resolveConnectionSpec(this.options));
+    if (!this.ownConnection || this.ownConnection.closed) this.ownConnection = Connection.for(resolveConnectionSpec(this.options));
     return this.ownConnection;
   }
 

@@ -1,4 +1,3 @@
-
 import { PopulateError } from '../errors.js';
 import { Imported } from '../schema/populate/auto-populate.js';
 import type { Query } from '../schema/query/query.js';

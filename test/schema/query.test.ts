@@ -181,3 +181,45 @@ describe('connection lifetime', () => {
     }
   });
 });
+
+describe.each(dialects)('every attribute type round-trips on $name', (dialect) => {
+  it('uuid, json, time, datetime, timestamp default, enum, float32, int64, uint8, decimal, bytes', async () => {
+    const schema = new Schema(schemaName(`types_${dialect.name}`), { connection: dialect.url('types') });
+    interface Row {
+      id: string; doc: unknown; at: string; when: string; stamp?: string; kind: string; f: number; big: bigint; small: number; price: string; raw: Buffer; maybe: number | null;
+    }
+    @schema class Everything extends Manual<Row> {
+      static override definition = `
+        id: uuid
+        ---
+        doc: json
+        at: time
+        when: datetime
+        stamp = CURRENT_TIMESTAMP : timestamp
+        kind = 'b' : enum('a', 'b')
+        f: float32
+        big: int64
+        small: uint8
+        price: decimal(6,2)
+        raw: bytes
+        maybe = null : int
+      `;
+    }
+    await schema.drop({ force: true });
+    const row = {
+      id: '123e4567-e89b-12d3-a456-426614174000', doc: { a: [1, 'x', null], b: { c: true } }, at: '13:45:01', when: '2008-06-06 12:30:00',
+      kind: 'a', f: 0.5, big: -9007199254740993n, small: 255, price: '12.5', raw: Buffer.from([0, 255, 10]), maybe: null,
+    };
+    await Everything.insert1(row);
+    const back = await Everything.fetch1();
+    const { stamp, ...rest } = back;
+    expect(rest).toEqual({ ...row, price: '12.50' });
+    expect(stamp).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    expect(await Everything.restrict({ id: row.id }).count()).toBe(1);
+    expect(await Everything.restrict({ big: -9007199254740993n }).count()).toBe(1);
+    await expect(Everything.insert1({ ...row, id: 'not-a-uuid' })).rejects.toThrow(/Everything\.id must be a UUID/);
+    await expect(Everything.insert1({ ...row, id: '00000000-0000-0000-0000-000000000001', kind: 'z' })).rejects.toThrow(/must be one of 'a', 'b'/);
+    await expect(Everything.insert1({ ...row, id: '00000000-0000-0000-0000-000000000001', small: 256 })).rejects.toThrow(/out of range for uint8/);
+    await schema.drop({ force: true });
+  });
+});

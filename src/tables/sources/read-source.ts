@@ -12,7 +12,6 @@ import { validateDataset } from './validate.js';
 
 /** The manifest entry types the seed listed, and which of them load. */
 export const SUPPORTED_TYPES = ['file/pickle', 'file/json', 'text/json', 'http/json', 'file/csv', 'text/plain', 'database/mysql'] as const;
-const PLANNED: string[] = [];
 const UNSUPPORTED = ['database/mssql', 'database/mongodb'];
 
 /** What a source gave: the data, the sha256 of the bytes read, and how many. */
@@ -41,7 +40,7 @@ export function checkEntry(entry: unknown, index: number): Record<string, unknow
   const e = entry as Record<string, unknown>;
   if (typeof e.type !== 'string') throw new DataSourceError(`${where}: "type" is missing. Supported types: ${SUPPORTED_TYPES.join(', ')}.`, { source: where, field: 'type' });
   if (typeof e.access !== 'string' || e.access === '') throw new DataSourceError(`${where}: "access" (a path, URL or inline text) is missing.`, { source: where, field: 'access' });
-  if (UNSUPPORTED.includes(e.type) || PLANNED.includes(e.type)) {
+  if (UNSUPPORTED.includes(e.type)) {
     throw new DataSourceError(`${where}: "${e.type}" is not supported yet. Supported types: ${SUPPORTED_TYPES.join(', ')}.`, { source: where, field: 'type' });
   }
   if (!(SUPPORTED_TYPES as readonly string[]).includes(e.type)) {
@@ -74,14 +73,13 @@ async function bytesOf(entry: Record<string, unknown>, baseDir: string): Promise
 
 /** Reads and checks one source. */
 export async function readSource(entry: Record<string, unknown>, baseDir = process.cwd()): Promise<SourceRead> {
-  const name0 = describeSource(entry);
   if (entry.type === 'file/csv' || entry.type === 'text/plain' || entry.type === 'database/mysql') {
     const access = String(entry.access);
     const { value, bytes } = entry.type === 'file/csv' ? await readCsvSource(path.isAbsolute(access) ? access : path.join(baseDir, access))
       : entry.type === 'text/plain' ? await readTextSource(entry, baseDir) : await readMysqlSource(entry);
     const hash = createHash('sha256');
     for (const b of bytes) hash.update(b);
-    const name = entry.type === 'database/mysql' ? name0.replace(/:[^:@/]*@/, ':***@') : name0;
+    const name = describeSource(entry).replace(/^(database\/mysql [a-z0-9+]+:\/\/[^:/@]+):[^@/]*@/i, '$1@');
     return { dataset: validateDataset(name, value), checksum: hash.digest('hex'), bytes: bytes.reduce((n, b) => n + b.length, 0) };
   }
   const bytes = await bytesOf(entry, baseDir);

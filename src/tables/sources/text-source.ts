@@ -2,32 +2,39 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import ndarray from 'ndarray';
 import { DataSourceError } from '../../errors.js';
+import { checkTimeUnit, secondsFrom, type TimeUnit } from './time-units.js';
 
 /** A column of a plain-text file and what it means. */
 export interface TextColumn {
   readonly role: 'spike_time' | 'neuron' | 'stimulus' | 'ignore';
-  /** For spike_time: s (default), ms or us. */
-  readonly unit?: 's' | 'ms' | 'us';
-  /** For stimulus: samples per second; the trace becomes a (1, 1, n_samples) movie at that rate. */
+  /** For spike_time: s (default), ms, us, or samples (counts of a clock at `sample_rate`). */
+  readonly unit?: TimeUnit;
+  /**
+   * For stimulus: samples per second; the trace becomes a (1, 1, n_samples) movie at that rate.
+   * For a spike_time column in samples: the rate of the clock that counted them.
+   */
   readonly sample_rate?: number;
 }
 
-const UNIT: Record<string, number> = { s: 1, ms: 1e-3, us: 1e-6 };
-
-/** Numeric columns, one row per line, `#` comments, separated by whitespace or commas. */
-export function parseColumns(text: string, name: string): number[][] {
-  const rows: number[][] = [];
+/** Numeric columns as written, one row per line, `#` comments, separated by whitespace or commas. */
+export function parseColumnTexts(text: string, name: string): string[][] {
+  const rows: string[][] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.replace(/#.*$/, '').trim();
     if (line === '') return;
-    const values = line.split(/[\s,]+/).map(Number);
-    if (values.some((v) => !Number.isFinite(v))) throw new DataSourceError(`${name} line ${i + 1}: "${raw.trim()}" is not a row of numbers.`, { source: name, field: `line ${i + 1}` });
+    const values = line.split(/[\s,]+/);
+    if (values.some((v) => !Number.isFinite(Number(v)))) throw new DataSourceError(`${name} line ${i + 1}: "${raw.trim()}" is not a row of numbers.`, { source: name, field: `line ${i + 1}` });
     rows.push(values);
   });
   return rows;
 }
 
-function column(rows: number[][], index: number, name: string): number[] {
+/** Numeric columns, one row per line, `#` comments, separated by whitespace or commas. */
+export function parseColumns(text: string, name: string): number[][] {
+  return parseColumnTexts(text, name).map((row) => row.map(Number));
+}
+
+function column<T>(rows: T[][], index: number, name: string): T[] {
   return rows.map((r, i) => {
     const v = r[index];
     if (v === undefined) throw new DataSourceError(`${name}: row ${i + 1} has no column ${index + 1}.`, { source: name, field: `column ${index + 1}` });
@@ -62,13 +69,14 @@ export async function readTextSource(entry: Record<string, unknown>, baseDir: st
   if (!Array.isArray(columns) || !columns.some((c) => c.role === 'spike_time')) {
     throw new DataSourceError(`${name}: "columns" must give each column's role, with one "spike_time" column (unit s, ms or us).`, { source: name, field: 'columns' });
   }
-  for (const c of columns) if (c.role === 'spike_time' && c.unit !== undefined && !(c.unit in UNIT)) throw new DataSourceError(`${name}: unknown unit "${c.unit}"; use s, ms or us.`, { source: name, field: 'columns' });
+  for (const c of columns) if (c.role === 'spike_time' && c.unit !== undefined) checkTimeUnit(c.unit, c.sample_rate, name);
   const spikeBytes = await read(entry.access, 'access');
-  const rows = parseColumns(spikeBytes.toString('utf8'), name);
+  const rows = parseColumnTexts(spikeBytes.toString('utf8'), name);
   const timeIndex = columns.findIndex((c) => c.role === 'spike_time');
   const neuronIndex = columns.findIndex((c) => c.role === 'neuron');
-  const times = column(rows, timeIndex, name).map((t) => t * UNIT[columns[timeIndex]!.unit ?? 's']!);
-  const neuronOf = neuronIndex < 0 ? times.map(() => 0) : column(rows, neuronIndex, name);
+  const timeColumn = columns[timeIndex]!;
+  const times = column(rows, timeIndex, name).map((t) => secondsFrom(t, timeColumn.unit ?? 's', timeColumn.sample_rate));
+  const neuronOf = neuronIndex < 0 ? times.map(() => 0) : column(rows, neuronIndex, name).map(Number);
   const neurons: number[][] = [];
   times.forEach((t, i) => {
     const n = neuronOf[i]!;

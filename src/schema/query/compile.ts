@@ -3,6 +3,7 @@ import type { Dialect } from '../connection/dialect.js';
 import type { Heading } from '../definition/heading.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { Not, SqlFragment } from './sql.js';
+import { isFloat32Column } from './float32.js';
 import { encodeValue } from './values.js';
 
 /** The relation tree. Each node is immutable; a Query wraps one with its heading. */
@@ -154,16 +155,23 @@ class Compiler {
     return { from: `(${rendered.sql}) AS ${alias}`, params: rendered.params, alias };
   }
 
-  render(select: Select, names: readonly string[], modifiers: Modifiers = {}, distinct = false): { sql: string; params: unknown[] } {
+  /**
+   * The SELECT's text. `output` is the heading of the rows the caller reads: on MySQL its 4-byte
+   * floats are read as doubles, because MySQL prints a FLOAT with 6 significant digits and would
+   * lose the rest of the float32.
+   */
+  render(select: Select, names: readonly string[], modifiers: Modifiers = {}, output?: Heading): { sql: string; params: unknown[] } {
     const params: unknown[] = [];
+    const widen = (n: string): boolean => this.dialect.name === 'mysql' && output !== undefined && output.has(n)
+      && output.get(n).type.category === 'float' && isFloat32Column(output.get(n).type.mysql);
     const columns = names.map((n) => {
       const column = select.columns.find((c) => c.name === n);
       if (!column) throw new Error(`internal: ${n} missing from select`);
       params.push(...column.params);
-      return `${column.sql} AS ${this.dialect.quote(n)}`;
+      return `${widen(n) ? `CAST(${column.sql} AS DOUBLE)` : column.sql} AS ${this.dialect.quote(n)}`;
     });
     params.push(...select.fromParams);
-    let sql = `SELECT ${distinct ? 'DISTINCT ' : ''}${columns.join(', ')} FROM ${select.from}`;
+    let sql = `SELECT ${columns.join(', ')} FROM ${select.from}`;
     if (select.where.length > 0) {
       sql += ` WHERE ${select.where.map((w) => w.sql).join(' AND ')}`;
       for (const w of select.where) params.push(...w.params);
@@ -217,7 +225,7 @@ class Compiler {
         if (!column) throw new Error(`internal: ${name} missing from select`);
         params.push(...column.params);
         if (value === null) return `${column.sql} IS NULL`;
-        params.push(encodeValue({ ...heading.get(name), nullable: true }, value, 'restriction', condition));
+        params.push(encodeValue({ ...heading.get(name), nullable: true }, value, 'restriction', condition, this.dialect.name));
         return `${column.sql} = ?`;
       });
       return { sql: `(${parts.join(' AND ')})`, params };
@@ -256,7 +264,7 @@ function isCompilable(value: unknown): value is Compilable {
  */
 export function compileQuery(dialect: Dialect, node: QueryNode, modifiers: Modifiers = {}, names: readonly string[] = node.heading.names): { sql: string; params: unknown[] } {
   const compiler = new Compiler(dialect);
-  return compiler.render(compiler.select(node), names, modifiers);
+  return compiler.render(compiler.select(node), names, modifiers, node.heading);
 }
 
 /** `SELECT count(*)` over the query. */

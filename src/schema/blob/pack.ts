@@ -114,7 +114,7 @@ class Packer {
     if (v instanceof Set) return this.sequence(0x03, [...v], depth);
     if (v instanceof Map) return this.dict([...v.entries()], depth);
     if (Array.isArray(v)) return this.sequence(isTuple(v) ? 0x01 : 0x02, v, depth);
-    if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return this.dict(Object.entries(v as object), depth);
+    if (typeof v === 'object' && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)) return this.dict(Object.entries(v as object), depth);
     throw new BlobError(`Cannot pack a value of type ${(v as object)?.constructor?.name ?? typeof v}. See the blob type mapping in the README.`);
   }
 

@@ -4,7 +4,8 @@ import { BlobError } from '../../errors.js';
 import { Complex, ComplexArray, Datetime64Array, Decimal, MatCell, MatStruct, PyFloat, RecArray, Temporal, Uuid, markList, tuple } from './blob-types.js';
 import { DATETIME64_UNITS, DTYPES } from './dtypes.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string that starts with U+FEFF keeps it, as Python's decode('utf-8') does.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const MAX_DEPTH = 100;
 /** zlib cannot expand more than about 1032:1. */
 const MAX_ZLIB_RATIO = 1100;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { packBlob, unpackBlob } from '../../src/index.js';
+import { BlobError, list, packBlob, unpackBlob } from '../../src/index.js';
 import { blobValue } from '../setup/arbitraries.js';
 
 describe('random blobs through packBlob/unpackBlob (fast-check, fixed seed)', () => {
@@ -20,5 +20,15 @@ describe('random blobs through packBlob/unpackBlob (fast-check, fixed seed)', ()
       const compressed = packBlob(values);
       expect(packBlob(unpackBlob(compressed)).equals(compressed)).toBe(true);
     }), { seed: 7, numRuns: 60 });
+  });
+});
+
+describe('blob strings are Unicode', () => {
+  it('refuses a lone surrogate instead of writing U+FFFD, in any string of a blob', () => {
+    for (const bad of ['\ud800', 'a\udfffb', list('ok', '\ud83d'), { ['\udc00']: 1 }, new Map([[1, '\ud800']])]) {
+      expect(() => packBlob(bad), JSON.stringify(bad)).toThrow(BlobError);
+      expect(() => packBlob(bad)).toThrow(/not valid Unicode/);
+    }
+    expect(unpackBlob(packBlob('😀\uFEFF'))).toBe('😀\uFEFF');
   });
 });

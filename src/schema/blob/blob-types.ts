@@ -12,7 +12,7 @@ import type { NdArray } from 'ndarray';
  * | Python int | `number` (`bigint` when it is not a safe integer); {@link PyInt} to force an int |
  * | Python float | `number`; a whole one (`3.0`) as a {@link PyFloat}, so that it packs back as a float |
  * | Python bool | `boolean` |
- * | complex scalar | {@link Complex} |
+ * | Python complex | {@link Complex} (a numpy complex scalar is a 0-d {@link ComplexArray}) |
  * | str / MATLAB char row | `string` |
  * | bytes | `Buffer` |
  * | None | `null` |

@@ -21,6 +21,7 @@ export interface PackOptions {
 }
 
 const PROBE_ABOVE = 4 << 20;
+const LONE_SURROGATE = /\p{Cs}/u;
 const PROBE_BYTES = 1 << 20;
 
 function worthCompressing(blob: Buffer): boolean {
@@ -74,6 +75,8 @@ class Packer {
       return [u8(0x0d), b];
     }
     if (typeof v === 'string') {
+      // UTF-8 has no encoding for a lone surrogate: Buffer.from would write U+FFFD in its place.
+      if (LONE_SURROGATE.test(v)) throw new BlobError(`Cannot pack the string ${JSON.stringify(v.slice(0, 40))}: it is not valid Unicode (it holds a lone surrogate).`);
       const bytes = Buffer.from(v, 'utf8');
       return [u8(0x05), u64(bytes.byteLength), bytes];
     }

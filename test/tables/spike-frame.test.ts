@@ -99,11 +99,11 @@ describe('frameAt: floor((t − onset) · fps), exact at frame boundaries', () =
     expect(frameAt(0.5 - 1 / 60, 0.5, 60)).toBe(-1);
   });
 
-  it('agrees with Math.floor away from boundaries, on a million random spikes', () => {
+  it('agrees with Math.floor away from boundaries, on 200,000 random spikes', () => {
     let seed = 11;
     const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     let differ = 0;
-    for (let i = 0; i < 1_000_000; i++) {
+    for (let i = 0; i < 200_000; i++) {
       const fps = 30 + random() * 60;
       const onset = random() * 5;
       const t = random() * 100;

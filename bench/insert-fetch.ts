@@ -58,19 +58,26 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
   const times = rows.map((r) => ({ ...r, value: ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 3000 }));
   await Row.deleteQuick();
   await Row.insert(times);
-  const restore = installExactDoubles();
-  restore();
+  // Interleaved, best of 4 each, so that neither parser gets the warmer machine.
+  let stockFetch = Number.POSITIVE_INFINITY;
+  let exactFetch = Number.POSITIVE_INFINITY;
   let stockWrong = 0;
-  const stockFetch = await best(3, async () => {
-    const got = await Row.fetch();
-    stockWrong = got.filter((r) => !Object.is(r.value, times[r.id]!.value)).length;
-  });
-  installExactDoubles();
   let exactWrong = 0;
-  const exactFetch = await best(3, async () => {
-    const got = await Row.fetch();
-    exactWrong = got.filter((r) => !Object.is(r.value, times[r.id]!.value)).length;
-  });
+  for (let round = 0; round < 4; round++) {
+    for (const exact of round % 2 === 0 ? [false, true] : [true, false]) {
+      const restore = installExactDoubles();
+      if (!exact) restore();
+      const seconds = await best(1, async () => {
+        const got = await Row.fetch();
+        const wrong = got.filter((r) => !Object.is(r.value, times[r.id]!.value)).length;
+        if (exact) exactWrong = wrong;
+        else stockWrong = wrong;
+      });
+      if (exact) exactFetch = Math.min(exactFetch, seconds);
+      else stockFetch = Math.min(stockFetch, seconds);
+      installExactDoubles();
+    }
+  }
   await schema.drop({ force: true });
   results.push(
     { engine: 'MariaDB', operation: 'insert 100k', 'rg-schema rows/s': Math.round(N / ours), 'raw driver rows/s': Math.round(N / rawInsert), ratio: rawInsert / ours },

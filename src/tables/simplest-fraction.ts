@@ -87,16 +87,38 @@ export function simplestFraction(value: number): Fraction {
   return simplestBetween(lo, even, hi, even);
 }
 
-/** floor(a) of an exact fraction, as a JS number. */
+/**
+ * floor(a) of an exact fraction, as a JS number.
+ *
+ * @example
+ * ```ts
+ * floorFraction({ num: -7n, den: 2n });  // -4
+ * ```
+ */
 export function floorFraction(a: Fraction): number {
   return Number(floorOf(a));
 }
 
-/** a − b and a · b, exactly. */
+/**
+ * a − b, exactly.
+ *
+ * @example
+ * ```ts
+ * subtractFractions({ num: 1n, den: 2n }, { num: 1n, den: 3n });  // { num: 1n, den: 6n }
+ * ```
+ */
 export function subtractFractions(a: Fraction, b: Fraction): Fraction {
   return add(a, { num: -b.num, den: b.den });
 }
 
+/**
+ * a · b, exactly.
+ *
+ * @example
+ * ```ts
+ * multiplyFractions({ num: 3n, den: 20000n }, { num: 20000n, den: 1n });  // { num: 60000n, den: 20000n }: 3
+ * ```
+ */
 export function multiplyFractions(a: Fraction, b: Fraction): Fraction {
   return { num: a.num * b.num, den: a.den * b.den };
 }

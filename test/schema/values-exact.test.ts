@@ -165,6 +165,13 @@ describe.each(dialects)('exact values on $name', (dialect) => {
     expect(await Value.restrict('u > 5').count()).toBe(5);
     expect(await Value.restrict({ i: -(2n ** 63n) }).count()).toBe(1);
     expect((await Value.orderBy('i').fetch('i')).map((r) => r.i)[0]).toBe(-(2n ** 63n));
+    if (dialect.name === 'sqlite') {
+      // The column is the INTEGER older versions declared: their files take these values unchanged.
+      const [column] = await Value.query().connection.query<{ type: string }>(`SELECT type FROM pragma_table_info('${schema.database}.value') WHERE name = 'u'`);
+      expect(column?.type).toBe('INTEGER');
+      const stored = await Value.query().connection.query<{ t: string }>(`SELECT typeof(u) AS t FROM "${schema.database}.value" ORDER BY u`);
+      expect(stored.map((r) => r.t)).toEqual(['integer', 'integer', 'integer', 'integer', 'blob', 'blob', 'blob']);
+    }
     await Value.deleteQuick();
     await refused('u', 2n ** 64n, /out of range for bigint unsigned/);
     await refused('u', -1n, /out of range/);

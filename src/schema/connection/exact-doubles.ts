@@ -90,6 +90,11 @@ let installed: Array<{ prototype: TextPacket; original: TextPacket['parseFloat']
  * Makes every mysql2 text-protocol read of DOUBLE/FLOAT exact (see {@link parseExactDouble}), for
  * every read path at once: query, stream, and any connection made with mysql2 in this process.
  * Idempotent. Returns a function that restores mysql2's own parser (benchmarks compare the two).
+ *
+ * @example
+ * ```ts
+ * installExactDoubles();   // done once when the connection module loads
+ * ```
  */
 export function installExactDoubles(): () => void {
   if (!installed) {

@@ -1,11 +1,25 @@
-/** Why a value cannot go into its column, as a sentence fragment for the error message. */
+/**
+ * Why a value cannot go into its column, as a sentence fragment for the error message.
+ *
+ * @example
+ * ```ts
+ * new ValueProblem('is out of range for int');  // encodeValue turns it into an InvalidValueError
+ * ```
+ */
 export class ValueProblem {
   constructor(readonly text: string) {}
 }
 
 const DECIMAL_TEXT = /^([-+]?)(\d*)(?:\.(\d*))?(?:e([-+]?\d+))?$/i;
 
-/** Precision and scale of a `decimal(p,s)` column, from its MySQL spelling. */
+/**
+ * Precision and scale of a `decimal(p,s)` column, from its MySQL spelling.
+ *
+ * @example
+ * ```ts
+ * decimalShape('decimal(30,2) unsigned');  // { precision: 30, scale: 2 }
+ * ```
+ */
 export function decimalShape(mysqlType: string): { precision: number; scale: number } {
   const m = /\(\s*(\d+)\s*,\s*(\d+)\s*\)/.exec(mysqlType);
   return { precision: Number(m?.[1] ?? 10), scale: Number(m?.[2] ?? 0) };

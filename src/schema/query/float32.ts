@@ -22,7 +22,15 @@ export function float32Value(value: number): number {
   return Number(f.toPrecision(9));
 }
 
-/** Whether a column type is MySQL's 4-byte float (`float`, `float32`), not a double. */
+/**
+ * Whether a column type is MySQL's 4-byte float (`float`, `float32`), not a double.
+ *
+ * @example
+ * ```ts
+ * isFloat32Column('float');   // true
+ * isFloat32Column('double');  // false
+ * ```
+ */
 export function isFloat32Column(mysqlType: string): boolean {
   return /^float\b/.test(mysqlType);
 }

@@ -10,7 +10,14 @@ function daysIn(year: number, month: number): number {
   return [31, isLeap(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
 }
 
-/** Fractional-second digits a column keeps: `datetime(3)` keeps 3, `datetime` none. */
+/**
+ * Fractional-second digits a column keeps: `datetime(3)` keeps 3, `datetime` none.
+ *
+ * @example
+ * ```ts
+ * fractionalDigits('time(4)');  // 4
+ * ```
+ */
 export function fractionalDigits(mysqlType: string): number {
   return Number(/\((\d)\)/.exec(mysqlType)?.[1] ?? 0);
 }

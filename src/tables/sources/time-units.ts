@@ -31,7 +31,15 @@ export function secondsFrom(text: string, unit: TimeUnit, sampleRate?: number): 
   return Number(`${mantissa}e${Number(exponent) - DECIMAL_SHIFT[unit]}`);
 }
 
-/** Checks a spike-time column's unit (and sample rate, for sample counts); throws naming the source. */
+/**
+ * Checks a spike-time column's unit (and sample rate, for sample counts); throws naming the source.
+ *
+ * @example
+ * ```ts
+ * checkTimeUnit('samples', 30000, 'text/plain spikes.txt');  // fine
+ * checkTimeUnit('fortnights', undefined, 'text/plain spikes.txt');  // DataSourceError: unknown unit
+ * ```
+ */
 export function checkTimeUnit(unit: unknown, sampleRate: unknown, source: string): void {
   if (!TIME_UNITS.includes(unit as TimeUnit)) {
     throw new DataSourceError(`${source}: unknown unit "${String(unit)}"; use s, ms, us or samples (with a sample_rate).`, { source, field: 'columns' });

@@ -4,6 +4,7 @@ import type { NdArray } from 'ndarray';
 import { BlobError } from '../../errors.js';
 import { Complex, ComplexArray, Decimal, MatCell, MatStruct, PyFloat, PyInt, RecArray, Temporal, Uuid, isList, isTuple } from './blob-types.js';
 import { dtypeIdOf } from './dtypes.js';
+import { isUnicode } from '../util/unicode.js';
 
 /** Options of {@link packBlob}. */
 export interface PackOptions {
@@ -21,7 +22,6 @@ export interface PackOptions {
 }
 
 const PROBE_ABOVE = 4 << 20;
-const LONE_SURROGATE = /\p{Cs}/u;
 const PROBE_BYTES = 1 << 20;
 
 function worthCompressing(blob: Buffer): boolean {
@@ -76,7 +76,7 @@ class Packer {
     }
     if (typeof v === 'string') {
       // UTF-8 has no encoding for a lone surrogate: Buffer.from would write U+FFFD in its place.
-      if (LONE_SURROGATE.test(v)) throw new BlobError(`Cannot pack the string ${JSON.stringify(v.slice(0, 40))}: it is not valid Unicode (it holds a lone surrogate).`);
+      if (!isUnicode(v)) throw new BlobError(`Cannot pack the string ${JSON.stringify(v.slice(0, 40))}: it is not valid Unicode (it holds a lone surrogate).`);
       const bytes = Buffer.from(v, 'utf8');
       return [u8(0x05), u64(bytes.byteLength), bytes];
     }

@@ -1,14 +1,4 @@
-/**
- * Why a value cannot go into its column, as a sentence fragment for the error message.
- *
- * @example
- * ```ts
- * new ValueProblem('is out of range for int');  // encodeValue turns it into an InvalidValueError
- * ```
- */
-export class ValueProblem {
-  constructor(readonly text: string) {}
-}
+import { ValueProblem } from './value-problem.js';
 
 const DECIMAL_TEXT = /^([-+]?)(\d*)(?:\.(\d*))?(?:e([-+]?\d+))?$/i;
 

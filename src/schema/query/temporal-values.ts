@@ -1,4 +1,4 @@
-import { ValueProblem } from './exact-decimal.js';
+import { ValueProblem } from './value-problem.js';
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 

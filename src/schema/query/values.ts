@@ -1,9 +1,12 @@
 import { InvalidValueError } from '../../errors.js';
 import type { DialectName } from '../connection/config.js';
 import type { Attribute } from '../definition/heading.js';
-import { canonicalDecimal, decimalShape, ValueProblem } from './exact-decimal.js';
+import { canonicalDecimal, decimalShape } from './exact-decimal.js';
+import { ValueProblem } from './value-problem.js';
 import { float32Value, isFloat32Column } from './float32.js';
 import { canonicalDate, canonicalDatetime, canonicalTime, fractionalDigits } from './temporal-values.js';
+import { jsonProblem } from './json-values.js';
+import { isUnicode } from '../util/unicode.js';
 
 /**
  * The JS values attributes take, the same on every backend:
@@ -110,35 +113,6 @@ function uint64ForSqlite(value: bigint): Buffer {
   return bytes;
 }
 
-/** A lone UTF-16 surrogate: text that is not Unicode, which UTF-8 columns would replace with U+FFFD. */
-const LONE_SURROGATE = /\p{Cs}/u;
-
-/** Checks that a value is JSON data that reads back as it is; returns the problem, if any. */
-function jsonProblem(value: unknown, depth = 0): string | undefined {
-  if (depth > 1000) return 'is nested too deeply';
-  if (value === null || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `holds ${value}, which JSON cannot represent`;
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? 'holds a string that is not valid Unicode (a lone surrogate)' : undefined;
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      if (item === undefined || typeof item === 'function') return 'holds undefined in an array, which JSON cannot represent';
-      const problem = jsonProblem(item, depth + 1);
-      if (problem) return problem;
-    }
-    return undefined;
-  }
-  if (typeof value === 'object' && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
-    for (const [key, item] of Object.entries(value)) {
-      if (LONE_SURROGATE.test(key)) return 'has a key that is not valid Unicode (a lone surrogate)';
-      if (item === undefined) continue;
-      const problem = jsonProblem(item, depth + 1);
-      if (problem) return problem;
-    }
-    return undefined;
-  }
-  return `holds a ${typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value}, which is not JSON data (use plain objects, arrays, strings, finite numbers, booleans and null)`;
-}
-
 /**
  * Checks a JS value against an attribute and turns it into what the dialect's driver binds, so
  * that the value read back is the same on every backend. A value a backend would silently change
@@ -201,7 +175,7 @@ function encodeChecked(attribute: Attribute, value: unknown, dialect: DialectNam
     case 'string':
     case 'enum': {
       if (typeof value !== 'string') return new ValueProblem('must be a string');
-      if (LONE_SURROGATE.test(value)) return new ValueProblem('is not valid Unicode text (it holds a lone surrogate, which would be stored as U+FFFD)');
+      if (!isUnicode(value)) return new ValueProblem('is not valid Unicode text (it holds a lone surrogate, which would be stored as U+FFFD)');
       if (type.length !== undefined && value.length > type.length && [...value].length > type.length) return new ValueProblem(`is longer than ${type.length} characters`);
       if (type.enumValues && !type.enumValues.includes(value)) return new ValueProblem(`must be one of ${type.enumValues.map((v) => `'${v}'`).join(', ')}`);
       // MySQL pads char(n) with spaces and strips trailing ones on every read.

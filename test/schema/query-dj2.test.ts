@@ -181,6 +181,13 @@ describe.each(dialects)('DataJoint 2 query semantics on $name', (dialect) => {
       expect((await Subject.join(Session.restrict(top(1, 'day DESC'))).fetch('subject_name', 'species'))).toEqual([{ subject_name: 'b', species: 'rat' }]);
     });
 
+    it('deletes the rows of a Top, and refuses to delete from a join', async () => {
+      await Single.insert([{ id: 2, a: 'y', b: 3, c: 1 }, { id: 3, a: 'z', b: 4, c: 2 }]);
+      expect(await Single.top(2, 'id DESC').deleteQuick()).toBe(2);
+      expect(await Single.fetch('id')).toEqual([{ id: 1 }]);
+      await expect(Single.join(Subject).deleteQuick()).rejects.toThrow(/cannot delete from a join/);
+    });
+
     it('refuses a Top inside OR or NOT, bad limits and unknown order names', () => {
       expect(() => Session.restrict([top(1), { session: 1 }])).toThrow(/cannot be part of an OR list/);
       expect(() => Session.exclude(top(1))).toThrow(QueryError);

@@ -2,6 +2,7 @@ import { QueryError, UnknownAttributeError } from '../../errors.js';
 import type { Dialect } from '../connection/dialect.js';
 import type { Heading } from '../definition/heading.js';
 import type { TableInfo } from '../declare/table-info.js';
+import { parseOrder } from './order.js';
 import { Not, SqlFragment } from './sql.js';
 import { mergeTops, type TopSpec } from './top.js';
 import { encodeValue } from './values.js';
@@ -234,9 +235,9 @@ class Compiler {
     let sql = '';
     const params: unknown[] = [];
     if (tail.orderBy.length > 0) {
-      sql += ` ORDER BY ${tail.orderBy.map((o) => {
-        const [name, direction] = o.trim().split(/\s+/);
-        return `${this.dialect.quote(name ?? '')}${direction ? ` ${direction.toUpperCase()}` : ''}`;
+      sql += ` ORDER BY ${tail.orderBy.map((term) => {
+        const { name, descending } = parseOrder(term);
+        return `${this.dialect.quote(name)}${descending ? ' DESC' : ''}`;
       }).join(', ')}`;
     }
     if (tail.limit !== undefined || tail.offset > 0) {

@@ -25,6 +25,18 @@ describe('checkRowTypes', () => {
     expect(await checkRowTypes(file, { module: { Subject: tables.Subject, Note: tables.Note } })).toEqual([]);
   }, 60_000);
 
+  it('checks an interface without marks for names, types and nullability, and its marks on request', async () => {
+    expect(await checkRowTypes(file, { module: { Legacy: tables.Legacy } })).toEqual([]);
+    expect(await checkRowTypes(file, { module: { Legacy: tables.Legacy }, requireMarks: true })).toEqual([
+      'Legacy.id: it is in the primary key; mark it Key<…> in LegacyRow so keys() and make(key) know the key (and mark the other key attributes too).',
+      'Legacy.label: the database fills it (a default); mark it Default<…> in LegacyRow so inserts may leave it out.',
+    ]);
+  }, 60_000);
+
+  it('finds the RGC pipeline\'s row interfaces true to their definitions', async () => {
+    expect(await checkRowTypes(path.resolve(import.meta.dirname, '../../src/pipeline.ts'))).toEqual([]);
+  }, 60_000);
+
   it('writes the interface that matches a definition', () => {
     tables.schema.resolve();
     expect(rowInterface(tables.Session)).toBe([
@@ -36,7 +48,7 @@ describe('checkRowTypes', () => {
       '  note: string | null;',
       '}',
     ].join('\n'));
-    expect(rowInterface(tables.Note, 'NoteRow')).toBe('interface NoteRow {\n  note_id: Key<AutoIncrement<number>>;\n  text: string;\n  raw: Buffer;\n  big: bigint;\n}');
+    expect(rowInterface(tables.Note, 'NoteRow')).toBe('interface NoteRow {\n  note_id: Key<AutoIncrement<number>>;\n  text: string;\n  raw: Buffer;\n  big: bigint;\n  extra: unknown;\n}');
     expect(rowInterface(tables.Subject)).toContain(`sex: "F" | "M" | "U";`);
   });
 });

@@ -12,12 +12,19 @@ export interface CheckRowTypesOptions {
   readonly module?: Readonly<Record<string, unknown>>;
   /** The tsconfig.json to compile with; by default the nearest one above the file. */
   readonly tsconfig?: string;
+  /**
+   * Also report missing `Key<…>`/`Default<…>` marks on interfaces that use none. By default an
+   * interface without any mark is checked for names, value types and nullability only (it still
+   * works, with `keys()` typed `Partial<Row>`); one that marks anything must mark everything.
+   */
+  readonly requireMarks?: boolean;
 }
 
 /** What the compiler says of one property of a row interface. */
 interface DeclaredAttribute {
   readonly type: TS.Type;
-  readonly nullable: boolean;
+  /** Undefined for `unknown` and `any`, which allow null and everything else. */
+  readonly nullable: boolean | undefined;
   readonly optional: boolean;
   readonly key: boolean | undefined;
   readonly filled: boolean | undefined;
@@ -49,37 +56,50 @@ export async function checkRowTypes(file: string, options: CheckRowTypesOptions 
   const source = program.getSourceFile(absolute);
   const moduleSymbol = source && checker.getSymbolAtLocation(source);
   if (!source || !moduleSymbol) throw new RgSchemaError(`checkRowTypes could not compile ${file}; is it a TypeScript module in the tsconfig's reach?`);
-  const problems: string[] = [];
+  const context: Context = { ts, checker, requireMarks: options.requireMarks ?? false, seen: new Set(), problems: [] };
   for (const symbol of checker.getExportsOfModule(moduleSymbol)) {
     const value = exported[symbol.getName()];
     if (typeof value !== 'function' || !findTableInfo(value)) continue;
-    const classType = checker.getTypeOfSymbolAtLocation(symbol, source);
-    checkClass(ts, checker, value, classType, problems);
+    checkClass(context, value, checker.getTypeOfSymbolAtLocation(symbol, source));
   }
-  return problems;
+  return context.problems;
 }
 
-function checkClass(ts: typeof TS, checker: TS.TypeChecker, cls: object, classType: TS.Type, problems: string[]): void {
+interface Context {
+  readonly ts: typeof TS;
+  readonly checker: TS.TypeChecker;
+  readonly requireMarks: boolean;
+  /** Classes checked already: a Part exported on its own is also reached through its master. */
+  readonly seen: Set<object>;
+  readonly problems: string[];
+}
+
+function checkClass(context: Context, cls: object, classType: TS.Type): void {
+  if (context.seen.has(cls)) return;
+  context.seen.add(cls);
+  const { checker } = context;
   const info = findTableInfo(cls)!;
   info.schema.resolve();
   const instance = classType.getConstructSignatures()[0]?.getReturnType();
   const rowSymbol = instance && checker.getPropertyOfType(instance, '__row');
   if (rowSymbol) {
     const rowType = checker.getNonNullableType(checker.getTypeOfSymbol(rowSymbol));
-    problems.push(...compare(ts, checker, info, rowType));
+    context.problems.push(...compare(context, info, rowType));
   }
   for (const part of info.parts) {
     const partSymbol = checker.getPropertyOfType(classType, part.className.split('.').pop() ?? '');
     if (!partSymbol) continue;
-    checkClass(ts, checker, part.cls, checker.getTypeOfSymbol(partSymbol), problems);
+    checkClass(context, part.cls, checker.getTypeOfSymbol(partSymbol));
   }
 }
 
-function compare(ts: typeof TS, checker: TS.TypeChecker, info: TableInfo, rowType: TS.Type): string[] {
+function compare(context: Context, info: TableInfo, rowType: TS.Type): string[] {
+  const { ts, checker } = context;
   const heading = info.resolved!.heading;
   const rowName = checker.typeToString(rowType);
   const declared = new Map(checker.getPropertiesOfType(rowType).map((p) => [p.getName(), describe(ts, checker, p)]));
   const usesKeyMarks = [...declared.values()].some((d) => d.key === true);
+  const checkMarks = context.requireMarks || [...declared.values()].some((d) => d.key !== undefined);
   const problems: string[] = [];
   const say = (attribute: string, text: string): void => {
     problems.push(`${info.className}.${attribute}: ${text}`);
@@ -93,11 +113,12 @@ function compare(ts: typeof TS, checker: TS.TypeChecker, info: TableInfo, rowTyp
     if (!valueFits(ts, checker, attribute, found.type)) {
       say(attribute.name, `the definition says ${attribute.type.declared}, so the row has ${valueTypeText(attribute)}; ${rowName} declares ${checker.typeToString(found.type)}.`);
     }
-    if (attribute.nullable !== found.nullable) {
+    if (found.nullable !== undefined && attribute.nullable !== found.nullable) {
       say(attribute.name, attribute.nullable
         ? `the definition lets it be NULL (default null); declare it \`| null\` in ${rowName}.`
         : `the definition never lets it be NULL; drop \`| null\` from ${rowName}.`);
     }
+    if (!checkMarks) continue;
     if (attribute.inKey !== (found.key ?? false)) {
       say(attribute.name, attribute.inKey
         ? `it is in the primary key; mark it Key<…> in ${rowName} so keys() and make(key) know the key${usesKeyMarks ? '' : ' (and mark the other key attributes too)'}.`
@@ -134,8 +155,9 @@ function describe(ts: typeof TS, checker: TS.TypeChecker, property: TS.Symbol): 
     filled = checker.typeToString(part('filled')!) === 'true';
   }
   const members = type.isUnion() ? type.types : [type];
-  const nullable = members.some((t) => (t.flags & ts.TypeFlags.Null) !== 0);
-  return { type: checker.getNonNullableType(type), nullable, optional, key, filled };
+  const anything = (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) !== 0;
+  const nullable = anything ? undefined : members.some((t) => (t.flags & ts.TypeFlags.Null) !== 0);
+  return { type: anything ? type : checker.getNonNullableType(type), nullable, optional, key, filled };
 }
 
 /** Whether every value the type allows is a value the library could return for the attribute. */
@@ -162,6 +184,9 @@ async function loadTypeScript(): Promise<typeof TS> {
   }
 }
 
+/** The last program per file and tsconfig: a new one reuses what has not changed. */
+const programs = new Map<string, TS.Program>();
+
 function createProgram(ts: typeof TS, file: string, tsconfig: string | undefined): TS.Program {
   const configFile = tsconfig ?? ts.findConfigFile(path.dirname(file), (f) => ts.sys.fileExists(f));
   let options: TS.CompilerOptions = { strict: true, experimentalDecorators: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true };
@@ -170,5 +195,8 @@ function createProgram(ts: typeof TS, file: string, tsconfig: string | undefined
     if (read.error) throw new RgSchemaError(`checkRowTypes cannot read ${configFile}: ${ts.flattenDiagnosticMessageText(read.error.messageText, '\n')}`);
     options = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(configFile)).options;
   }
-  return ts.createProgram({ rootNames: [file], options: { ...options, noEmit: true } });
+  const key = `${file}\n${configFile ?? ''}`;
+  const program = ts.createProgram({ rootNames: [file], options: { ...options, noEmit: true }, oldProgram: programs.get(key) });
+  programs.set(key, program);
+  return program;
 }

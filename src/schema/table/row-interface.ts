@@ -23,7 +23,7 @@ export function filledByDatabase(attribute: Attribute): boolean {
 /** The declared type of one attribute in a row interface, with its marks. */
 export function attributeTypeText(attribute: Attribute): string {
   let text = valueTypeText(attribute);
-  if (attribute.nullable) text = `${text} | null`;
+  if (attribute.nullable && text !== 'unknown') text = `${text} | null`;
   if (attribute.type.autoIncrement) text = `AutoIncrement<${text}>`;
   else if (filledByDatabase(attribute)) text = `Default<${text}>`;
   return attribute.inKey ? `Key<${text}>` : text;

@@ -1,3 +1,5 @@
+import { redactCredentials } from './schema/util/redact.js';
+
 /**
  * The one error hierarchy of rg-schema. Every error a user can meet is an {@link RgSchemaError};
  * the subclasses say what kind of thing went wrong, and their messages say where and how to fix it.
@@ -10,9 +12,22 @@
  */
 export class RgSchemaError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // Messages are printed: a URL in one never carries its password (nor does the stack, made from it).
+    super(redactCredentials(message), options);
+    scrubCauses(options?.cause);
     this.name = new.target.name;
   }
+}
+
+/** A driver's or the platform's error inside ours can quote a URL too (Node's ERR_INVALID_URL quotes it whole). */
+function scrubCauses(cause: unknown, depth = 0): void {
+  if (!(cause instanceof Error) || depth > 5) return;
+  const scrub = (text: string | undefined): string | undefined => (text === undefined ? undefined : redactCredentials(text));
+  if (cause.message.includes('://')) cause.message = scrub(cause.message)!;
+  if (cause.stack?.includes('://')) cause.stack = scrub(cause.stack);
+  const input = (cause as { input?: unknown }).input;
+  if (typeof input === 'string') (cause as { input?: unknown }).input = redactCredentials(input);
+  scrubCauses(cause.cause, depth + 1);
 }
 
 /** Where in a table definition a problem sits. */
@@ -59,8 +74,8 @@ export class QueryError extends RgSchemaError {
     details: { sql?: string; params?: readonly unknown[]; table?: string; cause?: unknown } = {},
   ) {
     super(message, { cause: details.cause });
-    this.sql = details.sql;
-    this.params = details.params;
+    this.sql = details.sql === undefined ? undefined : redactCredentials(details.sql);
+    this.params = details.params?.map((p) => (typeof p === 'string' ? redactCredentials(p) : p));
     this.table = details.table;
   }
 }
@@ -104,7 +119,7 @@ export class DataSourceError extends RgSchemaError {
   readonly field: string | undefined;
   constructor(message: string, details: { source?: string; field?: string; cause?: unknown } = {}) {
     super(message, { cause: details.cause });
-    this.source = details.source;
+    this.source = details.source === undefined ? undefined : redactCredentials(details.source);
     this.field = details.field;
   }
 }

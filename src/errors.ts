@@ -113,6 +113,15 @@ export class PopulateError extends RgSchemaError {
   }
 }
 
+/** populate() was stopped by a signal (Ctrl-C) before it finished. */
+export class InterruptedError extends PopulateError {
+  readonly signal: string;
+  constructor(message: string, signal: string) {
+    super(message);
+    this.signal = signal;
+  }
+}
+
 /** A manifest entry or its data cannot be loaded. */
 export class DataSourceError extends RgSchemaError {
   readonly source: string | undefined;

@@ -38,7 +38,12 @@ export async function insertRows(info: TableInfo, rows: Iterable<object>, option
     }
   }
   const encoded: EncodedRow[] = [];
-  for (const row of rows) encoded.push(encodeRow(info, heading.attributes, row, options));
+  // A table's own rule on its rows (`static validate(row)`), checked before anything is sent.
+  const validate = (info.cls as unknown as { validate?: (row: object) => void }).validate;
+  for (const row of rows) {
+    if (validate) validate.call(info.cls, row);
+    encoded.push(encodeRow(info, heading.attributes, row, options));
+  }
   if (encoded.length === 0) return 0;
   const connection = info.schema.connection;
   const tableRef = connection.dialect.tableRef(info.schema.database, info.tableName);

@@ -25,8 +25,11 @@ function scrubCauses(cause: unknown, depth = 0): void {
   const scrub = (text: string | undefined): string | undefined => (text === undefined ? undefined : redactCredentials(text));
   if (cause.message.includes('://')) cause.message = scrub(cause.message)!;
   if (cause.stack?.includes('://')) cause.stack = scrub(cause.stack);
-  const input = (cause as { input?: unknown }).input;
-  if (typeof input === 'string') (cause as { input?: unknown }).input = redactCredentials(input);
+  // Drivers attach the statement (mysql2's .sql, with values spliced in) and Node the input URL.
+  for (const key of Object.keys(cause)) {
+    const value = (cause as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'string' && value.includes('://')) (cause as unknown as Record<string, unknown>)[key] = redactCredentials(value);
+  }
   scrubCauses(cause.cause, depth + 1);
 }
 

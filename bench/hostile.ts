@@ -6,21 +6,12 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { streamSpaces } from '../test/fixtures/endless-server.js';
 import { printTable } from './util.js';
 
 async function measure(capMiB: number): Promise<Record<string, string | number>> {
-  let sent = 0;
-  const server = createServer((_, res) => {
-    const chunk = Buffer.alloc(1 << 20, 0x20);
-    const pump = (): void => {
-      while (sent < 2 * 2 ** 30) {
-        sent += chunk.length;
-        if (!res.write(chunk)) { res.once('drain', pump); return; }
-      }
-      res.end();
-    };
-    pump();
-  });
+  const sent = { bytes: 0 };
+  const server = createServer((_, res) => streamSpaces(res, 2 * 2 ** 30, sent));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/huge.json`;
   const script = `
@@ -37,7 +28,7 @@ async function measure(capMiB: number): Promise<Record<string, string | number>>
   server.closeAllConnections();
   server.close();
   const result = JSON.parse(output.trim().split('\n').pop()!) as { seconds: number; maxRssMiB: number };
-  return { 'cap (MiB)': capMiB, 'server sent (MiB)': Math.round(sent / 2 ** 20), seconds: result.seconds, 'reader peak RSS (MiB)': Math.round(result.maxRssMiB) };
+  return { 'cap (MiB)': capMiB, 'server sent (MiB)': Math.round(sent.bytes / 2 ** 20), seconds: result.seconds, 'reader peak RSS (MiB)': Math.round(result.maxRssMiB) };
 }
 
 export async function run(): Promise<Array<Record<string, string | number>>> {

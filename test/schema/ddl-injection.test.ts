@@ -69,7 +69,8 @@ describe.runIf(dialects.some((d) => d.name === 'mysql'))('MySQL sessions', () =>
     await raw.query("SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',NO_BACKSLASH_ESCAPES')");
     expect(((await raw.query('SELECT @@SESSION.sql_mode AS m')) as unknown as Array<Array<{ m: string }>>)[0]![0]!.m).toContain('NO_BACKSLASH_ESCAPES');
     await new Promise<void>((resolve, reject) => keepBackslashEscapes((raw as unknown as { connection: Parameters<typeof keepBackslashEscapes>[0] }).connection, (e) => (e ? reject(e) : resolve())));
-    const [[row]] = (await raw.query("SELECT @@SESSION.sql_mode AS m, 'a\\\\' AS s")) as unknown as Array<Array<{ m: string; s: string }>>;
+    const [rows] = (await raw.query("SELECT @@SESSION.sql_mode AS m, 'a\\\\' AS s")) as unknown as [Array<{ m: string; s: string }>];
+    const row = rows[0];
     expect(row!.m).not.toContain('NO_BACKSLASH_ESCAPES');
     expect(row!.m).toContain('STRICT_TRANS_TABLES');
     expect(row!.s).toBe('a\\');

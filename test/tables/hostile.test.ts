@@ -14,6 +14,7 @@ import { Connection, DataSourceError, InvalidValueError } from '../../src/index.
 import * as rgc from '../../src/pipeline.js';
 import { httpGet } from '../../src/tables/sources/http-get.js';
 import { DEFAULT_LIMITS } from '../../src/tables/sources/limits.js';
+import { streamSpaces } from '../fixtures/endless-server.js';
 import { dialects } from '../setup/dialects.js';
 
 const CASES = path.resolve('test/fixtures/hostile/cases');
@@ -115,7 +116,7 @@ describe.each(dialects)('hostile sources on $name', (dialect) => {
   describe('http/json', () => {
     let server: Server;
     let base = '';
-    let sent = 0;
+    const sent = { bytes: 0 };
     const seenAuth: string[] = [];
     beforeAll(async () => {
       server = createServer((req, res) => {
@@ -127,17 +128,8 @@ describe.each(dialects)('hostile sources on $name', (dialect) => {
           return;
         }
         if (req.url === '/endless') {
-          // 2 GB, chunked, as fast as the client reads: the reader must stop at its cap.
-          const chunk = Buffer.alloc(1 << 20, 0x20);
-          const pump = (): void => {
-            while (sent < 2 * 2 ** 30) {
-              sent += chunk.length;
-              if (!res.write(chunk)) { res.once('drain', pump); return; }
-            }
-            res.end();
-          };
-          res.on('close', () => undefined);
-          pump();
+          // 2 GB as fast as the client reads: the reader must stop at its cap.
+          streamSpaces(res, 2 * 2 ** 30, sent);
           return;
         }
         if (req.url === '/redirect') { res.writeHead(302, { location: '/data.json' }); res.end(); return; }
@@ -158,12 +150,12 @@ describe.each(dialects)('hostile sources on $name', (dialect) => {
     it('refuses an announced 5 GiB body before reading it, and cuts off an endless one at the cap', async () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'rg-hostile-'));
       expect((await failureOf(manifestFor(dir, { type: 'http/json', access: `${base}/announced` }))).message).toMatch(/announces 5\.0 GiB, more than the 1\.0 GiB/);
-      sent = 0;
+      sent.bytes = 0;
       const cap = 64 * 2 ** 20;
       expect((await failureOf(manifestFor(dir, { type: 'http/json', access: `${base}/endless`, max_bytes: cap }))).message).toMatch(/passed 64\.0 MiB, the most a source may be/);
       // The server stops being read once the cap is passed: far less than its 2 GB went out.
       await new Promise((r) => setTimeout(r, 200));
-      expect(sent).toBeLessThan(cap + 64 * 2 ** 20);
+      expect(sent.bytes).toBeLessThan(cap + 64 * 2 ** 20);
     });
 
     it('sends URL credentials as Basic auth, follows redirects, and never prints the password', async () => {

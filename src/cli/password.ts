@@ -40,8 +40,9 @@ export async function readPassword(prompt: string, input: NodeJS.ReadStream = pr
     }
     return '';
   }
-  output.write(prompt);
+  // Echo goes off before the prompt shows, so nothing typed (or pasted) early is echoed.
   input.setRawMode(true);
+  output.write(prompt);
   input.resume();
   input.setEncoding('utf8');
   return new Promise((resolve, reject) => {

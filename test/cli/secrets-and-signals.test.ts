@@ -19,6 +19,7 @@ const mariadb = dialects.find((d) => d.name === 'mysql');
 const SECRET = 'S3cr3t/p@ss:w0rd#1';
 const ENCODED = encodeURIComponent(SECRET);
 const forms = [SECRET, ENCODED, 'S3cr3t', 'w0rd'];
+const hasScript = (() => { try { execFileSync('script', ['--version']); return true; } catch { return false; } })();
 
 interface Result { code: number; stdout: string; stderr: string }
 
@@ -96,6 +97,22 @@ describe.runIf(mariadb)('a MariaDB user with a password', () => {
     expectNoSecret(all);
     expect(all).toContain('rgt_leaky');
   }, 300_000);
+
+  it.runIf(hasScript)('-p alone on a terminal asks without echo', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-tty-'));
+    const command = [process.execPath, '--import', tsx, cli, '--db', host, '-u', 'rgt_leaky', '-p', '--prefix', 'rgt_leak_', 'status'].map((a) => `'${a}'`).join(' ');
+    // script(1) gives the command a pseudo-terminal; the password is typed once the prompt shows.
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: dir, env: { ...process.env, RG_DB_URL: '', DJ_HOST: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (d: Buffer) => {
+      screen += d.toString();
+      if (screen.includes('Password for rgt_leaky@') && !child.stdin.writableEnded) child.stdin.end(`${SECRET}\r`);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(screen).toMatch(/^Session\s+\d+ rows/m);
+    expect(code).toBe(0);
+    expectNoSecret(screen);
+  }, 60_000);
 
   it('thrown errors keep no password in their message, .sql, .params, cause or stack', async () => {
     const errors: unknown[] = [];

@@ -45,14 +45,6 @@ export interface LoadOptions {
 }
 
 /**
- * Removes credentials from a URL-like access string before it is stored or printed.
- * @deprecated use {@link redactUrl}; kept for callers of 0.1.
- */
-export function withoutPassword(access: string): string {
-  return redactUrl(access);
-}
-
-/**
  * Reads a manifest file: a JSON list of `{type, access, access2, ...}`. Paths in it (`access` of
  * file/* and text/plain entries, `access2` of text/plain) are relative to the manifest's folder,
  * and are returned absolute so that populate() can reread them from anywhere.

@@ -17,8 +17,9 @@ afterAll(() => Connection.closeAll());
 describe.each(dialects)('spikes on frame boundaries, end to end on $name', (dialect) => {
   it('are counted and averaged in the frame that starts there', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rg-frames-'));
-    // Sample i of the stimulus is i: the STA's lag-k value is the mean of (frame − k) over used spikes.
-    writeFileSync(path.join(dir, 'trace.txt'), Array.from({ length: 40 }, (_, i) => String(i)).join('\n'));
+    // Sample i of the stimulus is (7 i) mod 40: the STA's lag-k value is the mean of that at frame − k.
+    const stimulus = (frame: number): number => (7 * frame) % 40;
+    writeFileSync(path.join(dir, 'trace.txt'), Array.from({ length: 40 }, (_, i) => String(stimulus(i))).join('\n'));
     const spikes: Array<[number, number]> = [
       [400, 3], [399, 2], [401, 3], [250, 0], [249, -1], [2200, 39], [2250, 40], [2249, 39], [450, 4], [750, 10],
     ];
@@ -44,7 +45,7 @@ describe.each(dialects)('spikes on frame boundaries, end to end on $name', (dial
       const used = frames.filter((f) => f - (nLags - 1) >= 0 && f < 40);
       expect([row.n_used, row.n_skipped_before, row.n_skipped_after]).toEqual([used.length, frames.filter((f) => f - (nLags - 1) < 0).length, 1]);
       const sta = Array.from((row.sta as { data: Float64Array }).data);
-      expect(sta).toEqual(Array.from({ length: nLags }, (_, k) => used.reduce((s, f) => s + (f - k), 0) / used.length));
+      expect(sta).toEqual(Array.from({ length: nLags }, (_, k) => used.reduce((s, f) => s + stimulus(f - k), 0) / used.length));
     }
     await rgc.pipeline.drop({ force: true });
   }, 60_000);

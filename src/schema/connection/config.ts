@@ -5,8 +5,9 @@ import { ConnectionError } from '../../errors.js';
 import { readDataJointSettings } from './datajoint-settings.js';
 import { warnIfReadableByOthers } from './file-permissions.js';
 import { secretValue } from './secrets.js';
+import type { DialectName } from './dialect.js';
 
-export type DialectName = 'mysql' | 'sqlite';
+export type { DialectName } from './dialect.js';
 
 /** A resolved connection target. `display` is safe to print: it never holds the password. */
 export interface ConnectionSpec {

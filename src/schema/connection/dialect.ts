@@ -4,7 +4,7 @@ import type { AttributeType } from '../definition/types.js';
 import type { CatalogTable, Statement, TableDeclaration } from './table-declaration.js';
 
 /** The backends rg-schema runs on. */
-export type DialectName = 'sqlite' | 'mysql';
+export type DialectName = 'sqlite' | 'mysql' | 'postgres';
 
 /** What a driver error means to the layers above. */
 export type ErrorKind = 'duplicate' | 'foreignKey' | 'packet' | 'connection' | 'other';
@@ -93,6 +93,8 @@ export interface SpellingDialect {
   onDuplicate(key: readonly string[], secondary: readonly string[], mode: 'skip' | 'replace'): string;
   /** The SELECT expression that reads a 4-byte float column without losing digits. */
   readFloat32(columnSql: string): string;
+  /** A table read without ORDER BY comes back in primary-key order (InnoDB's clustered index; SQLite's rowid order is not that). */
+  readonly keyOrderedScans: boolean;
   /** GROUP BY must name every selected column (PostgreSQL cannot see that a subquery's key determines them). */
   readonly groupsByEveryColumn: boolean;
   /** SQL expression for the database user of this session, for the jobs tables. */
@@ -117,8 +119,8 @@ export interface ValueDialect {
 
 /** Databases, tables and catalogs. */
 export interface SchemaDialect {
-  /** The column type that stores an attribute type. */
-  columnType(type: AttributeType): string;
+  /** The column type that stores an attribute type in a table of `database`. */
+  columnType(type: AttributeType, database: string): string;
   /** Creates the database (MySQL), schema (PostgreSQL) or bookkeeping table (SQLite) if needed. */
   createDatabase(database: string): Statement[];
   /** Whether the database exists. */

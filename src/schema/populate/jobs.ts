@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DuplicateError } from '../../errors.js';
 import type { Connection } from '../connection/connection.js';
+import type { Attribute, DefaultValue } from '../definition/heading.js';
 import { resolveType } from '../definition/types.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { packBlob } from '../blob/pack.js';
@@ -54,33 +55,44 @@ export class JobsTable {
     return this.connection.dialect.quote(name);
   }
 
-  /** Creates the jobs table if it does not exist. */
+  /** Creates the jobs table if it does not exist, through the dialect's DDL (held off from other declarers). */
   async declare(): Promise<void> {
     if (this.declared) return;
     const d = this.connection.dialect;
     const heading = this.info.resolved!.heading;
-    const type = (written: string): string => d.columnType(resolveType(written)!);
-    const keyColumns = this.keyAttributes.map((k) => `${this.q(k)} ${d.columnType(heading.get(k).type)} NOT NULL`);
-    const dt = type('datetime(6)');
-    const columns = [
-      ...keyColumns,
-      `${this.q('status')} ${type("enum('pending','reserved','success','error','ignore')")} NOT NULL`,
-      `${this.q('priority')} ${type('int')} NOT NULL DEFAULT 5`,
-      `${this.q('created_time')} ${dt} NOT NULL`,
-      `${this.q('scheduled_time')} ${dt} NOT NULL`,
-      `${this.q('reserved_time')} ${dt} DEFAULT NULL`,
-      `${this.q('completed_time')} ${dt} DEFAULT NULL`,
-      `${this.q('duration')} ${type('float')} DEFAULT NULL`,
-      `${this.q('error_message')} ${type(`varchar(${ERROR_MESSAGE_LENGTH})`)} NOT NULL DEFAULT ''`,
-      `${this.q('error_stack')} ${type('mediumblob')} DEFAULT NULL`,
-      `${this.q('user')} ${type('varchar(255)')} NOT NULL DEFAULT ''`,
-      `${this.q('host')} ${type('varchar(255)')} NOT NULL DEFAULT ''`,
-      `${this.q('pid')} ${type('int unsigned')} NOT NULL DEFAULT 0`,
-      `${this.q('connection_id')} ${type('bigint unsigned')} NOT NULL DEFAULT 0`,
-      `${this.q('version')} ${type('varchar(255)')} NOT NULL DEFAULT ''`,
-      `PRIMARY KEY (${this.keyAttributes.map((k) => this.q(k)).join(', ')})`,
+    const database = this.info.schema.database;
+    const name = jobsTableName(this.info);
+    const column = (attribute: string, written: string, dflt?: DefaultValue): Attribute => ({
+      name: attribute, type: resolveType(written)!, inKey: false, nullable: dflt?.kind === 'null', default: dflt, comment: '',
+    });
+    const text = (t: string): DefaultValue => ({ kind: 'string', text: t });
+    const number = (t: string): DefaultValue => ({ kind: 'number', text: t });
+    const none: DefaultValue = { kind: 'null' };
+    const attributes: Attribute[] = [
+      ...this.keyAttributes.map((k) => ({ ...heading.get(k), inKey: true, nullable: false, default: undefined })),
+      column('status', "enum('pending','reserved','success','error','ignore')"),
+      column('priority', 'int', number('5')),
+      column('created_time', 'datetime(6)'),
+      column('scheduled_time', 'datetime(6)'),
+      column('reserved_time', 'datetime(6)', none),
+      column('completed_time', 'datetime(6)', none),
+      column('duration', 'float', none),
+      column('error_message', `varchar(${ERROR_MESSAGE_LENGTH})`, text('')),
+      column('error_stack', 'mediumblob', none),
+      column('user', 'varchar(255)', text('')),
+      column('host', 'varchar(255)', text('')),
+      column('pid', 'int unsigned', number('0')),
+      column('connection_id', 'bigint unsigned', number('0')),
+      column('version', 'varchar(255)', text('')),
     ];
-    await this.connection.run(`CREATE TABLE IF NOT EXISTS ${this.ref} (\n  ${columns.join(',\n  ')}\n)`);
+    await d.withCreationLock(this.connection, database, async () => {
+      if ((await d.listTables(this.connection, database)).includes(name)) return;
+      const statements = d.createTable({
+        database, tableName: name, className: `${this.info.className} jobs`, tier: 'jobs', comment: `Job queue for ${this.info.className}`,
+        attributes, primaryKey: this.keyAttributes, foreignKeys: [], indexes: [],
+      });
+      for (const { sql, params } of statements) await this.connection.run(sql, params);
+    });
     this.declared = true;
   }
 

@@ -103,7 +103,9 @@ class Compiler {
         const keep = node.keep.map((n) => this.column(joined, n));
         const computed = node.computed.map((c) => ({ name: c.name, ...this.expression(expressionOf(c)) }));
         const key = node.source.heading.primaryKey.map((n) => this.column(joined, n).sql);
-        return { ...joined, columns: [...keep, ...computed], groupBy: key, plain: false };
+        // The key determines the kept attributes; PostgreSQL cannot see that through a subquery.
+        const groupBy = this.dialect.groupsByEveryColumn ? [...new Set([...key, ...keep.map((k) => k.sql)])] : key;
+        return { ...joined, columns: [...keep, ...computed], groupBy, plain: false };
       }
       case 'group': {
         const source = this.restrictable(this.select(node.source));

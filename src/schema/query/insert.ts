@@ -137,7 +137,8 @@ async function insertChunk(info: TableInfo, rows: readonly object[], options: In
       const large = group.length === 1 && group[0]!.bytes > LARGE_ROW_BYTES;
       if (blobBytes > 0) await connection.checkPacketSize(blobBytes * (large ? 1 : 2), table);
       try {
-        const result = large ? await connection.runPrepared(sql, params, table) : await connection.run(sql, params, table);
+        // Guarded: on PostgreSQL a failed statement would abort the transaction explain() reads in.
+        const result = await connection.guarded(() => (large ? connection.runPrepared(sql, params, table) : connection.run(sql, params, table)));
         inserted += result.affectedRows;
       } catch (error) {
         throw await explain(info, error, batch.map((b) => b.row));

@@ -19,8 +19,9 @@ export interface Streamable {
 
 /**
  * The query's rows, one at a time, holding at most a page of them. MySQL/MariaDB and PostgreSQL
- * stream from one server-side cursor. SQLite has one connection per file, and an open cursor would block every other statement
- * on it, so rows come in pages; each page continues after the last row of the one before (keyset
+ * stream from one server-side cursor (PostgreSQL in key order, which InnoDB gives anyway). SQLite
+ * has one connection per file, and an open cursor would block every other statement on it, so
+ * rows come in pages; each page continues after the last row of the one before (keyset
  * paging, `WHERE (a, b) > (?, ?) ORDER BY a, b LIMIT ?`), so every page costs the same however deep
  * it lies. An order on a nullable or computed attribute cannot be continued that way and pages with
  * OFFSET instead.
@@ -29,7 +30,10 @@ export async function* streamRows(query: Streamable): AsyncGenerator<Record<stri
   const { connection, node, modifiers, heading } = query;
   const dialect = connection.dialect;
   if (dialect.stream) {
-    const { sql, params } = compileQuery(dialect, node, modifiers);
+    // Rows come in key order on every backend: PostgreSQL's heap has no order of its own.
+    const ordered = modifiers.orderBy !== undefined || node.kind === 'top' || dialect.keyOrderedScans
+      ? modifiers : { ...modifiers, orderBy: streamOrder(query).map(({ name, descending }) => (descending ? `${name} DESC` : name)) };
+    const { sql, params } = compileQuery(dialect, node, ordered);
     for await (const raw of connection.stream(sql, params, query.tableLabel())) yield decodeRow(heading, raw, dialect);
     return;
   }

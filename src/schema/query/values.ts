@@ -180,7 +180,7 @@ function encodeChecked(attribute: Attribute, value: unknown, dialect: ValueDiale
     case 'time':
       return canonicalTime(value, fractionalDigits(type.mysql));
     case 'json': {
-      const problem = jsonProblem(value);
+      const problem = jsonProblem(value, 0, dialect.textProblem);
       return problem === undefined ? JSON.stringify(value) : new ValueProblem(problem);
     }
     case 'uuid': {

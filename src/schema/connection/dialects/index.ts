@@ -1,8 +1,9 @@
 import type { Dialect, DialectName } from '../dialect.js';
 import { mysqlDialect } from './mysql/mysql-dialect.js';
+import { postgresDialect } from './postgres/postgres-dialect.js';
 import { sqliteDialect } from './sqlite/sqlite-dialect.js';
 
-const DIALECTS: Record<DialectName, Dialect> = { sqlite: sqliteDialect, mysql: mysqlDialect };
+const DIALECTS: Record<DialectName, Dialect> = { sqlite: sqliteDialect, mysql: mysqlDialect, postgres: postgresDialect };
 
 /**
  * The dialect adapter of a backend.

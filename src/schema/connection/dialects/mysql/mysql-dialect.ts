@@ -43,6 +43,7 @@ export const mysqlDialect: Dialect = {
   },
   // MySQL prints a FLOAT with 6 significant digits and would lose the rest of the float32.
   readFloat32: (columnSql) => `CAST(${columnSql} AS DOUBLE)`,
+  keyOrderedScans: true,
   groupsByEveryColumn: false,
   currentUser: 'CURRENT_USER()',
   liveConnectionIds: 'SELECT ID FROM information_schema.PROCESSLIST',

@@ -46,6 +46,7 @@ export const sqliteDialect: Dialect = {
     return ' ON CONFLICT DO NOTHING';
   },
   readFloat32: (columnSql) => columnSql,
+  keyOrderedScans: false,
   groupsByEveryColumn: false,
   currentUser: "''",
   liveConnectionIds: undefined,

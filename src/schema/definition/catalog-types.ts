@@ -1,0 +1,86 @@
+import { makeType, type AttributeType } from './attribute-type.js';
+import { parseEnumValues } from './native-types.js';
+import { inSpelling, resolveType } from './types.js';
+
+/** A column's type as a catalog shows it, read back the way DataJoint reads it. */
+export interface ColumnType {
+  readonly type: AttributeType;
+  /** The type as a definition spells it: the marker when there is one, else the SQL type. */
+  readonly typeText: string;
+  /** The comment without its `:type:` marker. */
+  readonly comment: string;
+}
+
+/**
+ * Reads a column's type the way DataJoint does: a `:type:` marker in the comment wins over the SQL
+ * type (`int` marked `:int32:` is an int32); MariaDB's `json` (a longtext with a `json_valid`
+ * check) is json; `tinyint(1)` is bool. A type rg-schema cannot read opens as `unsupported` rather
+ * than failing, so the rest of the table stays usable.
+ *
+ * @example
+ * ```ts
+ * typeFromColumn('int(11)', ':int32:subject number').typeText;  // 'int32'
+ * typeFromColumn('longtext', '', { jsonCheck: true }).type.category; // 'json'
+ * typeFromColumn('binary(16)', ':blob@raw:').type.category;      // 'unsupported'
+ * ```
+ */
+export function typeFromColumn(sqlType: string, comment: string, options: { jsonCheck?: boolean } = {}): ColumnType {
+  const marker = /^:([^:]+):(.*)$/s.exec(comment);
+  if (marker) {
+    const text = (marker[1] ?? '').trim();
+    const known = resolveType(text);
+    const type = known ? inSpelling(known, 'dj2') : makeType(text.toLowerCase(), 'unsupported', sqlType, 'BLOB', { marker: text, unsupported: `the DataJoint type ${text}` });
+    return { type: type.marker === undefined ? { ...type, marker: text } : type, typeText: text, comment: (marker[2] ?? '').trim() };
+  }
+  const normalised = options.jsonCheck && /^longtext$/i.test(sqlType.trim()) ? 'json' : normaliseCatalogType(sqlType);
+  const type = resolveType(normalised) ?? makeType(normalised, 'unsupported', normalised, 'BLOB', { unsupported: `the MySQL type ${normalised}` });
+  return { type, typeText: normalised, comment };
+}
+
+/** Strips display widths that MySQL/MariaDB add to integer types; `tinyint(1)` is bool, `year(4)` year. */
+export function normaliseCatalogType(sqlType: string): string {
+  const lower = sqlType.toLowerCase().trim().replace(/\s+/g, ' ');
+  if (lower === 'tinyint(1)') return 'bool';
+  if (lower === 'year(4)') return 'year';
+  return lower.replace(/^((?:tiny|small|medium|big)?int)\(\d+\)/, '$1');
+}
+
+/**
+ * The storage a SQL type stands for, spelled one way, so a declaration and a catalog can be
+ * compared: display widths dropped, synonyms resolved (`integer` → `int`, `real` → `double`,
+ * `bool` → `tinyint`, `json` → `longtext` as MariaDB stores it), enum values quoted alike.
+ */
+export function canonicalSql(sqlType: string): string {
+  let s = sqlType.toLowerCase().trim().replace(/\s+/g, ' ').replace(/ auto_increment$/, '');
+  const list = /^(enum|set)\s*\((.*)\)$/.exec(s);
+  if (list) {
+    const values = parseEnumValues(list[2] ?? '');
+    return values ? `${list[1]}(${values.map((v) => `'${v}'`).join(',')})` : s;
+  }
+  s = s.replace(/^((?:tiny|small|medium|big)?int)(?:eger)?\(\d+\)/, '$1').replace(/^integer\b/, 'int');
+  if (/^bool(ean)?$/.test(s)) return 'tinyint';
+  if (s === 'json') return 'longtext';
+  if (s === 'serial') return 'bigint unsigned';
+  if (/^year(\(4\))?$/.test(s)) return 'year';
+  s = s.replace(/^(double precision|real)\b/, 'double').replace(/^(numeric|dec|fixed)\b/, 'decimal');
+  if (/^decimal( unsigned)?$/.test(s)) s = s.replace('decimal', 'decimal(10,0)');
+  s = s.replace(/^decimal\((\d+)\)/, 'decimal($1,0)').replace(/\s*,\s*/g, ',').replace(/\(\s*/g, '(').replace(/\s*\)/g, ')');
+  const float = /^float\((\d+)\)(.*)$/.exec(s);
+  if (float) s = `${Number(float[1]) > 24 ? 'double' : 'float'}${float[2] ?? ''}`;
+  return s;
+}
+
+/**
+ * What a type means beyond its SQL storage: two columns with the same SQL type still differ when
+ * one is a DataJoint blob and the other raw bytes, json, a uuid, an attachment or a bool.
+ */
+export function typeKind(type: AttributeType): string {
+  switch (type.category) {
+    case 'bool': case 'json': case 'uuid': case 'blob': case 'bytes': case 'attach':
+      return type.category;
+    case 'unsupported':
+      return `unsupported ${type.marker ?? type.declared}`;
+    default:
+      return 'plain';
+  }
+}

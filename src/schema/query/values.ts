@@ -1,6 +1,7 @@
-import { InvalidValueError } from '../../errors.js';
+import { InvalidValueError, UnsupportedTypeError } from '../../errors.js';
 import type { DialectName } from '../connection/config.js';
 import type { Attribute } from '../definition/heading.js';
+import { packAttachment, unpackAttachment } from './attachment.js';
 
 /**
  * The JS values attributes take, the same on both dialects:
@@ -18,8 +19,12 @@ import type { Attribute } from '../definition/heading.js';
  * | time | `'HH:MM:SS'` |
  * | json | the parsed value |
  * | uuid | `'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'` |
- * | bytes | `Buffer` |
+ * | bytes, binary(n), varbinary(n), bit(n) | `Buffer` |
+ * | longtext, text, set(...) | `string` |
+ * | year | `number` |
  * | longblob, blob, <blob> | the unpacked DataJoint blob |
+ * | attach, <attach> | {@link Attachment} `{ filename, content }` |
+ * | external stores, spatial types, unknown codecs | not fetched: {@link UnsupportedTypeError} |
  * | NULL | `null` |
  */
 export function decodeValue(attribute: Attribute, raw: unknown, dialect: DialectName): unknown {
@@ -49,9 +54,18 @@ export function decodeValue(attribute: Attribute, raw: unknown, dialect: Dialect
     case 'bytes':
     case 'blob':
       return raw;
+    case 'attach':
+      return unpackAttachment(attribute, raw as Uint8Array);
+    case 'unsupported':
+      throw unsupportedType(attribute);
     case 'computed':
       return decodeComputed(raw);
   }
+}
+
+/** The error for reading or writing a column rg-schema can open but not read. */
+export function unsupportedType(attribute: Attribute): UnsupportedTypeError {
+  return new UnsupportedTypeError(`Attribute "${attribute.name}" uses ${attribute.type.unsupported ?? attribute.type.declared}, which rg-schema cannot read or write. Fetch the other attributes by name (fetch('a', 'b')) or proj() them; DataJoint for Python can read this one.`);
 }
 
 /** A value computed in SQL, whose type the heading cannot know: numbers come back as numbers. */
@@ -168,8 +182,18 @@ export function encodeValue(attribute: Attribute, value: unknown, table: string,
       return bytes;
     }
     case 'bytes':
-      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      throw invalid(where, attribute, value, 'must be a Buffer or Uint8Array');
+      if (!(value instanceof Uint8Array)) throw invalid(where, attribute, value, 'must be a Buffer or Uint8Array');
+      if (type.length !== undefined && (type.fixedLength ? value.byteLength !== type.length : value.byteLength > type.length)) {
+        throw invalid(where, attribute, value, `must be ${type.fixedLength ? 'exactly' : 'at most'} ${type.length} bytes`);
+      }
+      return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    case 'attach': {
+      const packed = packAttachment(value);
+      if (typeof packed === 'string') throw invalid(where, attribute, value, packed);
+      return packed;
+    }
+    case 'unsupported':
+      throw unsupportedType(attribute);
     case 'blob':
     case 'computed':
       return value;

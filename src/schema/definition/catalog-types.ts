@@ -39,6 +39,8 @@ export function typeFromColumn(sqlType: string, comment: string, options: { json
 
 /** Strips display widths that MySQL/MariaDB add to integer types; `tinyint(1)` is bool, `year(4)` year. */
 export function normaliseCatalogType(sqlType: string): string {
+  const list = /^\s*(enum|set)\s*(\(.*\))\s*$/is.exec(sqlType);
+  if (list) return `${(list[1] ?? '').toLowerCase()}${list[2] ?? ''}`;
   const lower = sqlType.toLowerCase().trim().replace(/\s+/g, ' ');
   if (lower === 'tinyint(1)') return 'bool';
   if (lower === 'year(4)') return 'year';
@@ -51,12 +53,12 @@ export function normaliseCatalogType(sqlType: string): string {
  * `bool` → `tinyint`, `json` → `longtext` as MariaDB stores it), enum values quoted alike.
  */
 export function canonicalSql(sqlType: string): string {
-  let s = sqlType.toLowerCase().trim().replace(/\s+/g, ' ').replace(/ auto_increment$/, '');
-  const list = /^(enum|set)\s*\((.*)\)$/.exec(s);
+  const list = /^\s*(enum|set)\s*\((.*)\)\s*$/is.exec(sqlType);
   if (list) {
     const values = parseEnumValues(list[2] ?? '');
-    return values ? `${list[1]}(${values.map((v) => `'${v}'`).join(',')})` : s;
+    return values ? `${(list[1] ?? '').toLowerCase()}(${values.map((v) => `'${v}'`).join(',')})` : sqlType.trim();
   }
+  let s = sqlType.toLowerCase().trim().replace(/\s+/g, ' ').replace(/ auto_increment$/, '');
   s = s.replace(/^((?:tiny|small|medium|big)?int)(?:eger)?\(\d+\)/, '$1').replace(/^integer\b/, 'int');
   if (/^bool(ean)?$/.test(s)) return 'tinyint';
   if (s === 'json') return 'longtext';

@@ -30,7 +30,7 @@ export function unpackAttachment(attribute: Attribute, stored: Uint8Array): { fi
 
 /** DataJoint's stored layout of an attachment, or a reason the value is not one. */
 export function packAttachment(value: unknown): Buffer | string {
-  if (value === null || typeof value !== 'object') return 'must be { filename, content }';
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return 'must be { filename, content }';
   const { filename, content } = value as Partial<Attachment>;
   if (typeof filename !== 'string' || filename === '' || /[\0/\\]/.test(filename)) return 'needs a filename: a base name without "/", "\\" or NUL';
   if (!(content instanceof Uint8Array)) return 'needs content as a Buffer or Uint8Array';

@@ -1,3 +1,4 @@
+import type { CatalogAttribute } from '../declare/catalog.js';
 import type { SchemaPlan, TablePlan } from '../declare/catalog-plan.js';
 import { isHiddenAttribute } from '../declare/reconstruct.js';
 import type { Tier } from '../declare/tiers.js';
@@ -65,8 +66,10 @@ export function generateCode(plan: SchemaPlan, options: CodegenOptions = {}): st
   const context = references.length > 0 ? `, context: { ${references.map(([alias]) => alias).join(', ')} }` : '';
   lines.push('', `/** The database \`${plan.database}\` (DataJoint ${plan.spelling} spelling). */`);
   lines.push(`export const schema = new ${local('Schema')}('${plan.database}', { prefix: '', spelling: '${plan.spelling}'${context} });`);
+  const byName = new Map(all.map((t) => [t.catalog.name, t]));
   for (const t of all) {
-    const members = t.catalog.attributes.filter((a) => !isHiddenAttribute(a.name)).map((a) => `  ${rowMember(a)}`.replace(/: Attachment\b/, `: ${attachmentType}`));
+    const members = t.catalog.attributes.filter((a) => !isHiddenAttribute(a.name))
+      .map((a) => `  ${rowMember({ ...a, type: origin(t, a, byName).type })}`.replace(/: Attachment\b/, `: ${attachmentType}`));
     lines.push('', `export interface ${rowNames.get(t)} {`, ...members, '}');
   }
   for (const t of plan.tables) {
@@ -77,6 +80,20 @@ export function generateCode(plan: SchemaPlan, options: CodegenOptions = {}): st
     lines.push('}');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The column an inherited attribute comes from: a class declared from the generated definition
+ * takes the parent's type (a 2.x parent's `bool` is a bool in the child, whose column says `tinyint`).
+ */
+function origin(t: TablePlan, attribute: CatalogAttribute, byName: ReadonlyMap<string, TablePlan>): CatalogAttribute {
+  for (const fk of t.catalog.foreignKeys) {
+    const at = fk.attributes.indexOf(attribute.name);
+    const parent = fk.parentDatabase === t.catalog.database ? byName.get(fk.parentTable) : undefined;
+    const column = parent?.catalog.attributes.find((c) => c.name === fk.parentAttributes[at]);
+    if (at >= 0 && parent && column) return origin(parent, column, byName);
+  }
+  return attribute;
 }
 
 function doc(t: TablePlan, indent: string): string[] {

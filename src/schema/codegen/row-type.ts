@@ -34,7 +34,14 @@ export function tsType(attribute: CatalogAttribute): string {
   }
 }
 
-/** One member of a row interface: optional when the database fills it (default, NULL, auto_increment). */
+/**
+ * One member of a row interface: optional when the database fills it (default, NULL, auto_increment).
+ *
+ * @example
+ * ```ts
+ * rowMember(weightColumn); // 'weight?: string | null;'
+ * ```
+ */
 export function rowMember(attribute: CatalogAttribute): string {
   const optional = attribute.nullable || attribute.default !== undefined || attribute.type.autoIncrement || attribute.type.category === 'unsupported';
   const type = tsType(attribute);

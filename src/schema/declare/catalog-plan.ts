@@ -34,7 +34,14 @@ export interface SchemaPlan {
 /** DataJoint's table names: an optional tier prefix, snake_case, Parts after `__`. */
 const TABLE_NAME = /^(#|__?)?[a-z][a-z0-9_]*$/;
 
-/** A database name as an identifier a definition can use (`other_db.Subject`). */
+/**
+ * A database name as an identifier a definition can use (`other_db.Subject`).
+ *
+ * @example
+ * ```ts
+ * referenceAlias('lab-2024'); // 'lab_2024'
+ * ```
+ */
 export const referenceAlias = (database: string): string => {
   const alias = database.replace(/[^A-Za-z0-9_]/g, '_');
   return /^[A-Za-z_]/.test(alias) ? alias : `db_${alias}`;

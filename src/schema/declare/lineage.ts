@@ -15,6 +15,12 @@ export interface LineageRow {
  * Where an attribute first appears, as DataJoint 2 traces it: an attribute inherited through a
  * foreign key has its parent attribute's origin (through renames and across schemas); a native
  * primary-key attribute originates in its own table; a native secondary attribute has none.
+ *
+ * @example
+ * ```ts
+ * lineageOf(tableInfo(Session), 'backup_probe'); // 'lab.#probe.probe' (renamed from Probe's key)
+ * lineageOf(tableInfo(Session), 'notes');        // undefined
+ * ```
  */
 export function lineageOf(info: TableInfo, attribute: string): string | undefined {
   const resolved = info.resolved;
@@ -41,7 +47,15 @@ export function lineageRows(info: TableInfo): LineageRow[] {
   });
 }
 
-/** Whether the database holds DataJoint 2's `~lineage` table (MySQL only). */
+/**
+ * Whether the database holds DataJoint 2's `~lineage` table (MySQL only).
+ *
+ * @example
+ * ```ts
+ * await hasLineageTable(connection, 'dj23_fixture'); // true
+ * // SELECT 1 AS x FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = '~lineage'
+ * ```
+ */
 export async function hasLineageTable(connection: Connection, database: string): Promise<boolean> {
   if (connection.dialect.name !== 'mysql') return false;
   const rows = await connection.query('SELECT 1 AS x FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [database, LINEAGE_TABLE]);
@@ -80,7 +94,15 @@ export async function writeLineage(connection: Connection, database: string, tab
   });
 }
 
-/** Removes a dropped table's `~lineage` rows, as DataJoint 2 does. */
+/**
+ * Removes a dropped table's `~lineage` rows, as DataJoint 2 does.
+ *
+ * @example
+ * ```ts
+ * await deleteLineage(connection, 'lab', 'rg_note');
+ * // DELETE FROM `lab`.`~lineage` WHERE `table_name` = ?
+ * ```
+ */
 export async function deleteLineage(connection: Connection, database: string, tableName: string): Promise<void> {
   if (!(await hasLineageTable(connection, database))) return;
   await connection.run(`DELETE FROM ${connection.dialect.tableRef(database, LINEAGE_TABLE)} WHERE \`table_name\` = ?`, [tableName]);

@@ -1,6 +1,13 @@
 import type { CatalogAttribute, CatalogForeignKey, CatalogTable } from './catalog.js';
 
-/** DataJoint hides attributes whose names start with an underscore (job metadata and the like). */
+/**
+ * DataJoint hides attributes whose names start with an underscore (job metadata and the like).
+ *
+ * @example
+ * ```ts
+ * isHiddenAttribute('_job_start_time'); // true
+ * ```
+ */
 export const isHiddenAttribute = (name: string): boolean => name.startsWith('_');
 
 const NAME = /^[a-z][a-z0-9_]*$/;
@@ -92,7 +99,14 @@ function quoteDefault(text: string): string {
   return JSON.stringify(text);
 }
 
-/** `name = default : type  # comment`, as DataJoint's describe() writes an attribute. */
+/**
+ * `name = default : type  # comment`, as DataJoint's describe() writes an attribute.
+ *
+ * @example
+ * ```ts
+ * attributeLine(subject.attributes[2]); // "sex = 'U' : enum('M','F','U')  # sex"
+ * ```
+ */
 export function attributeLine(attribute: CatalogAttribute): string {
   const d = attribute.default;
   const dflt = attribute.nullable ? 'null'
@@ -105,7 +119,14 @@ export function attributeLine(attribute: CatalogAttribute): string {
   return `${head} : ${attribute.typeText}${attribute.comment ? `  # ${attribute.comment}` : ''}`;
 }
 
-/** Why a catalog table cannot be written as a definition, or undefined when it can. */
+/**
+ * Why a catalog table cannot be written as a definition, or undefined when it can.
+ *
+ * @example
+ * ```ts
+ * unwritableReason(tableWithColumn('Weight')); // 'attribute "Weight" is not a DataJoint attribute name (…)'
+ * ```
+ */
 export function unwritableReason(table: CatalogTable): string | undefined {
   const bad = table.attributes.find((a) => !isHiddenAttribute(a.name) && !NAME.test(a.name));
   if (bad) return `attribute "${bad.name}" is not a DataJoint attribute name (lower case letters, digits, underscores)`;

@@ -178,6 +178,11 @@ export class Schema {
   /**
    * How this schema's tables spell the types both DataJoint generations share, when their own
    * definition does not decide (see {@link SchemaOptions.spelling}).
+   *
+   * @example
+   * ```ts
+   * new Schema('lab', { spelling: '2.x' }).defaultSpelling(); // 'dj2'
+   * ```
    */
   defaultSpelling(): 'dj0' | 'dj2' {
     if (this.options.spelling !== undefined) return this.options.spelling === '2.x' ? 'dj2' : 'dj0';
@@ -290,6 +295,12 @@ export class Schema {
    * Writes DataJoint 2's `~lineage` rows for every declared table of the schema (MySQL), as
    * DataJoint's `schema.rebuild_lineage()` does, so DataJoint 2 can join tables declared before
    * rg-schema wrote lineage.
+   *
+   * @example
+   * ```ts
+   * await schema.rebuildLineage();
+   * // DELETE FROM `lab`.`~lineage` WHERE `table_name` = ?; INSERT INTO `lab`.`~lineage` … (per table)
+   * ```
    */
   async rebuildLineage(): Promise<void> {
     await this.activate();

@@ -47,7 +47,14 @@ export interface AttributeType {
   readonly store?: string;
 }
 
-/** Builds an AttributeType; every other module goes through this, so new fields get their defaults here. */
+/**
+ * Builds an AttributeType; every other module goes through this, so new fields get their defaults here.
+ *
+ * @example
+ * ```ts
+ * makeType('year', 'integer', 'year', 'INTEGER', { intBytes: 2 });
+ * ```
+ */
 export function makeType(declared: string, category: TypeCategory, mysql: string, sqlite: string, extra: Partial<AttributeType> = {}): AttributeType {
   return { declared, category, mysql, sqlite, marker: undefined, unsigned: false, autoIncrement: false, ...extra };
 }

@@ -37,7 +37,15 @@ export function typeFromColumn(sqlType: string, comment: string, options: { json
   return { type, typeText: normalised, comment };
 }
 
-/** Strips display widths that MySQL/MariaDB add to integer types; `tinyint(1)` is bool, `year(4)` year. */
+/**
+ * Strips display widths that MySQL/MariaDB add to integer types; `tinyint(1)` is bool, `year(4)` year.
+ *
+ * @example
+ * ```ts
+ * normaliseCatalogType('smallint(5) unsigned'); // 'smallint unsigned'
+ * normaliseCatalogType("enum('M','F')");        // "enum('M','F')" (values keep their case)
+ * ```
+ */
 export function normaliseCatalogType(sqlType: string): string {
   const list = /^\s*(enum|set)\s*(\(.*\))\s*$/is.exec(sqlType);
   if (list) return `${(list[1] ?? '').toLowerCase()}${list[2] ?? ''}`;
@@ -51,6 +59,12 @@ export function normaliseCatalogType(sqlType: string): string {
  * The storage a SQL type stands for, spelled one way, so a declaration and a catalog can be
  * compared: display widths dropped, synonyms resolved (`integer` → `int`, `real` → `double`,
  * `bool` → `tinyint`, `json` → `longtext` as MariaDB stores it), enum values quoted alike.
+ *
+ * @example
+ * ```ts
+ * canonicalSql('int(11)') === canonicalSql('integer');                 // true
+ * canonicalSql("enum('a', 'b')") === canonicalSql("enum('a','b')");    // true
+ * ```
  */
 export function canonicalSql(sqlType: string): string {
   const list = /^\s*(enum|set)\s*\((.*)\)\s*$/is.exec(sqlType);
@@ -75,6 +89,12 @@ export function canonicalSql(sqlType: string): string {
 /**
  * What a type means beyond its SQL storage: two columns with the same SQL type still differ when
  * one is a DataJoint blob and the other raw bytes, json, a uuid, an attachment or a bool.
+ *
+ * @example
+ * ```ts
+ * typeKind(resolveType('<blob>')!) === typeKind(resolveType('longblob')!); // true: both DataJoint blobs
+ * typeKind(resolveType('bytes')!);                                         // 'bytes'
+ * ```
  */
 export function typeKind(type: AttributeType): string {
   switch (type.category) {

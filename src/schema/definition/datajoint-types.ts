@@ -13,6 +13,12 @@ const CORE_INTS: Record<string, [string, number, boolean]> = {
  * DataJoint's own type names that are not MySQL's: DataJoint 2's core types (`int32`, `float64`,
  * `bytes`), `uuid`, and 0.x's `attach` and external-store types (`blob@store`, `attach@store`,
  * `filepath@store`). Markers are the type as written, as DataJoint writes them.
+ *
+ * @example
+ * ```ts
+ * datajointNamedType('int32', 'int32');           // { mysql: 'int', marker: 'int32', spelling: 'dj2' }
+ * datajointNamedType('blob@raw', 'blob@raw');     // { category: 'unsupported', store: 'raw' }
+ * ```
  */
 export function datajointNamedType(text: string, lower: string): AttributeType | undefined {
   const intMatch = /^(u?int(?:8|16|32|64))(\s+auto_increment)?$/.exec(lower);
@@ -46,6 +52,12 @@ export function datajointNamedType(text: string, lower: string): AttributeType |
  * DataJoint 2's codec syntax: `<blob>` and `<attach>` are stored in the table and read; other
  * codecs (`<blob@store>`, `<attach@>`, `<object@store>`, `<npy@>`, `<filepath@>`, `<hash@>`, and
  * user-defined ones) open as `unsupported`, so a table that has them can still be queried.
+ *
+ * @example
+ * ```ts
+ * codecType('<attach>', '<attach>');             // { category: 'attach', mysql: 'longblob', marker: '<attach>' }
+ * codecType('<object@raw>', '<object@raw>');     // { category: 'unsupported', store: 'raw' }
+ * ```
  */
 export function codecType(text: string, lower: string): AttributeType | undefined {
   const match = /^<\s*([a-z][\w-]*)\s*(?:@\s*([a-z][\w-]*)?\s*)?>$/.exec(lower);

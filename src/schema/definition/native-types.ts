@@ -9,6 +9,12 @@ const UNSUPPORTED = /^(geometry|point|linestring|polygon|multipoint|multilinestr
  * MySQL's own types, as a definition or a catalog spells them. The types DataJoint 2 counts among
  * its core types (`bool`, `char(n)`, `varchar(n)`, `enum`, `decimal(p,s)`, `date`, `datetime`,
  * `json`) carry `dj2Marker`; a blob's is `<blob>`, DataJoint 2's name for the blob codec.
+ *
+ * @example
+ * ```ts
+ * nativeType('float(30)', 'float(30)', 'float(30)'); // { category: 'float', mysql: 'double' }
+ * nativeType('bit(12)', 'bit(12)', 'bit(12)');       // { category: 'bytes', length: 2 }
+ * ```
  */
 export function nativeType(text: string, declared: string, lower: string): AttributeType | undefined {
   const integer = /^(tiny|small|medium|big|)int(?:eger)?(?:\s*\(\d+\))?(\s+unsigned)?(\s+auto_increment)?$/.exec(lower);
@@ -77,7 +83,14 @@ export function nativeType(text: string, declared: string, lower: string): Attri
   return undefined;
 }
 
-/** The values of `enum(...)` or `set(...)`, quotes removed; undefined when they cannot be read. */
+/**
+ * The values of `enum(...)` or `set(...)`, quotes removed; undefined when they cannot be read.
+ *
+ * @example
+ * ```ts
+ * parseEnumValues("'a', 'it''s'"); // ['a', "it's"]
+ * ```
+ */
 export function parseEnumValues(args: string): string[] | undefined {
   const values: string[] = [];
   const pattern = /\s*(?:'((?:[^']|'')*)'|"((?:[^"]|"")*)")\s*(,|$)/y;

@@ -52,6 +52,12 @@ export function inSpelling(type: AttributeType, spelling: 'dj0' | 'dj2'): Attrib
  * The type of an attribute a child inherits through a foreign key. DataJoint (0.14 and 2.x) copies
  * the parent's SQL type and comment but no `:type:` marker except `:uuid:`, so the child's column
  * is a plain `int` where the parent's says `:int32:`.
+ *
+ * @example
+ * ```ts
+ * inheritedType(resolveType('int32')!).marker; // undefined
+ * inheritedType(resolveType('uuid')!).marker;  // 'uuid'
+ * ```
  */
 export function inheritedType(type: AttributeType): AttributeType {
   return { ...type, autoIncrement: false, marker: type.category === 'uuid' ? type.marker : undefined, dj2Marker: undefined };

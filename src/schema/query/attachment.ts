@@ -20,7 +20,14 @@ export interface Attachment {
   readonly content: Uint8Array;
 }
 
-/** Splits DataJoint's `name\0bytes` layout; the content is a view on the fetched buffer, not a copy. */
+/**
+ * Splits DataJoint's `name\0bytes` layout; the content is a view on the fetched buffer, not a copy.
+ *
+ * @example
+ * ```ts
+ * unpackAttachment(att, Buffer.from('a.txt\0hi')); // { filename: 'a.txt', content: <Buffer 68 69> }
+ * ```
+ */
 export function unpackAttachment(attribute: Attribute, stored: Uint8Array): { filename: string; content: Buffer } {
   const bytes = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
   const end = bytes.indexOf(0);
@@ -28,7 +35,15 @@ export function unpackAttachment(attribute: Attribute, stored: Uint8Array): { fi
   return { filename: bytes.toString('utf8', 0, end), content: bytes.subarray(end + 1) };
 }
 
-/** DataJoint's stored layout of an attachment, or a reason the value is not one. */
+/**
+ * DataJoint's stored layout of an attachment, or a reason the value is not one.
+ *
+ * @example
+ * ```ts
+ * packAttachment({ filename: 'a.txt', content: Buffer.from('hi') }); // <Buffer 61 2e 74 78 74 00 68 69>
+ * packAttachment(Buffer.from('hi'));                                 // 'must be { filename, content }'
+ * ```
+ */
 export function packAttachment(value: unknown): Buffer | string {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return 'must be { filename, content }';
   const { filename, content } = value as Partial<Attachment>;

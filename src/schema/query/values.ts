@@ -63,7 +63,15 @@ export function decodeValue(attribute: Attribute, raw: unknown, dialect: Dialect
   }
 }
 
-/** The error for reading or writing a column rg-schema can open but not read. */
+/**
+ * The error for reading or writing a column rg-schema can open but not read.
+ *
+ * @example
+ * ```ts
+ * throw unsupportedType(heading.get('raw'));
+ * // Attribute "raw" uses DataJoint's external store "shared" (blob@shared), which rg-schema cannot read or write. …
+ * ```
+ */
 export function unsupportedType(attribute: Attribute): UnsupportedTypeError {
   return new UnsupportedTypeError(`Attribute "${attribute.name}" uses ${attribute.type.unsupported ?? attribute.type.declared}, which rg-schema cannot read or write. Fetch the other attributes by name (fetch('a', 'b')) or proj() them; DataJoint for Python can read this one.`);
 }

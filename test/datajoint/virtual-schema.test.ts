@@ -111,8 +111,19 @@ describe.runIf(onMysql).each(['dj23', 'dj014'] as Generation[])('a virtual schem
 
   it('leaves out tables it cannot name as DataJoint would, and says why', async () => {
     await inspect((c) => c.query(`CREATE TABLE \`${database}\`.\`Odd Table\` (id int PRIMARY KEY)`));
+    await inspect((c) => c.query(`CREATE TABLE \`${database}\`.by_name (name varchar(64) NOT NULL PRIMARY KEY,
+      FOREIGN KEY (name) REFERENCES \`${database}\`.subject (subject_name))`).catch(async () => {
+      await c.query(`CREATE UNIQUE INDEX by_subject_name ON \`${database}\`.subject (subject_name)`);
+      await c.query(`CREATE TABLE \`${database}\`.by_name (name varchar(64) NOT NULL PRIMARY KEY, FOREIGN KEY (name) REFERENCES \`${database}\`.subject (subject_name))`);
+    }));
+    await inspect((c) => c.query(`CREATE TABLE \`${database}\`.by_name_note (name varchar(64) NOT NULL PRIMARY KEY, FOREIGN KEY (name) REFERENCES \`${database}\`.by_name (name))`));
     const lab = await virtualSchema(database, { connection: mysqlUrl });
-    expect(lab.skipped).toContainEqual({ table: 'Odd Table', reason: 'its name is not a DataJoint table name' });
+    expect(lab.skipped).toEqual([
+      { table: 'Odd Table', reason: 'its name is not a DataJoint table name' },
+      { table: 'by_name', reason: 'its foreign key (name) references subject(subject_name), not that table\'s primary key' },
+      { table: 'by_name_note', reason: 'its parent by_name was skipped' },
+    ]);
+    expect(await lab.table('Subject').count()).toBe(3);
     await expect(virtualSchema('rgt_no_such_database', { connection: mysqlUrl })).rejects.toThrow(/Database "rgt_no_such_database" has no tables/);
   });
 

@@ -103,6 +103,15 @@ export async function planSchema(connection: Connection, database: string): Prom
     master?.parts.push(plan);
     byTable.set(table.name, plan);
   }
+  // DataJoint's foreign keys reference a parent's whole primary key; others cannot be written as `->`.
+  for (const plan of [...byTable.values()]) {
+    const odd = plan.catalog.foreignKeys.find((fk) => {
+      const parent = fk.parentDatabase === database ? catalog.find((t) => t.name === fk.parentTable) : undefined;
+      const key = parent?.attributes.filter((a) => a.inKey).map((a) => a.name);
+      return key !== undefined && [...fk.parentAttributes].sort().join() !== [...key].sort().join();
+    });
+    if (odd) skip(plan.catalog.name, `its foreign key (${odd.attributes.join(', ')}) references ${odd.parentTable}(${odd.parentAttributes.join(', ')}), not that table's primary key`);
+  }
   // A table whose parent was skipped cannot be declared either; repeat until nothing changes.
   for (let changed = true; changed;) {
     changed = false;

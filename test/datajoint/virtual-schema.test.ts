@@ -188,7 +188,7 @@ describe.each(dialects)('a virtual schema of a database rg-schema declared, on $
     expect(await lab.table('Rig').fetch()).toEqual([{ rig: 'r1', room: 'A' }]);
     const [mouse] = await lab.table('Mouse').fetch();
     expect([mouse!.tags, (mouse!.doc as { filename: string }).filename]).toEqual([['a'], 'x.txt']);
-    expect(Array.from((await lab.table('Scan').fetch1()).movie.data)).toEqual([1, 2, 3]);
+    expect(Array.from(((await lab.table('Scan').fetch1()).movie as { data: Float64Array }).data)).toEqual([1, 2, 3]);
     expect(await lab.table('Scan.Frame').fetch()).toEqual([{ mouse_id: 1, scan: 7, frame: 0, value: 0.5 }]);
     await lab.table('Rig').insert1({ rig: 'r2', room: 'B' });
     expect(await Rig.count()).toBe(2);

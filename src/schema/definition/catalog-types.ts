@@ -1,5 +1,5 @@
 import { makeType, type AttributeType } from './attribute-type.js';
-import { parseEnumValues } from './native-types.js';
+import { mysqlEnumValues } from './native-types.js';
 import { inSpelling, resolveType } from './types.js';
 
 /** A column's type as a catalog shows it, read back the way DataJoint reads it. */
@@ -44,11 +44,12 @@ export function typeFromColumn(sqlType: string, comment: string, options: { json
  * ```ts
  * normaliseCatalogType('smallint(5) unsigned'); // 'smallint unsigned'
  * normaliseCatalogType("enum('M','F')");        // "enum('M','F')" (values keep their case)
+ * normaliseCatalogType("enum('a\\\\b')");          // "enum('a\\b')" (MySQL's escapes read back)
  * ```
  */
 export function normaliseCatalogType(sqlType: string): string {
-  const list = /^\s*(enum|set)\s*(\(.*\))\s*$/is.exec(sqlType);
-  if (list) return `${(list[1] ?? '').toLowerCase()}${list[2] ?? ''}`;
+  const list = /^\s*(enum|set)\s*\(/i.exec(sqlType);
+  if (list) return `${(list[1] ?? '').toLowerCase()}(${mysqlEnumValues(sqlType).map((v) => `'${v.replace(/'/g, "''")}'`).join(',')})`;
   const lower = sqlType.toLowerCase().trim().replace(/\s+/g, ' ');
   if (lower === 'tinyint(1)') return 'bool';
   if (lower === 'year(4)') return 'year';
@@ -58,7 +59,8 @@ export function normaliseCatalogType(sqlType: string): string {
 /**
  * The storage a SQL type stands for, spelled one way, so a declaration and a catalog can be
  * compared: display widths dropped, synonyms resolved (`integer` → `int`, `real` → `double`,
- * `bool` → `tinyint`, `json` → `longtext` as MariaDB stores it), enum values quoted alike.
+ * `bool` → `tinyint`, `json` → `longtext` as MariaDB stores it), enum values read as MySQL spells
+ * them (both sides are MySQL spellings: a declaration's `mysql` type and the catalog's).
  *
  * @example
  * ```ts
@@ -67,11 +69,8 @@ export function normaliseCatalogType(sqlType: string): string {
  * ```
  */
 export function canonicalSql(sqlType: string): string {
-  const list = /^\s*(enum|set)\s*\((.*)\)\s*$/is.exec(sqlType);
-  if (list) {
-    const values = parseEnumValues(list[2] ?? '');
-    return values ? `${(list[1] ?? '').toLowerCase()}(${values.map((v) => `'${v}'`).join(',')})` : sqlType.trim();
-  }
+  const list = /^\s*(enum|set)\s*\(/i.exec(sqlType);
+  if (list) return `${(list[1] ?? '').toLowerCase()}(${JSON.stringify(mysqlEnumValues(sqlType))})`;
   let s = sqlType.toLowerCase().trim().replace(/\s+/g, ' ').replace(/ auto_increment$/, '');
   s = s.replace(/^((?:tiny|small|medium|big)?int)(?:eger)?\(\d+\)/, '$1').replace(/^integer\b/, 'int');
   if (/^bool(ean)?$/.test(s)) return 'tinyint';

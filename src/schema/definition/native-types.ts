@@ -65,9 +65,13 @@ export function nativeType(text: string, declared: string, lower: string): Attri
     const values = parseEnumValues(enumMatch[2] ?? '');
     if (!values) return undefined;
     const kind = (enumMatch[1] ?? '').toLowerCase();
+    // A definition's values are literal between their quotes ('' is a quote). MySQL also reads a
+    // backslash as an escape, so its spelling doubles backslashes: `enum('a\\', …)` must not
+    // swallow the closing quote and turn the rest of the line into SQL.
     const spelled = `${kind}(${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')})`;
-    if (kind === 'set') return makeType(spelled, 'string', spelled, 'TEXT');
-    return makeType(spelled, 'enum', spelled, 'TEXT', { enumValues: values, dj2Marker: text });
+    const mysql = `${kind}(${values.map((v) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(',')})`;
+    if (kind === 'set') return makeType(spelled, 'string', mysql, 'TEXT');
+    return makeType(spelled, 'enum', mysql, 'TEXT', { enumValues: values, dj2Marker: text });
   }
   const temporal = /^(date|datetime|time|timestamp)(?:\s*\(\s*(\d)\s*\))?$/.exec(lower);
   if (temporal) {
@@ -84,7 +88,8 @@ export function nativeType(text: string, declared: string, lower: string): Attri
 }
 
 /**
- * The values of `enum(...)` or `set(...)`, quotes removed; undefined when they cannot be read.
+ * The values of `enum(...)` or `set(...)` as a definition writes them (quoted, `''` or `""` for a
+ * quote, nothing else escaped), quotes removed; undefined when they cannot be read.
  *
  * @example
  * ```ts
@@ -99,9 +104,30 @@ export function parseEnumValues(args: string): string[] | undefined {
     pattern.lastIndex = index;
     const match = pattern.exec(args);
     if (!match) return undefined;
-    values.push(match[1] !== undefined ? match[1].replace(/''/g, "'") : (match[2] ?? '').replace(/""/g, '"'));
+    const value = match[1] !== undefined ? match[1].replace(/''/g, "'") : (match[2] ?? '').replace(/""/g, '"');
+    // Control characters have no agreed spelling in catalogs; such a value is refused.
+    if (/[\u0000-\u001f\u007f]/.test(value)) return undefined;
+    values.push(value);
     index = pattern.lastIndex;
     if (match[3] === '') break;
   }
   return values.length > 0 ? values : undefined;
+}
+
+/**
+ * The values of MySQL's spelling of an enum or set (information_schema's COLUMN_TYPE: backslash
+ * escapes, `''` for a quote).
+ *
+ * @example
+ * ```ts
+ * mysqlEnumValues("enum('a\\\\b','it''s')"); // ['a\\b', "it's"]
+ * ```
+ */
+export function mysqlEnumValues(sqlType: string): string[] {
+  const values: string[] = [];
+  const pattern = /'((?:[^'\\]|\\.|'')*)'/gs;
+  for (const match of sqlType.slice(sqlType.indexOf('(')).matchAll(pattern)) {
+    values.push((match[1] ?? '').replace(/\\(.)|''/gs, (_all, c: string | undefined) => (c === undefined ? "'" : c === '0' ? '\0' : c === 'n' ? '\n' : c === 'r' ? '\r' : c === 'Z' ? '\x1a' : c)));
+  }
+  return values;
 }

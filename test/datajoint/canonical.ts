@@ -1,3 +1,5 @@
+import { parseKeepingNumbers } from '../setup/canonical-json.js';
+
 /**
  * The fixtures' canonical JSON (see shared/reference/datajoint/README.md) and a comparison of
  * fetched JS values against it that checks values — numbers, shapes, dtypes, strings, bytes — not
@@ -16,55 +18,7 @@ export type Canon = null | boolean | string | CanonNumber | Canon[] | { [key: st
 
 /** JSON.parse, but numbers stay text ({@link CanonNumber}). */
 export function parseCanonical(text: string): Canon {
-  let i = 0;
-  const ws = (): void => {
-    while (/\s/.test(text[i] ?? '')) i++;
-  };
-  const value = (): Canon => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const out: Record<string, Canon> = {};
-      ws();
-      if (text[i] === '}') return i++, out;
-      for (;;) {
-        ws();
-        const key = value() as string;
-        ws();
-        i++; // :
-        out[key] = value();
-        ws();
-        if (text[i++] === '}') return out;
-      }
-    }
-    if (c === '[') {
-      i++;
-      const out: Canon[] = [];
-      ws();
-      if (text[i] === ']') return i++, out;
-      for (;;) {
-        out.push(value());
-        ws();
-        if (text[i++] === ']') return out;
-      }
-    }
-    if (c === '"') {
-      const start = i;
-      i++;
-      while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-      i++;
-      return JSON.parse(text.slice(start, i)) as string;
-    }
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (text.startsWith(word, i)) return i += word.length, v;
-    }
-    const number = /^-?\d+(\.\d+)?([eE][-+]?\d+)?/.exec(text.slice(i, i + 64));
-    if (!number) throw new Error(`bad canonical JSON at ${i}`);
-    i += number[0].length;
-    return new CanonNumber(number[0]);
-  };
-  return value();
+  return parseKeepingNumbers(text, (number) => new CanonNumber(number)) as Canon;
 }
 
 /** Unwraps Number/Boolean/String objects and wrappers whose valueOf() gives a primitive. */

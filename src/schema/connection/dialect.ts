@@ -129,6 +129,11 @@ export interface SchemaDialect {
   dropDatabase(runner: SqlRunner, database: string): Promise<void>;
   /** The statements that create one table, in order. */
   createTable(table: TableDeclaration): Statement[];
+  /**
+   * Creates DataJoint 2's `~lineage` table of a database if it is missing, in DataJoint's own
+   * layout for the backend; undefined where DataJoint keeps none (SQLite).
+   */
+  readonly createLineageTable: ((database: string) => Statement[]) | undefined;
   /** The statements that drop one table, in order. */
   dropTable(database: string, table: string): Statement[];
   /** Names of the tables that exist in a database, sorted. */

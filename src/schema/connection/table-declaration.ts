@@ -50,7 +50,13 @@ export interface CatalogAttribute {
   readonly name: string;
   /** The type as a definition would spell it (marker restored), e.g. `int unsigned`, `float32`. */
   readonly typeText: string;
-  readonly type: AttributeType | undefined;
+  /**
+   * The column's storage in MySQL's spelling, as compared with a declaration: the catalog's own
+   * type on MySQL (`int(11)`, `longtext`), the storage of the declared type elsewhere.
+   */
+  readonly sqlType: string;
+  /** The type as DataJoint reads it; `unsupported` for what rg-schema cannot read. */
+  readonly type: AttributeType;
   readonly inKey: boolean;
   readonly nullable: boolean;
   readonly default: DefaultValue | undefined;

@@ -2,7 +2,7 @@ import type { ValueDialect } from '../connection/dialect.js';
 import type { Attribute, Heading } from '../definition/heading.js';
 import { unpackBlob } from '../blob/unpack.js';
 import { memoize2 } from '../util/memo.js';
-import { decodeValue } from './values.js';
+import { decodeValue, unsupportedType } from './values.js';
 
 type Decoder = (raw: Record<string, unknown>) => Record<string, unknown>;
 
@@ -29,6 +29,8 @@ function defineLazyBlob(row: Record<string, unknown>, name: string, value: unkno
 }
 
 function buildDecoder(heading: Heading, dialect: ValueDialect): Decoder {
+  const unreadable = heading.attributes.find((a) => a.type.category === 'unsupported');
+  if (unreadable) throw unsupportedType(unreadable);
   const converted = heading.attributes.flatMap((attribute) => {
     const reading = dialect.reading(attribute);
     if (reading === 'ready') return [];

@@ -1,4 +1,4 @@
-import { normaliseCatalogType, typeFromColumn } from '../../../definition/types.js';
+import { typeFromColumn } from '../../../definition/catalog-types.js';
 import type { DefaultValue } from '../../../definition/heading.js';
 import type { SqlRunner } from '../../dialect.js';
 import type { CatalogAttribute, CatalogForeignKey, CatalogTable } from '../../table-declaration.js';
@@ -50,6 +50,7 @@ export async function readMysqlCatalog(connection: SqlRunner, database: string, 
     `SELECT TABLE_NAME AS tbl, CONSTRAINT_NAME AS constraintName, COLUMN_NAME AS name, REFERENCED_TABLE_SCHEMA AS refDb,
             REFERENCED_TABLE_NAME AS refTable, REFERENCED_COLUMN_NAME AS refName
        FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ?${filter} ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`, params);
+  const jsonChecks = await readJsonChecks(connection, database, only);
   const stats = await connection.query<{ tbl: string; indexName: string; nonUnique: number | string; name: string }>(
     `SELECT TABLE_NAME AS tbl, INDEX_NAME AS indexName, NON_UNIQUE AS nonUnique, COLUMN_NAME AS name
        FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?${filter} AND INDEX_NAME <> 'PRIMARY' ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`, params);
@@ -57,12 +58,11 @@ export async function readMysqlCatalog(connection: SqlRunner, database: string, 
     const primary = new Set(keys.filter((k) => k.tbl === t.name && k.constraintName === 'PRIMARY').map((k) => k.name));
     const attributes = columns.filter((c) => c.tbl === t.name).map((c): CatalogAttribute => {
       const nullable = c.nullable === 'YES';
-      const { type, comment } = typeFromColumn(c.type, c.comment);
-      const marker = /^:([^:]+):/.exec(c.comment)?.[1];
-      const extra = /auto_increment/i.test(c.extra) ? ' auto_increment' : '';
+      const { type, typeText, comment } = typeFromColumn(c.type, c.comment, { jsonCheck: jsonChecks.has(`${t.name}.${c.name}`) });
+      const autoIncrement = /auto_increment/i.test(c.extra);
       return {
-        name: c.name, type, inKey: primary.has(c.name), nullable,
-        typeText: (marker ?? normaliseCatalogType(c.type)) + extra,
+        name: c.name, type: autoIncrement ? { ...type, autoIncrement } : type, inKey: primary.has(c.name), nullable,
+        typeText: typeText + (autoIncrement ? ' auto_increment' : ''), sqlType: c.type,
         default: parseMysqlDefault(c.dflt, nullable), comment,
       };
     });
@@ -85,4 +85,24 @@ export async function readMysqlCatalog(connection: SqlRunner, database: string, 
       i.unique || !foreignKeys.some((fk) => fk.attributes.join(',') === i.attributes.join(',')));
     return { database, name: t.name, comment: t.comment, attributes, foreignKeys, indexes };
   });
+}
+
+/**
+ * `table.column` of MariaDB's json columns: MariaDB stores `json` as a longtext with a
+ * `json_valid(column)` check. MySQL has a real json type (and no TABLE_NAME in this view).
+ */
+async function readJsonChecks(connection: SqlRunner, database: string, only?: string): Promise<Set<string>> {
+  try {
+    const rows = await connection.query<{ tbl: string; clause: string }>(
+      `SELECT TABLE_NAME AS tbl, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?${only === undefined ? '' : ' AND TABLE_NAME = ?'}`,
+      only === undefined ? [database] : [database, only]);
+    const found = new Set<string>();
+    for (const row of rows) {
+      const column = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(row.clause.trim())?.[1];
+      if (column !== undefined) found.add(`${row.tbl}.${column.replace(/``/g, '`')}`);
+    }
+    return found;
+  } catch {
+    return new Set();
+  }
 }

@@ -69,6 +69,15 @@ export const mysqlDialect: Dialect = {
     await runner.run(`DROP DATABASE IF EXISTS ${mysqlQuote(database)}`);
   },
   createTable: createMysqlTable,
+  createLineageTable: (database) => [{
+    sql: `CREATE TABLE IF NOT EXISTS ${mysqlTableRef(database, '~lineage')} (
+  \`table_name\` varchar(64) NOT NULL COMMENT 'table name within the schema',
+  \`attribute_name\` varchar(64) NOT NULL COMMENT 'attribute name',
+  \`lineage\` varchar(255) NOT NULL COMMENT 'origin: schema.table.attribute',
+  PRIMARY KEY (\`table_name\`,\`attribute_name\`)
+) ENGINE=InnoDB`,
+    params: [],
+  }],
   dropTable: (database, table) => [{ sql: `DROP TABLE IF EXISTS ${mysqlTableRef(database, table)}`, params: [] }],
   listTables: listMysqlTables,
   readCatalog: readMysqlCatalog,

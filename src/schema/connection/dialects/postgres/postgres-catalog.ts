@@ -1,5 +1,5 @@
 import type { DefaultValue } from '../../../definition/heading.js';
-import { resolveType } from '../../../definition/types.js';
+import { makeType, resolveType } from '../../../definition/types.js';
 import type { SqlRunner } from '../../dialect.js';
 import type { CatalogAttribute, CatalogForeignKey, CatalogTable } from '../../table-declaration.js';
 import { postgresQuote } from './postgres-ddl.js';
@@ -135,13 +135,13 @@ export async function readPostgresCatalog(runner: SqlRunner, database: string, o
     const primary = new Set(own.find((k) => k.kind === 'p')?.columns ?? []);
     const attributes = columns.filter((c) => c.db === database && c.tbl === t.name).map((c): CatalogAttribute => {
       const typeText = typeSource(c);
-      const type = resolveType(typeText);
+      const type = resolveType(typeText) ?? makeType(typeText, 'unsupported', c.type, 'BLOB', { unsupported: `the PostgreSQL type ${c.type}` });
       const nullable = !c.notnull;
-      const numeric = type?.category === 'integer' || type?.category === 'float' || type?.category === 'decimal' || type?.category === 'bool';
+      const numeric = type.category === 'integer' || type.category === 'float' || type.category === 'decimal' || type.category === 'bool';
       const comment = (c.comment ?? '').replace(/^:[^:]+:/s, '');
       return {
-        name: c.name, type, inKey: primary.has(c.name), nullable,
-        typeText: c.identity !== '' ? `${typeText} auto_increment` : typeText,
+        name: c.name, type: c.identity !== '' ? { ...type, autoIncrement: true } : type, inKey: primary.has(c.name), nullable,
+        typeText: c.identity !== '' ? `${typeText} auto_increment` : typeText, sqlType: type.mysql,
         default: parseDefault(c.dflt, nullable, numeric), comment,
       };
     });

@@ -65,6 +65,10 @@ export const postgresDialect: Dialect = {
   databaseExists: postgresDatabaseExists,
   dropDatabase: dropPostgresDatabase,
   createTable: createPostgresTable,
+  createLineageTable: (database) => [{
+    sql: `CREATE TABLE IF NOT EXISTS ${postgresTableRef(database, '~lineage')} ("table_name" VARCHAR(64) NOT NULL, "attribute_name" VARCHAR(64) NOT NULL, "lineage" VARCHAR(255) NOT NULL, PRIMARY KEY ("table_name","attribute_name"))`,
+    params: [],
+  }],
   dropTable: (database, table) => [{ sql: `DROP TABLE IF EXISTS ${postgresTableRef(database, table)}`, params: [] }],
   listTables: listPostgresTables,
   readCatalog: readPostgresCatalog,

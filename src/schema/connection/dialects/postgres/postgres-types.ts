@@ -63,7 +63,8 @@ export function postgresColumnType(type: AttributeType, enumSchema: string): str
     case 'bool':
       return 'boolean';
     case 'string':
-      return type.mysql;
+      // MySQL's text types and sets are text; char(n) and varchar(n) keep their length.
+      return /^(var)?char\(/.test(type.mysql) ? type.mysql : 'text';
     case 'enum':
       return `"${enumSchema.replace(/"/g, '""')}"."${enumTypeName(type.enumValues ?? [])}"`;
     case 'date':
@@ -79,6 +80,7 @@ export function postgresColumnType(type: AttributeType, enumSchema: string): str
       return 'uuid';
     case 'blob':
     case 'bytes':
+    case 'attach':
       return 'bytea';
     case 'computed':
       return '';
@@ -116,6 +118,11 @@ export function postgresMarker(type: AttributeType): string | undefined {
       return type.mysql;
     case 'blob':
       return type.mysql === 'longblob' ? undefined : type.mysql;
+    case 'string':
+      if (/^set\(/.test(type.mysql)) return type.declared;
+      return /^(tiny|medium|long)text$/.test(type.mysql) ? type.mysql : undefined;
+    case 'bytes':
+      return type.length === undefined ? undefined : type.mysql;
     default:
       return undefined;
   }

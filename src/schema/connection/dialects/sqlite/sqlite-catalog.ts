@@ -1,4 +1,4 @@
-import { resolveType } from '../../../definition/types.js';
+import { makeType, resolveType } from '../../../definition/types.js';
 import type { SqlRunner } from '../../dialect.js';
 import type { CatalogTable } from '../../table-declaration.js';
 import { SQLITE_META_TABLE, sqliteTableRef, type SqliteDeclaration } from './sqlite-ddl.js';
@@ -48,10 +48,13 @@ export async function readSqliteCatalog(runner: SqlRunner, database: string, onl
       database,
       name: r.table_name,
       comment: d.comment,
-      attributes: d.attributes.map((a) => ({
-        name: a.name, typeText: a.type, type: resolveType(a.type), inKey: a.inKey, nullable: a.nullable,
-        default: a.default ?? undefined, comment: a.comment,
-      })),
+      attributes: d.attributes.map((a) => {
+        const type = resolveType(a.type) ?? makeType(a.type, 'unsupported', a.type, 'BLOB', { unsupported: `the type ${a.type}` });
+        return {
+          name: a.name, typeText: a.type, sqlType: type.mysql, type, inKey: a.inKey, nullable: a.nullable,
+          default: a.default ?? undefined, comment: a.comment,
+        };
+      }),
       foreignKeys: d.foreignKeys,
       indexes: d.indexes,
     };

@@ -29,7 +29,7 @@ function declaration(table: TableDeclaration): SqliteDeclaration {
     className: table.className,
     comment: table.comment,
     attributes: table.attributes.map((a) => ({
-      name: a.name, type: a.type.declared, inKey: a.inKey, nullable: a.nullable, default: a.default ?? null, comment: a.comment,
+      name: a.name, type: a.type.marker ?? a.type.declared, inKey: a.inKey, nullable: a.nullable, default: a.default ?? null, comment: a.comment,
     })),
     foreignKeys: table.foreignKeys.map((fk) => ({
       attributes: fk.attributes, parentDatabase: fk.parentDatabase, parentTable: fk.parentTable,

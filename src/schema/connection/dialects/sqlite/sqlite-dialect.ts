@@ -75,6 +75,7 @@ export const sqliteDialect: Dialect = {
   databaseExists: sqliteDatabaseExists,
   dropDatabase: dropSqliteDatabase,
   createTable: createSqliteTable,
+  createLineageTable: undefined,
   dropTable: dropSqliteTable,
   listTables: listSqliteTables,
   readCatalog: readSqliteCatalog,

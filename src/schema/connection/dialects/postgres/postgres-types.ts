@@ -37,9 +37,9 @@ export function enumTypeName(values: readonly string[]): string {
  * bool → boolean, uuid → uuid, json → jsonb, every blob and bytes → bytea, datetime(n) →
  * timestamp(n), decimal → numeric, enum → a type of its own (named by {@link enumTypeName}, in
  * `enumSchema`). MySQL's spellings get the smallest PostgreSQL type that holds every value they
- * allow (`smallint unsigned` → integer, `bigint unsigned` → numeric(20,0)); `time` is an interval
- * (PostgreSQL's time holds neither negative values nor more than 24 hours); MySQL's `datetime` and
- * `timestamp` keep whole seconds unless given digits, so they are timestamp(0).
+ * allow (`smallint unsigned` → integer, `bigint unsigned` → numeric(20,0)); its text types are
+ * text; `time` is an interval (PostgreSQL's time holds neither negative values nor more than 24
+ * hours).
  *
  * @example
  * ```ts
@@ -70,8 +70,11 @@ export function postgresColumnType(type: AttributeType, enumSchema: string): str
     case 'date':
       return 'date';
     case 'datetime':
-    case 'timestamp':
-      return `timestamp(${digitsOf(type.mysql)})`;
+    case 'timestamp': {
+      // DataJoint's plain datetime is a plain timestamp (microseconds); given digits are kept.
+      const digits = /\((\d)\)/.exec(type.mysql)?.[1];
+      return digits === undefined ? 'timestamp' : `timestamp(${digits})`;
+    }
     case 'time':
       return `interval(${digitsOf(type.mysql)})`;
     case 'json':
@@ -120,7 +123,7 @@ export function postgresMarker(type: AttributeType): string | undefined {
       return type.mysql === 'longblob' ? undefined : type.mysql;
     case 'string':
       if (/^set\(/.test(type.mysql)) return type.declared;
-      return /^(tiny|medium|long)text$/.test(type.mysql) ? type.mysql : undefined;
+      return /^(tiny|medium|)text$/.test(type.mysql) ? type.mysql : undefined;
     case 'bytes':
       return type.length === undefined ? undefined : type.mysql;
     default:
@@ -132,7 +135,7 @@ export function postgresMarker(type: AttributeType): string | undefined {
  * How a PostgreSQL column type reads back as a definition type when its comment has no marker:
  * DataJoint's reverse mapping, in MySQL's spelling of each type (integer → int, real → float,
  * double precision → double, boolean → bool, timestamp(n) → datetime(n), jsonb → json,
- * bytea → longblob).
+ * bytea → longblob, text → longtext).
  *
  * @example
  * ```ts
@@ -145,8 +148,8 @@ export function definitionTypeOf(formatted: string, enumValues?: readonly string
   if (enumValues !== undefined && enumValues.length > 0) return `enum(${enumValues.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')})`;
   const simple: Record<string, string> = {
     smallint: 'smallint', integer: 'int', bigint: 'bigint', real: 'float', 'double precision': 'double', boolean: 'bool',
-    date: 'date', jsonb: 'json', json: 'json', uuid: 'uuid', bytea: 'longblob', text: 'text',
-    'timestamp without time zone': 'datetime(6)', 'time without time zone': 'time(6)', interval: 'time(6)',
+    date: 'date', jsonb: 'json', json: 'json', uuid: 'uuid', bytea: 'longblob', text: 'longtext',
+    'timestamp without time zone': 'datetime', 'time without time zone': 'time(6)', interval: 'time(6)',
   };
   if (simple[t] !== undefined) return simple[t];
   const varying = /^character varying\((\d+)\)$/.exec(t);
@@ -156,7 +159,7 @@ export function definitionTypeOf(formatted: string, enumValues?: readonly string
   const numeric = /^numeric\((\d+),(\d+)\)$/.exec(t);
   if (numeric) return `decimal(${numeric[1]},${numeric[2]})`;
   const stamp = /^timestamp\((\d)\) without time zone$/.exec(t);
-  if (stamp) return stamp[1] === '0' ? 'datetime' : `datetime(${stamp[1]})`;
+  if (stamp) return `datetime(${stamp[1]})`;
   const time = /^(?:time|interval)\((\d)\)(?: without time zone)?$/.exec(t);
   if (time) return time[1] === '0' ? 'time' : `time(${time[1]})`;
   return t;

@@ -42,7 +42,7 @@ async function connect(options: GlobalOptions): Promise<void> {
     const given = await password(options);
     if (!url.includes('://')) {
       url = `mysql://${encodeURIComponent(options.user ?? process.env.DJ_USER ?? 'root')}:${encodeURIComponent(given ?? '')}@${url}`;
-    } else if (given !== undefined && /^mysql|^mariadb/i.test(url)) {
+    } else if (given !== undefined && /^(mysql|mariadb|postgres|postgresql):/i.test(url)) {
       const parsed = new URL(url);
       if (parsed.password === '') {
         if (options.user) parsed.username = encodeURIComponent(options.user);
@@ -122,7 +122,7 @@ async function synth(dir: string, options: { scale: string; seed: string; format
 const program = new Command('rg-pipeline')
   .description('The retinal ganglion cell pipeline: load recordings from a manifest, populate spike-triggered averages, inspect.')
   .option('-c, --config <ini>', "a config.ini ([DEFAULT] database/user/pwd), as the seed's -c")
-  .option('--db <host|url>', 'a MySQL/MariaDB host (with -u/-p) or a connection URL; default: environment, config.ini, then ./rg-data/rg.sqlite')
+  .option('--db <host|url>', 'a MySQL/MariaDB host (with -u/-p) or a connection URL (mysql://, postgres://, sqlite://); default: environment, config.ini, then ./rg-data/rg.sqlite')
   .option('-u, --user <name>', 'MySQL user (with --db host)')
   .option('-p, --password <password>', 'MySQL password (with --db); -p alone asks for it without echo; RG_DB_PASSWORD or DJ_PASS also give it')
   .addOption(new Option('--password-prompt').hideHelp())

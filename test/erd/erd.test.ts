@@ -8,7 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Computed, Connection, Lookup, Manual, Part, Schema } from '../../src/index.js';
 import { Diagram } from '../../src/erd/diagram.js';
-import { dialects, schemaName } from '../setup/dialects.js';
+import { schemaName, servers } from '../setup/dialects.js';
 
 const run = promisify(execFile);
 afterAll(() => Connection.closeAll());
@@ -104,9 +104,9 @@ describe('rg-erd command', () => {
   });
 });
 
-describe.runIf(dialects.some((d) => d.name === 'mysql'))('ERD of a live database', () => {
+describe.each(servers)('ERD of a live database on $name', (server) => {
   it('reads tables, tiers and keys from the catalog, as DataJoint for Python declares them', async () => {
-    const url = dialects.find((d) => d.name === 'mysql')!.url('erd');
+    const url = server.url('erd');
     const schema = new Schema(schemaName('erd_live'), { connection: url });
     @schema class Animal extends Manual { static override definition = 'animal: int'; }
     @schema class Scan extends Computed {

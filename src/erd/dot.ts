@@ -13,6 +13,14 @@ const TIER_STYLE: Readonly<Record<Tier, { shape: string; fillcolor: string; font
 /** The renamed-key marker: a small orange dot on the edge, as DataJoint draws its alias nodes. */
 const RENAME_DOT = 'shape=circle, style=filled, fillcolor="#FF880080", color="#FF880080", label="", width=0.05, height=0.05, fixedsize=true';
 
+/**
+ * Options of {@link Diagram.toDot} and {@link Diagram.toSvg}.
+ *
+ * @example
+ * ```ts
+ * diagram.toDot({ direction: 'LR', tooltips: false });
+ * ```
+ */
 export interface DotOptions {
   /** Graph direction: `TB` (default) or `LR`. */
   readonly direction?: 'TB' | 'LR';

@@ -33,10 +33,19 @@ export class Datetime64Array extends BigInt64Array {
   unit: string = 'D';
 }
 
+/**
+ * A complex number, as numpy's complex128 scalar or a MATLAB complex double.
+ *
+ * @example
+ * ```ts
+ * unpackBlob(packBlob(new Complex(1, -2))); // Complex { re: 1, im: -2 }
+ * ```
+ */
 export class Complex {
   constructor(readonly re: number, readonly im: number) {}
 }
 
+/** A complex array: real and imaginary parts as two ndarrays of the same shape. */
 export class ComplexArray {
   constructor(readonly real: NdArray, readonly imag: NdArray) {}
 }
@@ -65,6 +74,14 @@ export class Temporal {
   }
 }
 
+/**
+ * A UUID, as Python's `uuid.UUID` packs in a blob.
+ *
+ * @example
+ * ```ts
+ * packBlob(new Uuid('0f2b6a3e-2f0b-4e8c-9d0a-4f1e2b3c4d5e'));
+ * ```
+ */
 export class Uuid {
   constructor(readonly value: string) {}
   toString(): string {
@@ -72,6 +89,14 @@ export class Uuid {
   }
 }
 
+/**
+ * A decimal number kept exact as its text, as Python's `decimal.Decimal` packs in a blob.
+ *
+ * @example
+ * ```ts
+ * packBlob(new Decimal('3.14159265358979323846'));
+ * ```
+ */
 export class Decimal {
   constructor(readonly value: string) {}
   toString(): string {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { ConnectionError } from '../../errors.js';
 
+/** The database engines rg-schema speaks to. */
 export type DialectName = 'mysql' | 'sqlite';
 
 /** A resolved connection target. `display` is safe to print: it never holds the password. */

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { PopulateError } from '../../errors.js';
 import type { TableInfo } from '../declare/table-info.js';
 import type { PopulateOptions, PopulateResult } from './auto-populate.js';
+import { workerExecArgv } from './worker-loader.js';
 
 /** What a worker process is told: where the table is declared, and what to populate. */
 export interface WorkerSpec {
@@ -38,8 +39,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     options: { suppressErrors: options.suppressErrors ?? false, order: options.order ?? 'random', limit: options.limit, maxCalls: options.maxCalls },
   };
   const main = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './worker-main.ts' : './worker-main.js', import.meta.url));
-  // TypeScript modules (tests, examples) run through tsx, resolved from here rather than the cwd.
-  const execArgv = main.endsWith('.ts') || spec.path.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+  const execArgv = workerExecArgv(main, spec.path);
   const runs = Array.from({ length: options.workers ?? 1 }, () => new Promise<WorkerReport>((resolve, reject) => {
     const child = fork(main, [], { env: { ...process.env, RG_WORKER_SPEC: JSON.stringify(payload) }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let report: WorkerReport | undefined;

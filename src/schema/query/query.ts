@@ -18,6 +18,7 @@ export type Restriction<Row> =
   | { query(): AnyQuery }
   | boolean;
 
+/** A query of any row type (what restrictions and joins accept). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyQuery = Query<any>;
 

@@ -1,0 +1,69 @@
+/**
+ * rg-schema/core: the library without the RGC pipeline, for labs that build their own pipelines.
+ * DataJoint-style declarative schemas for TypeScript on SQLite and MySQL/MariaDB. Everything public
+ * is exported here by name; other modules are internal. Importing it touches no database: a schema
+ * connects when one of its tables is first used.
+ *
+ * @example
+ * ```ts
+ * import { schema, Manual } from 'rg-schema/core';
+ * ```
+ *
+ * @module rg-schema/core
+ */
+import 'reflect-metadata';
+
+export {
+  RgSchemaError, DefinitionError, ConnectionError, SchemaMismatchError, DataLossError, QueryError,
+  DuplicateError, IntegrityError, UnknownAttributeError, InvalidValueError, CardinalityError,
+  BlobError, PopulateError, DataSourceError,
+} from './errors.js';
+export type { DefinitionLocation } from './errors.js';
+
+export { Schema } from './schema/declare/schema.js';
+export type { SchemaOptions, DeclareOptions } from './schema/declare/schema.js';
+export { schema } from './schema/declare/schema-function.js';
+export { Table } from './schema/table/table.js';
+export type { TableClass, RowOf } from './schema/table/table.js';
+export { Manual, Lookup, Part } from './schema/table/tiers.js';
+export { Imported, Computed, AutoPopulated } from './schema/populate/auto-populate.js';
+export type { PopulateOptions, PopulateResult } from './schema/populate/auto-populate.js';
+export type { JobsTable, JobRow, JobStatus } from './schema/populate/jobs.js';
+export { tableInfo, findTableInfo, TABLE_METADATA_KEY } from './schema/declare/table-info.js';
+export type { TableInfo, ResolvedTable, ResolvedForeignKey, IndexDefinition } from './schema/declare/table-info.js';
+export { DependencyGraph } from './schema/declare/dependencies.js';
+export type { DependencyEdge } from './schema/declare/dependencies.js';
+export { snakeCase, camelCase, tableNameFor } from './schema/declare/tiers.js';
+export type { Tier } from './schema/declare/tiers.js';
+export { parseDefinition } from './schema/definition/parser.js';
+export type { ParsedDefinition, DefinitionLine, AttributeLine, ForeignKeyLine, IndexLine } from './schema/definition/parser.js';
+export { resolveType } from './schema/definition/types.js';
+export type { AttributeType, TypeCategory } from './schema/definition/types.js';
+export { Heading } from './schema/definition/heading.js';
+export type { Attribute, DefaultValue } from './schema/definition/heading.js';
+export type { CatalogTable, CatalogAttribute, CatalogForeignKey } from './schema/declare/catalog.js';
+
+export { Connection } from './schema/connection/connection.js';
+export type { RunResult } from './schema/connection/connection.js';
+export type { Dialect } from './schema/connection/dialect.js';
+export { resolveConnectionSpec } from './schema/connection/config.js';
+export type { ConnectionOptions, ConnectionSpec, DialectName } from './schema/connection/config.js';
+
+export { Query } from './schema/query/query.js';
+export type { Restriction, Projected, ProjectedFrom, ProjArg, TableLike, AnyQuery } from './schema/query/query.js';
+export { sql, not, SqlFragment } from './schema/query/sql.js';
+export type { Not } from './schema/query/sql.js';
+export type { InsertOptions } from './schema/query/insert.js';
+export type { DeleteOptions } from './schema/query/delete.js';
+
+export { packBlob } from './schema/blob/pack.js';
+export type { PackOptions } from './schema/blob/pack.js';
+export { unpackBlob } from './schema/blob/unpack.js';
+export type { UnpackOptions } from './schema/blob/unpack.js';
+export {
+  BoolArray, Datetime64Array, Complex, ComplexArray, MatStruct, MatCell, RecArray, Temporal, Uuid, Decimal, tuple,
+} from './schema/blob/blob-types.js';
+
+export { Diagram } from './erd/diagram.js';
+export type { DotOptions } from './erd/dot.js';
+export type { ErdModel, ErdNode, ErdEdge } from './erd/graph-model.js';

@@ -26,7 +26,8 @@ describe('the packed tarball', () => {
     const cited = [...new Set([...readme.matchAll(/\b((?:examples|docs)\/[\w./-]+\.(?:ts|js|json|svg))\b/g)].map((m) => m[1]!))];
     expect(cited).toEqual(expect.arrayContaining(['examples/bursts.ts', 'docs/erd.svg']));
     for (const file of cited) expect(existsSync(path.join(consumer.installed, file)), `${file} is cited by the README`).toBe(true);
-    expect(existsSync(path.join(consumer.installed, 'CHANGELOG.md'))).toBe(true);
+    const changelog = readFileSync(path.join(consumer.installed, 'CHANGELOG.md'), 'utf8');
+    expect(changelog, 'the CHANGELOG has a section for this version').toContain(`## [${String(pkg.version)}]`);
   });
 
   it('ships no source map that points at a file it does not ship', () => {

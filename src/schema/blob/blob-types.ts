@@ -84,6 +84,7 @@ export class Temporal {
  */
 export class Uuid {
   constructor(readonly value: string) {}
+  /** The value's text. */
   toString(): string {
     return this.value;
   }
@@ -99,6 +100,7 @@ export class Uuid {
  */
 export class Decimal {
   constructor(readonly value: string) {}
+  /** The value's text. */
   toString(): string {
     return this.value;
   }

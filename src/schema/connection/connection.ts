@@ -31,6 +31,8 @@ export class Connection {
   /** Safe to print: no password. */
   readonly display: string;
   readonly #sessions = new AsyncLocalStorage<{ raw: RawConnection; inTransaction: boolean }>();
+  /** The embedded database's folder, until it has been made. */
+  #sqliteFolder: string | undefined;
 
   private constructor(spec: ConnectionSpec) {
     this.dialect = spec.dialect === 'mysql' ? mysqlDialect : sqliteDialect;
@@ -39,7 +41,9 @@ export class Connection {
     const config = { ...spec.knexConfig };
     if (spec.dialect === 'sqlite') {
       const filename = (config.connection as { filename: string }).filename;
-      if (filename !== ':memory:') mkdirSync(path.dirname(filename), { recursive: true });
+      // The folder is made when the first statement needs the file, not here: a Connection object
+      // (made by importing a schema, or by drawing its ERD) must leave the disk alone.
+      if (filename !== ':memory:') this.#sqliteFolder = path.dirname(filename);
       config.pool = {
         ...config.pool,
         afterCreate(raw: { pragma(s: string): unknown; defaultSafeIntegers(on: boolean): unknown }, done: (e: Error | null, c: unknown) => void) {
@@ -81,6 +85,7 @@ export class Connection {
 
   #closed = false;
 
+  /** Closes this connection's pool; schemas that use it reconnect on their next statement. */
   async close(): Promise<void> {
     for (const [key, value] of open) if (value === this) open.delete(key);
     this.#closed = true;
@@ -92,6 +97,10 @@ export class Connection {
     const client = this.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
     return {
       acquireConnection: async () => {
+        if (this.#sqliteFolder !== undefined) {
+          mkdirSync(this.#sqliteFolder, { recursive: true });
+          this.#sqliteFolder = undefined;
+        }
         try {
           return await client.acquireConnection();
         } catch (error) {
@@ -102,6 +111,7 @@ export class Connection {
     };
   }
 
+  /** True inside `transaction()` (in this async context). */
   get inTransaction(): boolean {
     return this.#sessions.getStore()?.inTransaction ?? false;
   }

@@ -2,7 +2,7 @@
  * The package as a user installs it: packed, installed into a fresh project, then required,
  * imported, type-checked under strict settings, and run with worker processes without tsx.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { filesUnder, makeConsumer, typescriptBlocks, type Consumer } from './consumer.js';
@@ -114,6 +114,40 @@ describe('the packed tarball', () => {
     const result = await consumer.run(node, [tsc, '-p', 'tsconfig.json']).catch((e: { stdout: string }) => e);
     expect(result.stdout).toBe('');
   }, 120_000);
+
+  describe('rg-erd, as installed', () => {
+    const erd = path.join('node_modules', '.bin', 'rg-erd');
+    const moduleText = (lib: string): string => `
+      import { schema, Manual, Computed } from '${lib}';
+      export const lab = schema('lab');
+      class Mouse extends Manual { static definition = 'mouse: int'; }
+      class Weight extends Computed { static definition = '-> Mouse\\n---\\ngrams: float'; async make() {} }
+      lab.declare(Mouse);
+      lab.declare(Weight);
+    `;
+
+    it('prints its version, and draws a .js module\'s schema', async () => {
+      const pkg = JSON.parse(readFileSync(path.join(consumer.installed, 'package.json'), 'utf8')) as { version: string };
+      expect((await consumer.run(erd, ['--version'])).stdout).toBe(`${pkg.version}\n`);
+      consumer.write('erd/lab.js', moduleText('rg-schema/core'));
+      const { stdout } = await consumer.run(erd, ['erd/lab.svg', '--module', 'erd/lab.js']).catch((e) => { throw new Error(fail(e)); });
+      expect(stdout).toBe('wrote erd/lab.svg: the schemas erd/lab.js exports (lab); 2 tables, 1 foreign key\n');
+    });
+
+    it('says what a .ts module needs without tsx, and loads it with tsx beside it', async () => {
+      consumer.write('erd-ts/lab.ts', moduleText('rg-schema/core'));
+      await expect(consumer.run(erd, ['erd-ts/lab.svg', '--module', 'erd-ts/lab.ts'])).rejects.toMatchObject({
+        code: 2, stderr: expect.stringMatching(/^rg-erd: --module erd-ts\/lab.ts is TypeScript, which Node loads only through tsx: npm install --save-dev tsx/m),
+      });
+      // A project that has tsx: the module's own node_modules holds it.
+      consumer.write('with-tsx/package.json', JSON.stringify({ type: 'module' }));
+      mkdirSync(path.join(consumer.dir, 'with-tsx', 'node_modules'), { recursive: true });
+      symlinkSync(path.resolve('node_modules/tsx'), path.join(consumer.dir, 'with-tsx', 'node_modules', 'tsx'), 'dir');
+      consumer.write('with-tsx/lab.ts', moduleText('rg-schema/core'));
+      const { stdout } = await consumer.run(erd, ['with-tsx/lab.dot', '--module', 'with-tsx/lab.ts']).catch((e) => { throw new Error(fail(e)); });
+      expect(stdout).toBe('wrote with-tsx/lab.dot: the schemas with-tsx/lab.ts exports (lab); 2 tables, 1 foreign key\n');
+    });
+  });
 
   describe('worker processes in a project without tsx', () => {
     it('populate from a .js module with nothing more installed', async () => {

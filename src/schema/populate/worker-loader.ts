@@ -1,18 +1,5 @@
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { PopulateError } from '../../errors.js';
-
-const TYPESCRIPT = /\.[cm]?tsx?$/;
-
-/** tsx's ESM loader, resolved the way `require('tsx')` would from `from`; undefined if absent. */
-function resolveTsx(from: string): string | undefined {
-  try {
-    return pathToFileURL(createRequire(from).resolve('tsx')).href;
-  } catch {
-    return undefined;
-  }
-}
+import { findTsx, isTypeScript } from '../util/tsx-loader.js';
 
 /**
  * The Node options a populate worker process starts with. A compiled `.js` module needs none. A
@@ -28,11 +15,9 @@ function resolveTsx(from: string): string | undefined {
  * ```
  */
 export function workerExecArgv(main: string, modulePath: string): string[] {
-  const typescript = [main, modulePath].filter((file) => TYPESCRIPT.test(file));
+  const typescript = [main, modulePath].filter(isTypeScript);
   if (typescript.length === 0) return [];
-  const loader = resolveTsx(path.resolve(modulePath))
-    ?? resolveTsx(path.join(process.cwd(), 'package.json'))
-    ?? resolveTsx(main);
+  const loader = findTsx([modulePath, process.cwd(), main]);
   if (loader) return ['--import', loader];
   const inherited = inheritedTsxLoader(process.execArgv);
   if (inherited.length > 0) return inherited;

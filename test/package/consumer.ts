@@ -79,7 +79,10 @@ export function filesUnder(dir: string): string[] {
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
 }
 
-/** The fenced ```ts blocks of a Markdown text, in order. */
+/**
+ * The fenced ```ts blocks of a Markdown text, in order; a block right after the (invisible) line
+ * `<!-- typecheck: skip … -->` is a fragment, left out.
+ */
 export function typescriptBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+  return [...markdown.matchAll(/^(<!-- typecheck: skip[^\n]*-->\n)?```ts\n([\s\S]*?)^```$/gm)].filter((m) => m[1] === undefined).map((m) => m[2]!);
 }

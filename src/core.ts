@@ -16,7 +16,7 @@ import 'reflect-metadata';
 export {
   RgSchemaError, DefinitionError, ConnectionError, SchemaMismatchError, DataLossError, QueryError,
   DuplicateError, IntegrityError, UnknownAttributeError, InvalidValueError, CardinalityError,
-  BlobError, PopulateError, DataSourceError,
+  BlobError, PopulateError, InterruptedError, DataSourceError,
 } from './errors.js';
 export type { DefinitionLocation } from './errors.js';
 
@@ -49,6 +49,7 @@ export type { CatalogTable, CatalogAttribute, CatalogForeignKey } from './schema
 export { Connection } from './schema/connection/connection.js';
 export type { RunResult } from './schema/connection/connection.js';
 export type { Dialect } from './schema/connection/dialect.js';
+export { redactUrl, redactCredentials } from './schema/util/redact.js';
 export { resolveConnectionSpec } from './schema/connection/config.js';
 export type { ConnectionOptions, ConnectionSpec, DialectName } from './schema/connection/config.js';
 

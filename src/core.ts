@@ -23,6 +23,7 @@ export type { DefinitionLocation } from './errors.js';
 export { Schema } from './schema/declare/schema.js';
 export type { SchemaOptions, DeclareOptions } from './schema/declare/schema.js';
 export { schema } from './schema/declare/schema-function.js';
+export { schemaExists } from './schema/declare/schema-presence.js';
 export { Table } from './schema/table/table.js';
 export type { TableClass, RowOf, DeclaredRowOf, InsertRowOf, KeyOf } from './schema/table/table.js';
 export { Manual, Lookup, Part } from './schema/table/tiers.js';

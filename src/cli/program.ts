@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { InterruptedError } from '../errors.js';
 import { Connection } from '../schema/connection/connection.js';
+import { redactCredentials } from '../schema/util/redact.js';
 
 /** The package's version, as `--version` prints it. */
 export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -43,20 +45,23 @@ export function newProgram(name: string, description: string): Command {
     .showSuggestionAfterError(true);
 }
 
-/** Parses argv and runs the action; maps every error to a message on stderr and an exit code. */
-export async function runProgram(program: Command, argv: readonly string[] = process.argv): Promise<void> {
+/**
+ * Parses the arguments and runs the action; every error ends as a message on stderr (with any
+ * password removed) and an exit code: 2 for the command line, 130 when interrupted, 1 otherwise.
+ */
+export async function runProgram(program: Command, args: readonly string[] = process.argv.slice(2)): Promise<void> {
   for (const sub of program.commands) {
     sub.version(VERSION, '-V, --version', 'print the version of rg-schema and exit');
   }
   try {
-    await program.parseAsync(argv as string[]);
+    await program.parseAsync(args as string[], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       // commander has printed its message (or the help or version) already.
       process.exitCode = error.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
     } else {
-      console.error(`${program.name()}: ${(error as Error).message}`);
-      process.exitCode = error instanceof UsageError ? USAGE_EXIT_CODE : 1;
+      console.error(`${program.name()}: ${redactCredentials((error as Error).message ?? String(error))}`);
+      process.exitCode = error instanceof UsageError ? USAGE_EXIT_CODE : error instanceof InterruptedError ? 130 : 1;
     }
   } finally {
     await Connection.closeAll();

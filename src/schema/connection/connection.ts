@@ -30,6 +30,8 @@ export class Connection {
   readonly prefix: string;
   /** Safe to print: no password. */
   readonly display: string;
+  /** The embedded database's file (SQLite); undefined for a server or an in-memory database. */
+  readonly file: string | undefined;
   readonly #sessions = new AsyncLocalStorage<{ raw: RawConnection; inTransaction: boolean }>();
   /** Private (#): never shown by console.log or util.inspect, since it holds the password. */
   readonly #spec: ConnectionSpec;
@@ -47,6 +49,7 @@ export class Connection {
       // The folder is made when the first statement needs the file, not here: a Connection object
       // (made by importing a schema, or by drawing its ERD) must leave the disk alone.
       if (filename !== ':memory:') this.#sqliteFolder = path.dirname(filename);
+      this.file = filename === ':memory:' ? undefined : filename;
       config.pool = {
         ...config.pool,
         afterCreate(raw: { pragma(s: string): unknown; defaultSafeIntegers(on: boolean): unknown }, done: (e: Error | null, c: unknown) => void) {
@@ -58,6 +61,8 @@ export class Connection {
           done(null, raw);
         },
       };
+    } else {
+      this.file = undefined;
     }
     // Failures reach the caller as errors that name the target; knex's own console logging would
     // only repeat them.

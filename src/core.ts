@@ -74,7 +74,11 @@ export { unpackBlob } from './schema/blob/unpack.js';
 export type { UnpackOptions } from './schema/blob/unpack.js';
 export {
   BoolArray, Datetime64Array, Complex, ComplexArray, MatStruct, MatCell, RecArray, Temporal, Uuid, Decimal, tuple,
+  list, markList, isList, isTuple, PyFloat, PyInt, pyFloat, pyInt,
 } from './schema/blob/blob-types.js';
+export { numpyScalar } from './schema/blob/dtypes.js';
+export type { NumpyDtype } from './schema/blob/dtypes.js';
+export { float32Value } from './schema/query/float32.js';
 
 export { Diagram } from './erd/diagram.js';
 export type { DotOptions } from './erd/dot.js';

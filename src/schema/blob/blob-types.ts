@@ -121,12 +121,15 @@ export class Decimal {
  */
 export class PyFloat {
   constructor(readonly value: number) {}
+  /** The number, so arithmetic works. */
   valueOf(): number {
     return this.value;
   }
+  /** The number, in JSON. */
   toJSON(): number {
     return this.value;
   }
+  /** The number's text. */
   toString(): string {
     return Number.isInteger(this.value) ? this.value.toFixed(1) : String(this.value);
   }
@@ -147,12 +150,15 @@ export class PyInt {
     if (typeof value === 'number' && !Number.isInteger(value)) throw new RangeError(`${value} is not a whole number`);
     this.value = BigInt(value);
   }
+  /** The value as a JS number (inexact beyond 2^53), so arithmetic works. */
   valueOf(): number {
     return Number(this.value);
   }
+  /** The exact value as a decimal string, in JSON. */
   toJSON(): string {
     return this.value.toString();
   }
+  /** The exact value's decimal text. */
   toString(): string {
     return this.value.toString();
   }
@@ -177,6 +183,7 @@ export function tuple<T extends unknown[]>(...items: T): T {
   return items;
 }
 
+/** True for an array made by {@link tuple} or unpacked from a Python tuple (it packs back as a tuple). */
 export function isTuple(value: unknown): boolean {
   return Array.isArray(value) && (value as unknown as Record<symbol, unknown>)[TUPLE] === true;
 }
@@ -201,6 +208,7 @@ export function list<T extends unknown[]>(...items: T): T {
   return markList(items);
 }
 
+/** True for an array unpacked from a Python list (it packs back as a list, not a numeric array). */
 export function isList(value: unknown): boolean {
   return Array.isArray(value) && (value as unknown as Record<symbol, unknown>)[LIST] === true;
 }

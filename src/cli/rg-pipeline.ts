@@ -110,11 +110,10 @@ async function populate(table: string | undefined, options: { reserveJobs?: bool
   for (const name of names) {
     const target = AUTO_TABLES[name];
     if (!target) throw new UsageError(`"${name}" is not an auto-populated table of the pipeline; choose ${Object.keys(AUTO_TABLES).join(' or ')}.`);
-    let workers = options.workers ?? 1;
+    const workers = options.workers ?? 1;
     if (workers > 1 && rgc.pipeline.connection.dialect.name === 'sqlite' && !computesOutsideTransaction(target)) {
-      // Measured: 531 STA keys took 2× as long with --workers 2 or 4 as in one process (README, "When worker processes pay").
-      console.error(`rg-pipeline: populating ${name} in one process, not ${workers}: on SQLite each key's make() holds the database's only write lock, so worker processes take turns and only add their start-up. Workers pay on a MySQL/MariaDB server (--db).`);
-      workers = 1;
+      // Measured: 531 STA keys took about twice as long with --workers 2 or 4 as in one process.
+      console.error(`rg-pipeline: note: on SQLite each key's make() holds the database's only write lock, so ${workers} worker processes take turns and add their start-up; one process (the default) is usually faster for ${name}. Workers pay on a MySQL/MariaDB server (--db); see the README, "When worker processes pay".`);
     }
     const result = await target.populate({
       reserveJobs: options.reserveJobs ?? workers > 1, suppressErrors: true, display: options.display ?? true,
@@ -198,7 +197,7 @@ program.command('load').description('load the data sources of a manifest; each l
 program.command('populate').description('populate auto-populated tables (all of them, in dependency order, by default)')
   .argument('[table]', 'Stimulation or SpikeTriggeredAverage')
   .option('--reserve-jobs', 'coordinate with other workers, here or on other machines, through the jobs tables')
-  .option('--workers <n>', 'local worker processes; they pay on a MySQL/MariaDB server for slow keys (on SQLite one process is used)', wholeNumber('--workers', 1), 1)
+  .option('--workers <n>', 'local worker processes; they pay on a MySQL/MariaDB server for slow keys, not on SQLite', wholeNumber('--workers', 1), 1)
   .option('--no-display', 'no progress bar')
   .action(async (table: string | undefined, options: { reserveJobs?: boolean; workers?: number; display?: boolean }) => {
     if (!(await populate(table, options))) process.exitCode = 1;

@@ -16,7 +16,7 @@ import 'reflect-metadata';
 export {
   RgSchemaError, DefinitionError, ConnectionError, SchemaMismatchError, DataLossError, QueryError,
   DuplicateError, IntegrityError, UnknownAttributeError, InvalidValueError, CardinalityError,
-  BlobError, PopulateError, InterruptedError, DataSourceError,
+  BlobError, PopulateError, InterruptedError, DataSourceError, UnsupportedTypeError,
 } from './errors.js';
 export type { DefinitionLocation } from './errors.js';
 
@@ -42,10 +42,18 @@ export type { Tier } from './schema/declare/tiers.js';
 export { parseDefinition } from './schema/definition/parser.js';
 export type { ParsedDefinition, DefinitionLine, AttributeLine, ForeignKeyLine, IndexLine } from './schema/definition/parser.js';
 export { resolveType } from './schema/definition/types.js';
-export type { AttributeType, TypeCategory } from './schema/definition/types.js';
+export type { AttributeType, TypeCategory, Spelling } from './schema/definition/types.js';
 export { Heading } from './schema/definition/heading.js';
 export type { Attribute, DefaultValue } from './schema/definition/heading.js';
 export type { CatalogTable, CatalogAttribute, CatalogForeignKey } from './schema/declare/catalog.js';
+
+export { virtualSchema } from './schema/virtual/virtual-schema.js';
+export type { VirtualModule, VirtualSchemaInfo, VirtualSchemaOptions, VirtualTable } from './schema/virtual/virtual-schema.js';
+export { codegen } from './schema/codegen/codegen.js';
+export type { CodegenResult } from './schema/codegen/codegen.js';
+export type { CodegenOptions } from './schema/codegen/generate.js';
+export { lineageRows } from './schema/declare/lineage.js';
+export type { LineageRow } from './schema/declare/lineage.js';
 
 export { Connection } from './schema/connection/connection.js';
 export type { RunResult } from './schema/connection/connection.js';
@@ -67,6 +75,8 @@ export type { Columns, ColumnOf, NumberColumn } from './schema/query/columns.js'
 export type { Key, Default, AutoIncrement, Marked, Unmarked, Selectable, Insertable, KeyOfRow } from './schema/query/row-types.js';
 export type { InsertOptions, RowSource } from './schema/query/insert.js';
 export type { DeleteOptions } from './schema/query/delete.js';
+
+export type { Attachment } from './schema/query/attachment.js';
 
 export { packBlob } from './schema/blob/pack.js';
 export type { PackOptions } from './schema/blob/pack.js';

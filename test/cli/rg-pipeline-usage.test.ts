@@ -37,6 +37,13 @@ describe('rg-pipeline command line', () => {
     expect(await pipeline(fresh(), [...args, '--version'])).toMatchObject({ code: 0, stdout: `${version}\n` });
   });
 
+  it('rg-schema prints its version too, and refuses codegen without --schema with exit code 2', async () => {
+    const bin = path.resolve('src/cli/rg-schema.ts');
+    const { stdout } = await exec(process.execPath, ['--import', tsx, bin, '--version']);
+    expect(stdout).toBe(`${version}\n`);
+    await expect(exec(process.execPath, ['--import', tsx, bin, 'codegen'])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--schema <name>' not specified") });
+  });
+
   it.each([
     [['populate', '--workers', 'abc'], /--workers takes a whole number of at least 1, not "abc"\./],
     [['populate', '--workers', '0'], /--workers takes a whole number of at least 1, not "0"\./],

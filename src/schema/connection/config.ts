@@ -7,6 +7,7 @@ import { warnIfReadableByOthers } from './file-permissions.js';
 import { secretValue } from './secrets.js';
 import type { DialectName } from './dialect.js';
 
+/** The database engines rg-schema speaks to. */
 export type { DialectName } from './dialect.js';
 
 /** A resolved connection target. `display` is safe to print: it never holds the password. */

@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { BlobError, ConnectionError, DuplicateError, IntegrityError, QueryError } from '../../errors.js';
 import type { ConnectionSpec } from './config.js';
@@ -23,9 +25,13 @@ export class Connection {
   readonly prefix: string;
   /** Safe to print: no password. */
   readonly display: string;
+  /** The embedded database's file (SQLite); undefined for a server or an in-memory database. */
+  readonly file: string | undefined;
   readonly #sessions = new AsyncLocalStorage<{ raw: unknown; inTransaction: boolean }>();
   /** Private (#): never shown by console.log or util.inspect, since it holds the password. */
   readonly #spec: ConnectionSpec;
+  /** The embedded database's folder, until it has been made. */
+  #sqliteFolder: string | undefined;
 
   private constructor(spec: ConnectionSpec) {
     this.#spec = spec;
@@ -33,6 +39,10 @@ export class Connection {
     this.prefix = spec.prefix;
     this.display = spec.display;
     const config = this.dialect.configure({ ...spec.knexConfig });
+    this.file = this.dialect.embeddedFile(config);
+    // The folder is made when the first statement needs the file, not here: a Connection object
+    // (made by importing a schema, or by drawing its ERD) must leave the disk alone.
+    if (this.file !== undefined) this.#sqliteFolder = path.dirname(this.file);
     // Failures reach the caller as errors that name the target; knex's own console logging would
     // only repeat them.
     const quiet = (): void => undefined;
@@ -70,6 +80,7 @@ export class Connection {
 
   #closed = false;
 
+  /** Closes this connection's pool; schemas that use it reconnect on their next statement. */
   async close(): Promise<void> {
     for (const [key, value] of open) if (value === this) open.delete(key);
     this.#closed = true;
@@ -81,6 +92,10 @@ export class Connection {
     const client = this.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
     return {
       acquireConnection: async () => {
+        if (this.#sqliteFolder !== undefined) {
+          mkdirSync(this.#sqliteFolder, { recursive: true });
+          this.#sqliteFolder = undefined;
+        }
         try {
           return await client.acquireConnection();
         } catch (error) {
@@ -91,6 +106,7 @@ export class Connection {
     };
   }
 
+  /** True inside `transaction()` (in this async context). */
   get inTransaction(): boolean {
     return this.#sessions.getStore()?.inTransaction ?? false;
   }

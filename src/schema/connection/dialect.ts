@@ -39,6 +39,8 @@ export type ValueReading = 'ready' | 'generic' | ((raw: unknown) => unknown);
 export interface DriverDialect {
   /** Adds the dialect's session set-up (time zone, escapes, pragmas, type parsers) to a knex config. */
   configure(config: Knex.Config): Knex.Config;
+  /** The file an embedded database lives in (SQLite); undefined for a server or an in-memory database. */
+  embeddedFile(config: Knex.Config): string | undefined;
   /** Runs one statement on a pooled driver connection: rows for a SELECT, a RunResult otherwise. */
   execute(raw: unknown, sql: string, params: readonly unknown[], statements: StatementCache): Promise<unknown[] | RunResult>;
   /**

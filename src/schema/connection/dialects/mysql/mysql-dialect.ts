@@ -21,6 +21,7 @@ export const mysqlDialect: Dialect = {
   concurrent: true,
 
   configure: configureMysql,
+  embeddedFile: () => undefined,
   execute: executeMysql,
   stream: streamMysql,
   runMany: undefined,

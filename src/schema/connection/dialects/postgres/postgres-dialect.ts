@@ -26,6 +26,7 @@ export const postgresDialect: Dialect = {
   concurrent: true,
 
   configure: configurePostgres,
+  embeddedFile: () => undefined,
   execute: executePostgres,
   stream: streamPostgres,
   runMany: undefined,

@@ -3,7 +3,7 @@ import { float32Value, isFloat32Column } from '../../../util/float32.js';
 import { standardString } from '../ddl-parts.js';
 import { readSqliteCatalog, listSqliteTables, sqliteDatabaseExists, dropSqliteDatabase } from './sqlite-catalog.js';
 import { createSqliteMetaTable, createSqliteTable, dropSqliteTable, sqliteTableRef } from './sqlite-ddl.js';
-import { configureSqlite, executeSqlite, runManySqlite, sqliteErrorKind } from './sqlite-driver.js';
+import { configureSqlite, executeSqlite, runManySqlite, sqliteErrorKind, sqliteFile } from './sqlite-driver.js';
 
 const quote = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
 
@@ -23,6 +23,7 @@ export const sqliteDialect: Dialect = {
   concurrent: false,
 
   configure: configureSqlite,
+  embeddedFile: sqliteFile,
   execute: executeSqlite,
   stream: undefined,
   runMany: runManySqlite,

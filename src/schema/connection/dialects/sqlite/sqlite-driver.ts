@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Knex } from 'knex';
 import { errorCode, type ErrorKind, type RunResult, type StatementCache } from '../../dialect.js';
 
@@ -61,13 +59,18 @@ export function runManySqlite(raw: unknown, sql: string, rows: ReadonlyArray<rea
   }
 }
 
+/** The database file of a SQLite config; undefined in memory. */
+export function sqliteFile(config: Knex.Config): string | undefined {
+  const filename = (config.connection as { filename: string }).filename;
+  return filename === ':memory:' ? undefined : filename;
+}
+
 /**
  * Foreign keys on, a 30 s busy timeout, WAL for files, and 64-bit integers read exactly (the
- * heading turns the small ones into numbers). The directory of a new file is created.
+ * heading turns the small ones into numbers).
  */
 export function configureSqlite(config: Knex.Config): Knex.Config {
   const filename = (config.connection as { filename: string }).filename;
-  if (filename !== ':memory:') mkdirSync(path.dirname(filename), { recursive: true });
   return {
     ...config,
     pool: {

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { dialects, servers } from '../setup/dialects.js';
+import { servers } from '../setup/dialects.js';
 
 const exec = promisify(execFile);
 const cli = path.resolve('src/cli/rg-pipeline.ts');

@@ -114,7 +114,7 @@ describe.each(dialects)('declaring on $name', (dialect) => {
         ['probe', 'character(8)', null, true, null],
         ['gain', 'double precision', ':float64:volts per bit', false, '1.0'],
         ['raw', 'bytea', ':<blob>:', true, null],
-        ['started', 'timestamp without time zone', ':timestamp:', false, 'CURRENT_TIMESTAMP'],
+        ['started', 'timestamp(0) without time zone', ':timestamp:', false, 'CURRENT_TIMESTAMP(0)'],
         ['state', `${schema.database}.enum_e37f92a5`, ":enum('new', 'done'):", false, `'new'::${schema.database}.enum_e37f92a5`],
       ]);
       const fks = await c.query<{ name: string; t: string; cols: string[]; rt: string; upd: string; del: string }>(

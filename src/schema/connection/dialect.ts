@@ -17,11 +17,15 @@ export interface RunResult {
 
 /** What catalog reading and DDL run their statements on (a Connection). */
 export interface SqlRunner {
+  /** Runs a SELECT and returns its rows (values bound or escaped by the dialect). */
   query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[], table?: string): Promise<Row[]>;
+  /** Runs a statement that returns no rows. */
   run(sql: string, params?: readonly unknown[], table?: string): Promise<RunResult>;
   /** Runs `work` with one connection pinned; `connectionId` is the server's id for it (0 on SQLite). */
   session<T>(work: (connectionId: number) => Promise<T>): Promise<T>;
+  /** Runs `work` in one transaction (nested calls join it). */
   transaction<T>(work: () => Promise<T>): Promise<T>;
+  /** The target, safe to print (no password). */
   readonly display: string;
 }
 

@@ -35,11 +35,11 @@ export function enumTypeName(values: readonly string[]): string {
  * The PostgreSQL column type for an attribute type, as DataJoint 2 maps its core types: int8 and
  * int16 → smallint, int32 → integer, int64 → bigint, float32 → real, float64 → double precision,
  * bool → boolean, uuid → uuid, json → jsonb, every blob and bytes → bytea, datetime(n) →
- * timestamp(n), decimal → numeric, enum → a type of its own (named by {@link enumTypeName}, in
+ * timestamp(n) (a plain datetime a plain timestamp), decimal → numeric, enum → a type of its own (named by {@link enumTypeName}, in
  * `enumSchema`). MySQL's spellings get the smallest PostgreSQL type that holds every value they
  * allow (`smallint unsigned` → integer, `bigint unsigned` → numeric(20,0)); its text types are
- * text; `time` is an interval (PostgreSQL's time holds neither negative values nor more than 24
- * hours).
+ * text; `timestamp` is timestamp(0) (whole seconds, as MySQL keeps it); `time` is an interval
+ * (PostgreSQL's time holds neither negative values nor more than 24 hours).
  *
  * @example
  * ```ts
@@ -71,8 +71,9 @@ export function postgresColumnType(type: AttributeType, enumSchema: string): str
       return 'date';
     case 'datetime':
     case 'timestamp': {
-      // DataJoint's plain datetime is a plain timestamp (microseconds); given digits are kept.
-      const digits = /\((\d)\)/.exec(type.mysql)?.[1];
+      // DataJoint's plain datetime is a plain timestamp (microseconds, as DataJoint declares it);
+      // MySQL's timestamp, no DataJoint type, keeps MySQL's whole seconds. Given digits are kept.
+      const digits = /\((\d)\)/.exec(type.mysql)?.[1] ?? (type.category === 'timestamp' ? '0' : undefined);
       return digits === undefined ? 'timestamp' : `timestamp(${digits})`;
     }
     case 'time':

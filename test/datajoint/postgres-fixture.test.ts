@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection, Schema, tableInfo, virtualSchema, type TableClass } from '../../src/index.js';
+import { Connection, Schema, codegen, tableInfo, virtualSchema, type TableClass } from '../../src/index.js';
 import { fixtureText } from '../setup/datajoint-fixtures.js';
 import { dialects } from '../setup/dialects.js';
 import { inspectPostgres, loadPostgresFixture, PG_FIXTURE_SCHEMA, PG_URL, type LoadedPostgresFixture } from '../setup/postgres-fixtures.js';
@@ -94,6 +94,20 @@ describe.runIf(onPostgres)('the database DataJoint 2.3 wrote on PostgreSQL (dj23
     await checkAll(lab.tables);
     const schema = new Schema(PG_FIXTURE_SCHEMA, { connection: PG_URL, prefix: '' });
     await checkAll(declareFixtureClasses(schema, 'dj23') as Record<string, TableClass>);
+  });
+
+  it('codegen writes its classes in DataJoint 2 spelling, inherited columns as -> Parent lines, types read through the markers', async () => {
+    const { code } = await codegen(PG_FIXTURE_SCHEMA, { connection: PG_URL });
+    expect(code).toContain("export const schema = new Schema('dj23_fixture', { prefix: '', spelling: '2.x' });");
+    expect(code).toContain('export class Recording extends Imported<RecordingRow> {');
+    expect(code).toContain('  static Channel = class Channel extends Part<RecordingChannelRow> {');
+    expect(code).toContain("      -> Probe.proj(ref_probe='probe')");
+    expect(code).toContain('    -> [nullable] Probe');
+    expect(code).toContain('    subject_id : int32  # subject number');
+    expect(code).toContain("    sex = 'U' : enum('M','F','U')  # sex");
+    expect(code).toContain('    lt = null : longtext');
+    expect(code).toContain('    ts = CURRENT_TIMESTAMP : datetime');
+    expect(code).toContain('export interface ExtraRow {\n  extra_id: Key<number>;\n  big: bigint;\n  flag: boolean;\n  raw: Buffer | null;');
   });
 
   it('the classes DataJoint declared it with pass the catalog check, and activating them changes nothing', async () => {

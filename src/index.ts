@@ -7,7 +7,7 @@ import 'reflect-metadata';
 export {
   RgSchemaError, DefinitionError, ConnectionError, SchemaMismatchError, DataLossError, QueryError,
   DuplicateError, IntegrityError, UnknownAttributeError, InvalidValueError, CardinalityError,
-  BlobError, PopulateError, DataSourceError,
+  BlobError, PopulateError, DataSourceError, RequestError,
 } from './errors.js';
 export type { DefinitionLocation } from './errors.js';
 

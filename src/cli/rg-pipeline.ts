@@ -13,6 +13,7 @@ import { Connection } from '../schema/connection/connection.js';
 import { Diagram } from '../erd/diagram.js';
 import { writeDiagram } from '../erd/write.js';
 import * as rgc from '../pipeline.js';
+import { acceptSeedFlags, databaseUrl, withConnectionOptions } from './connection-options.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pipelineModule = path.join(here, import.meta.url.endsWith('.ts') ? '../pipeline.ts' : '../pipeline.js');
@@ -21,9 +22,8 @@ interface GlobalOptions { config?: string; db?: string; user?: string; password?
 
 /** Applies -c / --db -u -p to the pipeline schema; otherwise the environment or the default. */
 function connect(options: GlobalOptions): void {
-  if (options.db) {
-    const url = options.db.includes('://') ? options.db
-      : `mysql://${encodeURIComponent(options.user ?? 'root')}:${encodeURIComponent(options.password ?? '')}@${options.db}`;
+  const url = databaseUrl(options);
+  if (url) {
     rgc.pipeline.configure({ connection: url, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) });
     process.env.RG_DB_URL = url;
   } else if (options.config) {
@@ -95,13 +95,8 @@ async function synth(dir: string, options: { scale: string; seed: string; format
   return manifest;
 }
 
-const program = new Command('rg-pipeline')
-  .description('The retinal ganglion cell pipeline: load recordings from a manifest, populate spike-triggered averages, inspect.')
-  .option('-c, --config <ini>', "a config.ini ([DEFAULT] database/user/pwd), as the seed's -c")
-  .option('--db <host|url>', 'a MySQL/MariaDB host (with -u/-p) or a connection URL; default: environment, config.ini, then ./rg-data/rg.sqlite')
-  .option('-u, --user <name>', 'MySQL user (with --db host)')
-  .option('-p, --password <password>', 'MySQL password (with --db host)')
-  .option('--prefix <prefix>', 'database name prefix');
+const program = withConnectionOptions(new Command('rg-pipeline')
+  .description('The retinal ganglion cell pipeline: load recordings from a manifest, populate spike-triggered averages, inspect.'));
 
 program.hook('preAction', () => connect(program.opts<GlobalOptions>()));
 
@@ -196,7 +191,7 @@ program.command('demo').description('generate a small dataset, load it, populate
   });
 
 try {
-  await program.parseAsync();
+  await program.parseAsync(acceptSeedFlags(process.argv));
 } catch (error) {
   console.error(`rg-pipeline: ${(error as Error).message}`);
   process.exitCode = 1;

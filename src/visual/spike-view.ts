@@ -1,0 +1,73 @@
+import { RequestError } from '../errors.js';
+import { frameAt, perSpikeView } from '../computed/sta-kernel.js';
+import { Spike } from '../tables/stimulation.js';
+import type { AverageResponse, FrameResponse, SpikeInfo, SpikeKey, StimulationItem } from './api-types.js';
+import { encodeArray } from './encode-array.js';
+import { describeKey, seconds } from './format.js';
+import type { MovieCache } from './movie-cache.js';
+import type { StimulationDirectory } from './selection.js';
+
+function spikeKey(key: SpikeKey): SpikeKey {
+  return {
+    subject_name: key.subject_name, sample_number: key.sample_number, session_date: key.session_date,
+    stimulation_index: key.stimulation_index, neuron_index: key.neuron_index, spike_index: key.spike_index,
+  };
+}
+
+/** Where a spike fell in its stimulation's movie, and in words when it fell outside. */
+export function placeSpike(key: SpikeKey, spikeTime: number, spikeMovieTime: number, stimulation: StimulationItem): SpikeInfo {
+  const frame = frameAt(spikeTime, stimulation.stimulus_onset, stimulation.fps);
+  const base = { ...spikeKey(key), spike_time: spikeTime, spike_movie_time: spikeMovieTime, frame_index: frame };
+  if (frame < 0) {
+    return {
+      ...base, place: 'before-onset',
+      message: `This spike, at ${seconds(spikeTime)}, came ${seconds(stimulation.stimulus_onset - spikeTime)} before the stimulus onset (${seconds(stimulation.stimulus_onset)}): no frame was on screen yet.`,
+    };
+  }
+  if (frame >= stimulation.n_frames) {
+    return {
+      ...base, place: 'after-movie',
+      message: `This spike, at ${seconds(spikeTime)} (${seconds(spikeMovieTime)} after the onset), came after the movie ended at ${seconds(stimulation.movie_end)}: its ${stimulation.n_frames} frames (0–${stimulation.n_frames - 1}) were over, so no frame was on screen.`,
+    };
+  }
+  return { ...base, place: 'shown', message: null };
+}
+
+/** The frame on screen at a spike and the average of the `delay` frames up to it (the original viewer's view). */
+export class SpikeView {
+  constructor(private readonly directory: StimulationDirectory, private readonly movies: MovieCache) {}
+
+  async #spike(key: SpikeKey): Promise<{ info: SpikeInfo; stimulation: StimulationItem }> {
+    const stimulation = await this.directory.get(key);
+    const rows = await Spike.restrict(spikeKey(key)).fetch('spike_time', 'spike_movie_time');
+    const row = rows[0];
+    if (!row) throw new RequestError(404, `No ${describeKey(spikeKey(key))}.`);
+    return { info: placeSpike(key, row.spike_time, row.spike_movie_time, stimulation), stimulation };
+  }
+
+  async frame(key: SpikeKey): Promise<FrameResponse> {
+    const { info, stimulation } = await this.#spike(key);
+    if (info.place !== 'shown') return { spike: info, frame: null, frame_start: null, frame_end: null };
+    const view = perSpikeView(await this.movies.movie(key), info.spike_time, 0);
+    const f = info.frame_index;
+    return {
+      spike: info, frame: encodeArray(view.frame!, [stimulation.x_blocks, stimulation.y_blocks]),
+      frame_start: stimulation.stimulus_onset + f / stimulation.fps, frame_end: stimulation.stimulus_onset + (f + 1) / stimulation.fps,
+    };
+  }
+
+  /** `delay` frames averaged: the spike's own and the delay − 1 before it; 1 … frame + 1. */
+  async average(key: SpikeKey, delay: number): Promise<AverageResponse> {
+    const { info, stimulation } = await this.#spike(key);
+    if (info.place !== 'shown') return { spike: info, delay, first_frame: null, last_frame: null, average: null };
+    const f = info.frame_index;
+    if (delay > f + 1) {
+      throw new RequestError(400, `delay ${delay} asks for more frames than were shown up to this spike: it fell in frame ${f}, so frames 0–${f} (${f + 1} frame${f === 0 ? '' : 's'}) are all there is. Choose a delay from 1 to ${f + 1}.`);
+    }
+    const view = perSpikeView(await this.movies.movie(key), info.spike_time, delay - 1);
+    return {
+      spike: info, delay, first_frame: f - delay + 1, last_frame: f,
+      average: encodeArray(view.average!, [stimulation.x_blocks, stimulation.y_blocks]),
+    };
+  }
+}

@@ -12,24 +12,12 @@ import type {
 } from '../../src/visual/api-types.js';
 import { dialects } from '../setup/dialects.js';
 import { demoDatabase, type DemoDatabase } from './demo-database.js';
+import { columnMajor } from './arrays.js';
 import { fingerprint } from './fingerprint.js';
 
 afterAll(() => Connection.closeAll());
 
 const query = (params: Record<string, unknown>): string => new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();
-
-/** The stored array's values in column-major order, whatever its strides. */
-function columnMajor(value: unknown): Float64Array {
-  if (value instanceof Float64Array) return value;
-  const a = value as NdArray<Float64Array>;
-  const out = new Float64Array(a.size);
-  const index = new Array<number>(a.shape.length).fill(0);
-  for (let i = 0; i < a.size; i++) {
-    out[i] = a.get(...index);
-    for (let d = 0; d < index.length && ++index[d]! === a.shape[d]; d++) index[d] = 0;
-  }
-  return out;
-}
 
 describe.each(dialects)('rg-visual API on $name', (dialect) => {
   let demo: DemoDatabase;

@@ -25,24 +25,47 @@ export function maxAbs(values: ArrayLike<number>, baseline = 0): number {
   return max > 0 ? max : 1e-9;
 }
 
+/** One cell of a grid of small heatmaps: its axes and where it sits (paper fractions). */
+export interface GridCell {
+  readonly xaxis: string;
+  readonly yaxis: string;
+  readonly x: [number, number];
+  readonly y: [number, number];
+}
+
 /**
  * Axes for a grid of small heatmaps (a lag montage, the population): one x/y axis pair per cell,
- * blocks square on screen, no tick labels.
+ * blocks square on screen, no tick labels, a line for a title above each. The height follows from
+ * the width and the stimulus' aspect, so that no row is left with empty space.
  */
-export function gridAxes(count: number, columns: number, gap = 0.012, top = 0.9): { layout: Layout; cells: Array<{ xaxis: string; yaxis: string; x: [number, number]; y: [number, number] }> } {
+export function gridAxes(count: number, columns: number, options: { width: number; aspect: number; margin: { l: number; r: number; t: number; b: number }; titlePx?: number; gapPx?: number }): { layout: Layout; cells: GridCell[]; height: number } {
+  const { width, aspect, margin } = options;
+  const titlePx = options.titlePx ?? 16;
+  const gapPx = options.gapPx ?? 10;
   const rowsCount = Math.ceil(count / columns);
+  const plotWidth = Math.max(200, width - margin.l - margin.r);
+  const cellWidth = plotWidth / columns;
+  const imageHeight = Math.max(12, Math.min((cellWidth - gapPx) * aspect, 220));
+  const rowHeight = imageHeight + titlePx + gapPx;
+  const plotHeight = rowsCount * rowHeight;
   const layout: Layout = {};
-  const cells: Array<{ xaxis: string; yaxis: string; x: [number, number]; y: [number, number] }> = [];
-  const rowHeight = top / rowsCount;
+  const cells: GridCell[] = [];
   for (let i = 0; i < count; i++) {
     const column = i % columns;
     const row = Math.floor(i / columns);
     const suffix = i === 0 ? '' : String(i + 1);
-    const x: [number, number] = [column / columns + gap, (column + 1) / columns - gap];
-    const y: [number, number] = [top - (row + 1) * rowHeight + gap * 3, top - row * rowHeight - gap * 3];
+    const x: [number, number] = [(column * cellWidth + gapPx / 2) / plotWidth, ((column + 1) * cellWidth - gapPx / 2) / plotWidth];
+    const top = 1 - (row * rowHeight + titlePx) / plotHeight;
+    const y: [number, number] = [Math.max(0, top - imageHeight / plotHeight), top];
     layout[`xaxis${suffix}`] = { domain: x, visible: false, constrain: 'domain', anchor: `y${suffix}` };
     layout[`yaxis${suffix}`] = { domain: y, visible: false, scaleanchor: `x${suffix}`, constrain: 'domain', autorange: 'reversed', anchor: `x${suffix}` };
     cells.push({ xaxis: `x${suffix}`, yaxis: `y${suffix}`, x, y });
   }
-  return { layout, cells };
+  return { layout, cells, height: Math.ceil(plotHeight + margin.t + margin.b) };
+}
+
+/** Height over width of a stimulation's screen area (what a heatmap of one frame occupies). */
+export function aspectOf(stimulation: StimulationItem): number {
+  const { dx, dy } = blockGeometry(stimulation);
+  return (stimulation.y_blocks * dy) / (stimulation.x_blocks * dx);
 }

@@ -105,6 +105,8 @@ async function show(next: Selection, history: 'push' | 'replace' | 'none'): Prom
   const token = ++generation;
   const stale = (): boolean => token !== generation;
   banner(undefined);
+  // Tests (and scripts driving a browser) wait for "ready" after a change of selection.
+  document.body.dataset.state = 'loading';
   try {
     const sessions = await getJson<SessionItem[]>('/api/sessions', {}, true);
     if (stale()) return;
@@ -177,6 +179,8 @@ async function show(next: Selection, history: 'push' | 'replace' | 'none'): Prom
     ]);
   } catch (error) {
     if (!stale()) banner(error instanceof Error ? error.message : String(error));
+  } finally {
+    if (!stale()) document.body.dataset.state = 'ready';
   }
 }
 

@@ -1,7 +1,7 @@
 import type { PopulationResponse, StimulationItem } from '../api-types.js';
 import { decode, rows } from './api.js';
 import { element, num } from './format.js';
-import { blockGeometry, DIVERGING, gridAxes, maxAbs } from './geometry.js';
+import { aspectOf, blockGeometry, DIVERGING, gridAxes, maxAbs } from './geometry.js';
 import { clearPlot, draw, type Trace } from './plotly.js';
 
 /**
@@ -33,8 +33,9 @@ export async function drawPopulation(
   const { x0, dx, y0, dy } = blockGeometry(stimulation);
   const { x_blocks: xb, y_blocks: yb } = stimulation;
   const columns = Math.min(shown.length, 8);
-  const rowCount = Math.ceil(shown.length / columns);
-  const { layout, cells } = gridAxes(shown.length, columns, 0.008, 0.96);
+  const plotElement = document.getElementById('population-plot')!;
+  const margin = { l: 8, r: 90, t: 30, b: 8 };
+  const { layout, cells, height } = gridAxes(shown.length, columns, { width: plotElement.clientWidth, aspect: aspectOf(stimulation), margin });
   const traces: Trace[] = shown.map((neuron, i) => {
     const values = decode(neuron.spatial_map!);
     const scale = maxAbs(values, population.baseline);
@@ -45,10 +46,9 @@ export async function drawPopulation(
     };
   });
   const chosen = shown.findIndex((n) => n.neuron_index === current);
-  const plotElement = document.getElementById('population-plot')!;
-  plotElement.style.height = `${rowCount * 150 + 40}px`;
+  plotElement.style.height = `${height}px`;
   const plot = await draw('population-plot', traces, {
-    ...layout, showlegend: false, margin: { l: 8, r: 8, t: 8, b: 8 },
+    ...layout, showlegend: false, margin, height,
     coloraxis: { colorscale: DIVERGING, cmin: -1, cmax: 1, colorbar: { title: { text: 'of own peak', side: 'right' }, thickness: 12, len: 0.8 } },
     annotations: cells.map((cell, i) => ({
       text: `${i === chosen ? '<b>' : ''}#${shown[i]!.neuron_index} · SNR ${num(shown[i]!.snr ?? 0, 1)}${i === chosen ? '</b>' : ''}`,
@@ -57,7 +57,7 @@ export async function drawPopulation(
     })),
     shapes: chosen < 0 ? [] : [{
       type: 'rect', xref: 'paper', yref: 'paper', x0: cells[chosen]!.x[0] - 0.004, x1: cells[chosen]!.x[1] + 0.004,
-      y0: cells[chosen]!.y[0] - 0.01, y1: cells[chosen]!.y[1] + 0.04, line: { color: '#b2182b', width: 2 },
+      y0: cells[chosen]!.y[0] - 0.01, y1: cells[chosen]!.y[1] + 0.01, line: { color: '#b2182b', width: 2 },
     }],
   }, `population-${population.n_lags}-lags`);
   plot.on('plotly_click', (event) => {

@@ -1,7 +1,7 @@
 import type { StaResponse, StimulationItem } from '../api-types.js';
 import { decode, rows } from './api.js';
 import { count, ms, num, signed } from './format.js';
-import { blockGeometry, DIVERGING, gridAxes, maxAbs } from './geometry.js';
+import { aspectOf, blockGeometry, DIVERGING, gridAxes, maxAbs } from './geometry.js';
 import { clearPlot, draw, type Trace } from './plotly.js';
 
 const MAP_HOVER = 'x %{x:.0f} µm, y %{y:.0f} µm<br>STA − mean %{z:+.3f}<extra>%{fullData.name}</extra>';
@@ -40,7 +40,7 @@ export async function drawSta(stimulation: StimulationItem, sta: StaResponse): P
 
   await draw('sta-map-plot', [
     { type: 'heatmap', name: `lag ${sta.peak_lag}`, z: rows(decode(sta.spatial_map), xb, yb, sta.baseline), x0, dx, y0, dy, coloraxis: 'coloraxis', hovertemplate: MAP_HOVER },
-    { type: 'scatter', mode: 'markers', name: 'peak block', x: [peakX], y: [peakY], marker: { symbol: 'circle-open', size: 18, line: { width: 2.5, color: '#111' } },
+    { type: 'scatter', mode: 'markers', name: 'peak block', x: [peakX], y: [peakY], marker: { symbol: 'circle-open', size: 18, color: '#111111', line: { width: 2.5, color: '#111111' } },
       hovertemplate: `peak block (${sta.peak_x}, ${sta.peak_y})<extra></extra>` },
   ], {
     title: { text: `<b>Spatial map</b> at the peak lag ${sta.peak_lag} (${ms(peakMs)})`, font: { size: 13 }, x: 0.01, xanchor: 'left' },
@@ -65,7 +65,7 @@ export async function drawSta(stimulation: StimulationItem, sta: StaResponse): P
     title: { text: `<b>Temporal kernel</b> at the peak block (${sta.peak_x}, ${sta.peak_y})`, font: { size: 13 }, x: 0.01, xanchor: 'left' },
     xaxis: {
       title: { text: 'time before the spike (ms · frames)' }, tickvals: ticks.map((k) => x[k]), zeroline: false,
-      ticktext: ticks.map((k) => `${num(-sta.lag_ms[k]!, 0)}<br>${k === 0 ? '0' : `−${k}`} fr`),
+      ticktext: ticks.map((k) => (k === 0 ? '0<br>0 fr' : `−${num(sta.lag_ms[k]!, 0)}<br>−${k} fr`)),
     },
     yaxis: { title: { text: 'STA − mean' }, zeroline: true, zerolinecolor: '#9aa5ad' },
     showlegend: false, margin: { l: 64, r: 16, t: 40, b: 56 },
@@ -73,15 +73,16 @@ export async function drawSta(stimulation: StimulationItem, sta: StaResponse): P
   }, `sta-kernel-${sta.n_lags}-lags`);
 
   const columns = Math.min(sta.n_lags, 10);
-  const { layout, cells } = gridAxes(sta.n_lags, columns, 0.006, 0.88);
+  const element = document.getElementById('sta-montage-plot')!;
+  const margin = { l: 10, r: 90, t: 34, b: 8 };
+  const { layout, cells, height } = gridAxes(sta.n_lags, columns, { width: element.clientWidth, aspect: aspectOf(stimulation), margin });
   const montage: Trace[] = cells.map((cell, k) => ({
     type: 'heatmap', name: `lag ${k}`, z: rows(all, xb, yb, sta.baseline, k * frameSize), x0, dx, y0, dy,
     coloraxis: 'coloraxis', xaxis: cell.xaxis, yaxis: cell.yaxis, hovertemplate: MAP_HOVER,
   }));
-  const element = document.getElementById('sta-montage-plot')!;
-  element.style.height = `${Math.ceil(sta.n_lags / columns) * 130 + 70}px`;
+  element.style.height = `${height}px`;
   await draw('sta-montage-plot', montage, {
-    ...layout, coloraxis, showlegend: false, margin: { l: 10, r: 10, t: 34, b: 8 },
+    ...layout, coloraxis, showlegend: false, margin, height,
     title: { text: `<b>Every lag</b> (${sta.n_lags}), on the map's scale`, font: { size: 13 }, x: 0.01, xanchor: 'left' },
     annotations: cells.map((cell, k) => ({
       text: k === sta.peak_lag ? `<b>lag ${k} · ${ms(sta.lag_ms[k]!)} (peak)</b>` : `lag ${k} · ${ms(sta.lag_ms[k]!)}`,

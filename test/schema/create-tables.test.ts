@@ -9,7 +9,7 @@ describe.each(dialects)('createTables: false on $name', (dialect) => {
   const connection = dialect.url('create_tables');
   const name = schemaName(`create_tables_${dialect.name}`);
 
-  function declareOn(schema: Schema): { Animal: typeof Manual; Probe: typeof Lookup } {
+  function declareOn(schema: Schema) {
     @schema
     class Animal extends Manual {
       static override definition = 'animal_id: int';

@@ -9,6 +9,7 @@ const suites: Record<string, { title: string; load: () => Promise<{ run(): Promi
   blob: { title: 'Blob codec (vs copy: relative to Buffer.copy into allocated memory; movie: compression ratio; MariaDB rows: seconds)', load: () => import('./blob.js') },
   populate: { title: 'populate() with a trivial make, 2000 keys (goal: ≥ 3× DataJoint 0.14)', load: () => import('./populate.js') },
   pipeline: { title: 'RGC pipeline at full size (STA rows: last column is seconds ÷ the arithmetic minimum; goal ≤ 3)', load: () => import('./pipeline.js') },
+  visual: { title: 'rg-visual at full size, server in its own process (goals: warm p99 < 20 ms; cold stimulation < 1.5 s; memory < cache bound + 200 MB)', load: () => import('./visual.js') },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

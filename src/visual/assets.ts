@@ -59,7 +59,14 @@ async function pageBundle(): Promise<{ js: Buffer; css: Buffer }> {
 
 let loading: Promise<PageAssets> | undefined;
 
-/** The page's assets, read (or bundled) once per process. */
+/**
+ * The page's assets, read (or bundled) once per process.
+ *
+ * @example
+ * ```ts
+ * (await pageAssets()).plotly.name; // 'plotly-cartesian-7c593b9eda0e.min.js'
+ * ```
+ */
 export function pageAssets(): Promise<PageAssets> {
   loading ??= pageBundle().then(({ js, css }) => ({
     plotly: plotly(),

@@ -14,7 +14,15 @@ export function encodeArray(data: Float64Array, shape: readonly number[]): Encod
   return { dtype: 'float64', shape, order: 'F', data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
 }
 
-/** A stored blob (an ndarray, or a plain typed array) as column-major float64. */
+/**
+ * A stored blob (an ndarray, or a plain typed array) as column-major float64; a column-major
+ * ndarray (as DataJoint blobs decode) is sent without a copy.
+ *
+ * @example
+ * ```ts
+ * encodeStored(row.spatial_map).shape; // [64, 48]
+ * ```
+ */
 export function encodeStored(value: unknown): EncodedArray {
   if (value instanceof Float64Array) return encodeArray(value, [value.length]);
   const array = value as NdArray<Float64Array>;
@@ -36,7 +44,14 @@ export function encodeStored(value: unknown): EncodedArray {
   return encodeArray(out, shape);
 }
 
-/** The inverse of {@link encodeArray} (tests and scripts). */
+/**
+ * The inverse of {@link encodeArray} (tests and scripts).
+ *
+ * @example
+ * ```ts
+ * decodeArray((await (await fetch(`${base}/api/frame?${key}`)).json()).frame); // Float64Array(3072)
+ * ```
+ */
 export function decodeArray(encoded: EncodedArray): Float64Array {
   const bytes = Buffer.from(encoded.data, 'base64');
   const copy = new Uint8Array(bytes.length);

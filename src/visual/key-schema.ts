@@ -39,6 +39,13 @@ export function attributeSchema(attribute: Attribute): JsonSchema {
 /**
  * The querystring schema of a route: the named attributes of a table's heading (all required),
  * any extra parameters, and nothing else (an unknown parameter is a 400, not ignored).
+ *
+ * @example
+ * ```ts
+ * querySchema(Spike.heading, ['subject_name', 'sample_number', 'session_date']);
+ * // { type: 'object', properties: { subject_name: { type: 'string', maxLength: 64, … }, … },
+ * //   required: ['subject_name', 'sample_number', 'session_date'], additionalProperties: false }
+ * ```
  */
 export function querySchema(heading: Heading, names: readonly string[], extra: Record<string, JsonSchema> = {}, optional: readonly string[] = []): JsonSchema {
   const properties: Record<string, JsonSchema> = {};

@@ -1,6 +1,13 @@
 import type { PageAssets } from './assets.js';
 
-/** Text for HTML content and attributes. */
+/**
+ * Text for HTML content and attributes.
+ *
+ * @example
+ * ```ts
+ * escapeHtml('<KO "x">'); // '&lt;KO &quot;x&quot;&gt;'
+ * ```
+ */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

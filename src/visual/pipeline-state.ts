@@ -35,7 +35,15 @@ async function readJobs(info: TableInfo, present: ReadonlySet<string>): Promise<
   };
 }
 
-/** Rows per table, what populate has left, and the jobs of every auto-populated table. */
+/**
+ * Rows per table, what populate has left, and the jobs of every auto-populated table.
+ *
+ * @example
+ * ```ts
+ * (await pipelineState(pipeline, 'sqlite://rg-data/rg.sqlite')).populate;
+ * // [{ table: 'Stimulation', total: 9, remaining: 0, jobs: {}, job_rows: [] }, { table: 'SpikeTriggeredAverage', … }]
+ * ```
+ */
 export async function pipelineState(schema: Schema, display: string): Promise<StateResponse> {
   await schema.activate();
   const present = new Set(await listTableNames(schema.connection, schema.database));

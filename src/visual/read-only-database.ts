@@ -6,6 +6,13 @@ import type { Schema } from '../schema/declare/schema.js';
 
 /**
  * The database as the viewer opens it: read-only in the driver as well as in the viewer's code.
+ *
+ * @example
+ * ```ts
+ * const database = new ReadOnlyDatabase(pipeline, { connection: 'mysql://alice:secret@db:3306' });
+ * await database.problem(); // undefined, or 'Cannot reach the database mysql://alice@db:3306: …'
+ * ```
+ *
  * SQLite files open with better-sqlite3's `readonly`; MySQL/MariaDB sessions start with
  * `SET SESSION TRANSACTION READ ONLY`, so the server itself refuses any write or DDL. Nothing is
  * created, not even the SQLite file's folder, and the pipeline's tables are only checked
@@ -87,7 +94,15 @@ const REASONS: Array<[RegExp, string]> = [
   [/file is not a database|SQLITE_NOTADB/i, 'the file is not a SQLite database'],
 ];
 
-/** A failure to open the pipeline, as a sentence for a person (driver messages are not repeated). */
+/**
+ * A failure to open the pipeline, as a sentence for a person (driver messages are not repeated).
+ *
+ * @example
+ * ```ts
+ * describeFailure(refused, 'mysql://alice@db:3306', 'rgc');
+ * // 'Cannot reach the database mysql://alice@db:3306: the connection was refused (is the server running, and on that port?).'
+ * ```
+ */
 export function describeFailure(error: unknown, display: string, database: string): string {
   if (error instanceof SchemaMismatchError) {
     if (/createTables: false/.test(error.message)) {

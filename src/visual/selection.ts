@@ -20,7 +20,16 @@ function neuronKey(key: NeuronKey): NeuronKey {
   return { ...stimulationKey(key), neuron_index: key.neuron_index };
 }
 
-/** Every session, with how many of its stimulations are loaded. */
+/**
+ * Every session, with how many of its stimulations are loaded.
+ *
+ * @example
+ * ```ts
+ * await listSessions();
+ * // [{ subject_name: 'KO (chx10)', sample_number: 1, session_date: '2008-06-06', n_stimulations: 1, n_loaded: 1 }, …]
+ * // SELECT …, (count(stimulation_index)) AS `n_loaded` FROM `rgc`.`session` … LEFT JOIN … GROUP BY …
+ * ```
+ */
 export async function listSessions(): Promise<SessionItem[]> {
   const rows = await Session.proj('n_stimulations')
     .aggr(Stimulation.proj(), { n_loaded: sql`count(stimulation_index)` }, { keepAllRows: true })
@@ -32,7 +41,14 @@ export async function listSessions(): Promise<SessionItem[]> {
   }));
 }
 
-/** The session's stimulations (404 when the session does not exist). */
+/**
+ * The session's stimulations (404 when the session does not exist), without their movies.
+ *
+ * @example
+ * ```ts
+ * (await listStimulations({ subject_name: 'KO (chx10)', sample_number: 3, session_date: '2008-06-06' }))[0].n_frames; // 4241
+ * ```
+ */
 export async function listStimulations(key: SessionKey): Promise<StimulationItem[]> {
   const session = { subject_name: key.subject_name, sample_number: key.sample_number, session_date: key.session_date };
   if (!(await Session.restrict(session).exists())) throw new RequestError(404, `No session ${describeKey(session)}.`);
@@ -80,7 +96,14 @@ export class StimulationDirectory {
   }
 }
 
-/** The stimulation's neurons with their spike counts. */
+/**
+ * The stimulation's neurons with their spike counts (404 when the stimulation does not exist).
+ *
+ * @example
+ * ```ts
+ * await listNeurons(directory, stimulationKey); // [{ …, neuron_index: 0, n_spikes: 491, n_before_onset: 2, n_after_movie: 0 }]
+ * ```
+ */
 export async function listNeurons(directory: StimulationDirectory, key: StimulationKey): Promise<NeuronItem[]> {
   await directory.get(key);
   const rows = await Neuron.restrict(stimulationKey(key)).orderBy('neuron_index').fetch();
@@ -90,7 +113,14 @@ export async function listNeurons(directory: StimulationDirectory, key: Stimulat
   }));
 }
 
-/** The neuron's spikes in index order, with the frame each fell in (floor rule). */
+/**
+ * The neuron's spikes in index order, with the frame each fell in (floor rule), as columns.
+ *
+ * @example
+ * ```ts
+ * (await listSpikes(directory, neuronKey)).frame; // [-3, 9, 12, …]: negative before the onset
+ * ```
+ */
 export async function listSpikes(directory: StimulationDirectory, key: NeuronKey): Promise<SpikeList> {
   const stimulation = await directory.get(key);
   if (!(await Neuron.restrict(neuronKey(key)).exists())) throw new RequestError(404, `No neuron ${describeKey(neuronKey(key))}.`);

@@ -14,7 +14,15 @@ function spikeKey(key: SpikeKey): SpikeKey {
   };
 }
 
-/** Where a spike fell in its stimulation's movie, and in words when it fell outside. */
+/**
+ * Where a spike fell in its stimulation's movie, and in words when it fell outside.
+ *
+ * @example
+ * ```ts
+ * placeSpike(key, 0.8, 0.8 - 1.65657, stimulation).message;
+ * // 'This spike, at 0.8 s, came 0.85657 s before the stimulus onset (1.65657 s): no frame was on screen yet.'
+ * ```
+ */
 export function placeSpike(key: SpikeKey, spikeTime: number, spikeMovieTime: number, stimulation: StimulationItem): SpikeInfo {
   const frame = frameAt(spikeTime, stimulation.stimulus_onset, stimulation.fps);
   const base = { ...spikeKey(key), spike_time: spikeTime, spike_movie_time: spikeMovieTime, frame_index: frame };
@@ -33,7 +41,16 @@ export function placeSpike(key: SpikeKey, spikeTime: number, spikeMovieTime: num
   return { ...base, place: 'shown', message: null };
 }
 
-/** The frame on screen at a spike and the average of the `delay` frames up to it (the original viewer's view). */
+/**
+ * The frame on screen at a spike and the average of the `delay` frames up to it (the original
+ * viewer's view), from the cached movie through `perSpikeView`.
+ *
+ * @example
+ * ```ts
+ * const view = new SpikeView(new StimulationDirectory(), new MovieCache());
+ * (await view.average({ ...neuronKey, spike_index: 12 }, 5)).first_frame; // frame − 4
+ * ```
+ */
 export class SpikeView {
   constructor(private readonly directory: StimulationDirectory, private readonly movies: MovieCache) {}
 

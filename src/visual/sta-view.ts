@@ -35,6 +35,12 @@ function stimulationKey(key: StimulationKey): StimulationKey {
 /**
  * The stored spike-triggered averages, as SpikeTriggeredAverage holds them, with the movie's mean
  * (the baseline the page subtracts, as the peak search did) and noise level beside them.
+ *
+ * @example
+ * ```ts
+ * const stas = new StaView(new StimulationDirectory(), new MovieCache());
+ * (await stas.one({ ...neuronKey, n_lags: 10 })).sta.shape; // [64, 48, 10]
+ * ```
  */
 export class StaView {
   constructor(private readonly directory: StimulationDirectory, private readonly movies: MovieCache) {}

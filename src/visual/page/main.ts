@@ -43,10 +43,10 @@ function notice(id: string, message: string | null | undefined): void {
 }
 
 /** Fills a picker (only when its list changed) and selects one entry. */
-function fill<T>(id: string, items: readonly T[], label: (item: T) => string, chosen: number, listKey: string): void {
+function fill<T>(id: string, items: readonly T[], label: (item: T, position: number) => string, chosen: number, listKey: string): void {
   const select = byId<HTMLSelectElement>(id);
   if (select.dataset.list !== listKey) {
-    select.replaceChildren(...items.map((item, i) => element('option', { value: String(i) }, label(item))));
+    select.replaceChildren(...items.map((item, i) => element('option', { value: String(i) }, label(item, i))));
     select.dataset.list = listKey;
   }
   select.value = String(chosen);
@@ -155,8 +155,7 @@ async function show(next: Selection, history: 'push' | 'replace' | 'none'): Prom
     const defaultDelay = Number.isInteger(typed) && typed >= 1 ? typed : Number(DEFAULT_DELAY);
     let p = spikes.spike_index.indexOf(next.spike_index ?? -1);
     if (p < 0 && spikes.spike_index.length > 0) p = spikes.spike_index.indexOf(defaultSpike(spikes, stimulation.n_frames, defaultDelay));
-    fill('spike', spikes.spike_index, (i) => {
-      const k = spikes.spike_index.indexOf(i);
+    fill('spike', spikes.spike_index, (i, k) => {
       const f = spikes.frame[k]!;
       const where = f < 0 ? ' · before the onset' : f >= stimulation.n_frames ? ' · after the movie' : ` · frame ${f}`;
       return `#${i} · ${sec(spikes.spike_time[k]!)} | ${sec(spikes.spike_movie_time[k]!)}${where}`;
@@ -187,7 +186,7 @@ async function show(next: Selection, history: 'push' | 'replace' | 'none'): Prom
 function finishWithout(resolved: Selection, history: 'push' | 'replace' | 'none', message: string): void {
   writeUrl(resolved, history);
   view = { selection: resolved };
-  for (const id of ['neuron', 'spike']) fill(id, [], String, -1, `none:${message}`);
+  for (const id of ['neuron', 'spike']) fill(id, [], () => '', -1, `none:${message}`);
   for (const id of ['frames-plot', 'raster-plot', 'sta-map-plot', 'sta-kernel-plot', 'sta-montage-plot', 'population-plot']) clearPlot(id, message);
   byId('sta-choices').replaceChildren();
   notice('spike-message', null);

@@ -35,6 +35,13 @@ export const API_ROUTES = [
 /**
  * The JSON API: GET routes only, each querystring checked against the key attributes' declared
  * types (Spike's heading holds every key from subject to spike; StaParams has n_lags).
+ *
+ * @example
+ * ```ts
+ * registerApiRoutes(app, context);
+ * await app.inject({ url: '/api/neurons?subject_name=KO%20(chx10)&sample_number=1&session_date=2008-06-06&stimulation_index=0' });
+ * // SELECT … FROM `rgc`.`_stimulation__neuron` AS `_q1` WHERE (`_q1`.`subject_name` = ? AND …)
+ * ```
  */
 export function registerApiRoutes(app: FastifyInstance, context: ApiContext): void {
   const heading = Spike.heading;

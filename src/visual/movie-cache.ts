@@ -2,7 +2,8 @@ import { LRUCache } from 'lru-cache';
 import type { NdArray } from 'ndarray';
 import { prepareMovie, type PreparedMovie } from '../computed/sta-kernel.js';
 import { Stimulation } from '../tables/stimulation.js';
-import type { StimulationKey } from './api-types.js';
+import type { StimulationItem, StimulationKey } from './api-types.js';
+import { stimulationKey } from './keys.js';
 
 /** What the viewer needs of a whole movie besides its frames: the STA baseline and noise level. */
 export interface MovieStats {
@@ -14,10 +15,6 @@ export interface MovieStats {
 
 /** 512 MB holds every movie of the real dataset (454 MB as float64). */
 export const DEFAULT_CACHE_BYTES = 512 * 1024 * 1024;
-
-function stimulationKey(key: StimulationKey): StimulationKey {
-  return { subject_name: key.subject_name, sample_number: key.sample_number, session_date: key.session_date, stimulation_index: key.stimulation_index };
-}
 
 function stimulationId(key: StimulationKey): string {
   return JSON.stringify([key.subject_name, key.sample_number, key.session_date, key.stimulation_index]);
@@ -56,11 +53,30 @@ export class MovieCache {
   decodes = 0;
   readonly #movies: LRUCache<string, PreparedMovie, StimulationKey>;
   readonly #stats = new Map<string, MovieStats>();
+  readonly #collect: (() => void) | undefined;
+  #collecting = false;
+  /** Making room before a decode, which collects once itself. */
+  #making = false;
 
-  constructor(maxBytes: number = DEFAULT_CACHE_BYTES) {
+  /**
+   * @param collectGarbage called (once, soon) after movies leave the cache: a full collection then
+   *   gives their memory back at once instead of whenever V8 next gets to it (the command line passes
+   *   V8's `gc`).
+   */
+  constructor(maxBytes: number = DEFAULT_CACHE_BYTES, collectGarbage?: () => void) {
     this.maxBytes = maxBytes;
+    this.#collect = collectGarbage;
     this.#movies = new LRUCache<string, PreparedMovie, StimulationKey>({
       maxSize: maxBytes,
+      // A movie pushed out by a newer one (its shape was not known beforehand): collected soon after.
+      dispose: () => {
+        if (!this.#collect || this.#collecting || this.#making) return;
+        this.#collecting = true;
+        setImmediate(() => {
+          this.#collecting = false;
+          this.#collect?.();
+        });
+      },
       // What the movie keeps alive: its whole backing buffer, which may be larger than the frames.
       sizeCalculation: (movie) => Math.max(1, movie.data.buffer.byteLength),
       fetchMethod: async (id, _stale, { context }) => {
@@ -73,15 +89,32 @@ export class MovieCache {
     });
   }
 
-  /** The stimulation's movie, column-major float64, decoded once while it stays in the cache. */
-  async movie(key: StimulationKey): Promise<PreparedMovie> {
-    const movie = await this.#movies.fetch(stimulationId(key), { context: stimulationKey(key) });
+  /**
+   * The stimulation's movie, column-major float64, decoded once while it stays in the cache. Given
+   * the movie's shape (a stimulation row), room is made before the decode, so that what the cache
+   * holds and the movie being decoded stay within the bound together.
+   */
+  async movie(key: StimulationKey & Partial<Pick<StimulationItem, 'x_blocks' | 'y_blocks' | 'n_frames'>>): Promise<PreparedMovie> {
+    const id = stimulationId(key);
+    const expected = (key.x_blocks ?? 0) * (key.y_blocks ?? 0) * (key.n_frames ?? 0) * 8;
+    if (expected > 0 && expected <= this.maxBytes && !this.#movies.has(id)) {
+      let evicted = false;
+      this.#making = true;
+      try {
+        while (this.#movies.size > 0 && this.#movies.calculatedSize + expected > this.maxBytes) evicted = this.#movies.pop() !== undefined || evicted;
+      } finally {
+        this.#making = false;
+      }
+      // Their memory goes back before the new movie's is taken, not some time after.
+      if (evicted) this.#collect?.();
+    }
+    const movie = await this.#movies.fetch(id, { context: stimulationKey(key) });
     if (!movie) throw new Error(`internal: no movie for ${stimulationId(key)}`);
     return movie;
   }
 
   /** Mean, standard deviation and range of the movie (decodes it only the first time). */
-  async stats(key: StimulationKey): Promise<MovieStats> {
+  async stats(key: StimulationKey & Partial<Pick<StimulationItem, 'x_blocks' | 'y_blocks' | 'n_frames'>>): Promise<MovieStats> {
     const id = stimulationId(key);
     const known = this.#stats.get(id);
     if (known) return known;

@@ -6,11 +6,12 @@ import { pipeline } from '../tables/pipeline-schema.js';
 import '../computed/index.js';
 import type { ErrorResponse } from './api-types.js';
 import { pageAssets } from './assets.js';
+import { RowDirectory } from './directory.js';
+import { JsonCache } from './json-cache.js';
 import { DEFAULT_CACHE_BYTES, MovieCache } from './movie-cache.js';
 import { describeFailure, ReadOnlyDatabase } from './read-only-database.js';
 import { API_ROUTES, registerApiRoutes } from './routes/api-routes.js';
 import { registerPageRoutes } from './routes/page-routes.js';
-import { StimulationDirectory } from './selection.js';
 import { SpikeView } from './spike-view.js';
 import { StaView } from './sta-view.js';
 import { validationMessage } from './validation-message.js';
@@ -19,7 +20,7 @@ import { validationMessage } from './validation-message.js';
 export interface ViewerOptions {
   /** Where the pipeline is, as for rg-pipeline; left out, the environment, config.ini, then ./rg-data/rg.sqlite. */
   readonly database?: ConnectionOptions;
-  /** Bound on the decoded movies kept in memory, in bytes (default 512 MB). */
+  /** Bound on what the viewer keeps in memory (decoded movies, recent STA answers), in bytes (default 512 MB). */
   readonly cacheBytes?: number;
   /** The ERD as an SVG (the command line passes rg-erd's drawing); without it /api/erd.svg is a 404. */
   readonly erdSvg?: () => Promise<string>;
@@ -29,6 +30,8 @@ export interface ViewerOptions {
    * the viewer is shared on the network.
    */
   readonly allowedHosts?: readonly string[] | 'any';
+  /** A full garbage collection, run after movies leave the cache (the command line passes V8's `gc`). */
+  readonly collectGarbage?: () => void;
 }
 
 /** A running viewer: the Fastify app (`inject` for tests, `listen` to serve). */
@@ -63,8 +66,11 @@ function errorBody(statusCode: number, message: string): ErrorResponse {
  */
 export async function createViewer(options: ViewerOptions = {}): Promise<Viewer> {
   const database = new ReadOnlyDatabase(pipeline, options.database);
-  const movies = new MovieCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
-  const directory = new StimulationDirectory();
+  // One bound for what the viewer keeps: a sixteenth (at most 32 MB) for answers, the rest for movies.
+  const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
+  const answerBytes = Math.max(1, Math.min(32 * 1024 * 1024, Math.floor(cacheBytes / 16)));
+  const movies = new MovieCache(Math.max(1, cacheBytes - answerBytes), options.collectGarbage);
+  const rows = new RowDirectory();
   const assets = await pageAssets();
   const app = Fastify({
     logger: false,
@@ -114,8 +120,8 @@ export async function createViewer(options: ViewerOptions = {}): Promise<Viewer>
 
   registerPageRoutes(app, database, assets);
   registerApiRoutes(app, {
-    schema: pipeline, display: database.display, directory,
-    spikes: new SpikeView(directory, movies), stas: new StaView(directory, movies), erdSvg: options.erdSvg,
+    schema: pipeline, display: database.display, rows, answers: new JsonCache(answerBytes, 60_000),
+    spikes: new SpikeView(rows, movies), stas: new StaView(rows, movies), erdSvg: options.erdSvg,
   });
   await app.ready();
   return {

@@ -1,30 +1,22 @@
 import { RequestError } from '../errors.js';
-import { frameAt, perSpikeView } from '../computed/sta-kernel.js';
-import { Spike } from '../tables/stimulation.js';
+import { perSpikeView } from '../computed/sta-kernel.js';
 import type { AverageResponse, FrameResponse, SpikeInfo, SpikeKey, StimulationItem } from './api-types.js';
+import type { RowDirectory } from './directory.js';
 import { encodeArray } from './encode-array.js';
 import { describeKey, seconds } from './format.js';
+import { spikeKey } from './keys.js';
 import type { MovieCache } from './movie-cache.js';
-import type { StimulationDirectory } from './selection.js';
-
-function spikeKey(key: SpikeKey): SpikeKey {
-  return {
-    subject_name: key.subject_name, sample_number: key.sample_number, session_date: key.session_date,
-    stimulation_index: key.stimulation_index, neuron_index: key.neuron_index, spike_index: key.spike_index,
-  };
-}
 
 /**
  * Where a spike fell in its stimulation's movie, and in words when it fell outside.
  *
  * @example
  * ```ts
- * placeSpike(key, 0.8, 0.8 - 1.65657, stimulation).message;
+ * placeSpike(key, 0.8, 0.8 - 1.65657, 0, stimulation).message;
  * // 'This spike, at 0.8 s, came 0.85657 s before the stimulus onset (1.65657 s): no frame was on screen yet.'
  * ```
  */
-export function placeSpike(key: SpikeKey, spikeTime: number, spikeMovieTime: number, stimulation: StimulationItem): SpikeInfo {
-  const frame = frameAt(spikeTime, stimulation.stimulus_onset, stimulation.fps);
+export function placeSpike(key: SpikeKey, spikeTime: number, spikeMovieTime: number, frame: number, stimulation: StimulationItem): SpikeInfo {
   const base = { ...spikeKey(key), spike_time: spikeTime, spike_movie_time: spikeMovieTime, frame_index: frame };
   if (frame < 0) {
     return {
@@ -47,25 +39,25 @@ export function placeSpike(key: SpikeKey, spikeTime: number, spikeMovieTime: num
  *
  * @example
  * ```ts
- * const view = new SpikeView(new StimulationDirectory(), new MovieCache());
+ * const view = new SpikeView(new RowDirectory(), new MovieCache());
  * (await view.average({ ...neuronKey, spike_index: 12 }, 5)).first_frame; // frame − 4
  * ```
  */
 export class SpikeView {
-  constructor(private readonly directory: StimulationDirectory, private readonly movies: MovieCache) {}
+  constructor(private readonly rows: RowDirectory, private readonly movies: MovieCache) {}
 
   async #spike(key: SpikeKey): Promise<{ info: SpikeInfo; stimulation: StimulationItem }> {
-    const stimulation = await this.directory.get(key);
-    const rows = await Spike.restrict(spikeKey(key)).fetch('spike_time', 'spike_movie_time');
-    const row = rows[0];
-    if (!row) throw new RequestError(404, `No ${describeKey(spikeKey(key))}.`);
-    return { info: placeSpike(key, row.spike_time, row.spike_movie_time, stimulation), stimulation };
+    const stimulation = await this.rows.stimulation(key);
+    const spikes = await this.rows.spikes(key);
+    const at = spikes.position.get(key.spike_index);
+    if (at === undefined) throw new RequestError(404, `No ${describeKey(spikeKey(key))}.`);
+    return { info: placeSpike(key, spikes.spike_time[at]!, spikes.spike_movie_time[at]!, spikes.frame[at]!, stimulation), stimulation };
   }
 
   async frame(key: SpikeKey): Promise<FrameResponse> {
     const { info, stimulation } = await this.#spike(key);
     if (info.place !== 'shown') return { spike: info, frame: null, frame_start: null, frame_end: null };
-    const view = perSpikeView(await this.movies.movie(key), info.spike_time, 0);
+    const view = perSpikeView(await this.movies.movie(stimulation), info.spike_time, 0);
     const f = info.frame_index;
     return {
       spike: info, frame: encodeArray(view.frame!, [stimulation.x_blocks, stimulation.y_blocks]),
@@ -81,7 +73,7 @@ export class SpikeView {
     if (delay > f + 1) {
       throw new RequestError(400, `delay ${delay} asks for more frames than were shown up to this spike: it fell in frame ${f}, so frames 0–${f} (${f + 1} frame${f === 0 ? '' : 's'}) are all there is. Choose a delay from 1 to ${f + 1}.`);
     }
-    const view = perSpikeView(await this.movies.movie(key), info.spike_time, delay - 1);
+    const view = perSpikeView(await this.movies.movie(stimulation), info.spike_time, delay - 1);
     return {
       spike: info, delay, first_frame: f - delay + 1, last_frame: f,
       average: encodeArray(view.average!, [stimulation.x_blocks, stimulation.y_blocks]),

@@ -5,7 +5,8 @@ import type { NeuronKey, PopulationItem, PopulationResponse, StaListResponse, St
 import { encodeStored } from './encode-array.js';
 import { describeKey } from './format.js';
 import type { MovieCache, MovieStats } from './movie-cache.js';
-import type { StimulationDirectory } from './selection.js';
+import type { RowDirectory } from './directory.js';
+import { neuronKey, stimulationKey } from './keys.js';
 
 const SUMMARY_COLUMNS = ['n_lags', 'n_used', 'n_skipped_before', 'n_skipped_after', 'peak_lag', 'peak_x', 'peak_y', 'peak_value'] as const;
 
@@ -21,42 +22,31 @@ function summary(row: SummaryRow, stats: MovieStats): StaSummary {
   };
 }
 
-function neuronKey(key: NeuronKey): NeuronKey {
-  return {
-    subject_name: key.subject_name, sample_number: key.sample_number, session_date: key.session_date,
-    stimulation_index: key.stimulation_index, neuron_index: key.neuron_index,
-  };
-}
-
-function stimulationKey(key: StimulationKey): StimulationKey {
-  return { subject_name: key.subject_name, sample_number: key.sample_number, session_date: key.session_date, stimulation_index: key.stimulation_index };
-}
-
 /**
  * The stored spike-triggered averages, as SpikeTriggeredAverage holds them, with the movie's mean
  * (the baseline the page subtracts, as the peak search did) and noise level beside them.
  *
  * @example
  * ```ts
- * const stas = new StaView(new StimulationDirectory(), new MovieCache());
+ * const stas = new StaView(new RowDirectory(), new MovieCache());
  * (await stas.one({ ...neuronKey, n_lags: 10 })).sta.shape; // [64, 48, 10]
  * ```
  */
 export class StaView {
-  constructor(private readonly directory: StimulationDirectory, private readonly movies: MovieCache) {}
+  constructor(private readonly rows: RowDirectory, private readonly movies: MovieCache) {}
 
   /** Every StaParams row computed for the neuron, without arrays. */
   async list(key: NeuronKey): Promise<StaListResponse> {
-    const stimulation = await this.directory.get(key);
+    const stimulation = await this.rows.stimulation(key);
     if (!(await Neuron.restrict(neuronKey(key)).exists())) throw new RequestError(404, `No neuron ${describeKey(neuronKey(key))}.`);
     const rows = await SpikeTriggeredAverage.restrict(neuronKey(key)).orderBy('n_lags').fetch(...SUMMARY_COLUMNS);
-    const stats = await this.movies.stats(key);
+    const stats = await this.movies.stats(stimulation);
     return { baseline: stats.mean, fps: stimulation.fps, stas: rows.map((r) => summary(r, stats)) };
   }
 
   /** One stored STA with its arrays. */
   async one(key: NeuronKey & { n_lags: number }): Promise<StaResponse> {
-    const stimulation = await this.directory.get(key);
+    const stimulation = await this.rows.stimulation(key);
     const rows = await SpikeTriggeredAverage.restrict({ ...neuronKey(key), n_lags: key.n_lags })
       .fetch(...SUMMARY_COLUMNS, 'sta', 'spatial_map', 'temporal_kernel');
     const row = rows[0];
@@ -66,7 +56,7 @@ export class StaView {
         ? `No spike-triggered average with ${key.n_lags} lags for ${describeKey(neuronKey(key))}: populate SpikeTriggeredAverage, or choose n_lags from StaParams.`
         : `No neuron ${describeKey(neuronKey(key))}.`);
     }
-    const stats = await this.movies.stats(key);
+    const stats = await this.movies.stats(stimulation);
     return {
       ...summary(row, stats), baseline: stats.mean, fps: stimulation.fps,
       sta: encodeStored(row.sta),
@@ -78,10 +68,10 @@ export class StaView {
 
   /** Every neuron's map at its peak lag for one StaParams row, strongest (by snr) first. */
   async population(key: StimulationKey & { n_lags: number }): Promise<PopulationResponse> {
-    await this.directory.get(key);
+    const stimulation = await this.rows.stimulation(key);
     const rows = await SpikeTriggeredAverage.restrict({ ...stimulationKey(key), n_lags: key.n_lags })
       .fetch('neuron_index', ...SUMMARY_COLUMNS, 'spatial_map');
-    const stats = await this.movies.stats(key);
+    const stats = await this.movies.stats(stimulation);
     const neurons: PopulationItem[] = rows.map((r) => ({
       neuron_index: r.neuron_index, ...summary(r, stats),
       spatial_map: r.spatial_map === null ? null : encodeStored(r.spatial_map),

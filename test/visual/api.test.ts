@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { NdArray } from 'ndarray';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Connection, Diagram } from '../../src/index.js';
@@ -158,6 +159,12 @@ describe.each(dialects)('rg-visual API on $name', (dialect) => {
       expect(sta.body.noise).toBeCloseTo(Math.sqrt(squares / movie.data.length) / Math.sqrt(row.n_used), 12);
       expect(sta.body.snr).toBeCloseTo(Math.abs(row.peak_value! - movie.mean) / sta.body.noise!, 9);
     }
+    // Browsers get the same answer gzipped.
+    const url = `/api/sta?${query({ ...key, n_lags: 10 })}`;
+    const zipped = await viewer.app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toBe('accept-encoding');
+    expect(JSON.parse(gunzipSync(zipped.rawPayload).toString())).toEqual((await get(url)).body);
     const missing = await get<{ message: string }>(`/api/sta?${query({ ...key, n_lags: 7 })}`);
     expect(missing.status).toBe(404);
     expect(missing.body.message).toMatch(/No spike-triggered average with 7 lags for .* neuron \d+/);

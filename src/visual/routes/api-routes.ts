@@ -1,14 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StaParams } from '../../computed/sta-params.js';
 import { Spike } from '../../tables/stimulation.js';
 import type { Schema } from '../../schema/declare/schema.js';
 import type { NeuronKey, SessionKey, SpikeKey, StimulationKey } from '../api-types.js';
 import { attributeSchema, querySchema, type JsonSchema } from '../key-schema.js';
 import { pipelineState } from '../pipeline-state.js';
-import { listNeurons, listSessions, listSpikes, listStimulations, type StimulationDirectory } from '../selection.js';
+import type { RowDirectory } from '../directory.js';
+import type { JsonCache } from '../json-cache.js';
+import { listNeurons, listSessions, listSpikes, listStimulations } from '../selection.js';
 import type { SpikeView } from '../spike-view.js';
 import type { StaView } from '../sta-view.js';
 
+const JSON_TYPE = 'application/json; charset=utf-8';
 const SESSION = ['subject_name', 'sample_number', 'session_date'];
 const STIMULATION = [...SESSION, 'stimulation_index'];
 const NEURON = [...STIMULATION, 'neuron_index'];
@@ -20,7 +23,9 @@ const DELAY: JsonSchema = { type: 'integer', minimum: 1, maximum: 1_000_000, des
 export interface ApiContext {
   readonly schema: Schema;
   readonly display: string;
-  readonly directory: StimulationDirectory;
+  readonly rows: RowDirectory;
+  /** Stored STAs and population maps, as sent. */
+  readonly answers: JsonCache;
   readonly spikes: SpikeView;
   readonly stas: StaView;
   readonly erdSvg: (() => Promise<string>) | undefined;
@@ -52,19 +57,28 @@ export function registerApiRoutes(app: FastifyInstance, context: ApiContext): vo
   app.get<{ Querystring: SessionKey }>('/api/stimulations', { schema: { querystring: querySchema(heading, SESSION) } },
     async (request) => listStimulations(request.query));
   app.get<{ Querystring: StimulationKey }>('/api/neurons', { schema: { querystring: querySchema(heading, STIMULATION) } },
-    async (request) => listNeurons(context.directory, request.query));
+    async (request) => listNeurons(context.rows, request.query));
   app.get<{ Querystring: NeuronKey }>('/api/spikes', { schema: { querystring: querySchema(heading, NEURON) } },
-    async (request) => listSpikes(context.directory, request.query));
+    async (request) => listSpikes(context.rows, request.query));
   app.get<{ Querystring: SpikeKey }>('/api/frame', { schema: { querystring: querySchema(heading, SPIKE) } },
     async (request) => context.spikes.frame(request.query));
   app.get<{ Querystring: SpikeKey & { delay: number } }>('/api/average', { schema: { querystring: querySchema(heading, SPIKE, { delay: DELAY }) } },
     async (request) => context.spikes.average(request.query, request.query.delay));
+  // Stored results are large and change only when populate adds rows: sent from a short-lived
+  // cache, gzipped to clients that accept it.
+  const cached = async (request: FastifyRequest, reply: FastifyReply, make: () => Promise<unknown>): Promise<FastifyReply> => {
+    const query = Object.entries(request.query as object).sort(([a], [b]) => (a < b ? -1 : 1));
+    const answer = await context.answers.get(`${request.routeOptions.url} ${JSON.stringify(query)}`, make);
+    reply.type(JSON_TYPE).header('vary', 'accept-encoding');
+    if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) return reply.header('content-encoding', 'gzip').send(answer.gzip);
+    return reply.send(answer.plain);
+  };
   app.get<{ Querystring: NeuronKey }>('/api/stas', { schema: { querystring: querySchema(heading, NEURON) } },
-    async (request) => context.stas.list(request.query));
+    async (request, reply) => cached(request, reply, () => context.stas.list(request.query)));
   app.get<{ Querystring: NeuronKey & { n_lags: number } }>('/api/sta', { schema: { querystring: querySchema(heading, NEURON, { n_lags: lagsSchema }) } },
-    async (request) => context.stas.one(request.query));
+    async (request, reply) => cached(request, reply, () => context.stas.one(request.query)));
   app.get<{ Querystring: StimulationKey & { n_lags: number } }>('/api/population', { schema: { querystring: querySchema(heading, STIMULATION, { n_lags: lagsSchema }) } },
-    async (request) => context.stas.population(request.query));
+    async (request, reply) => cached(request, reply, () => context.stas.population(request.query)));
   app.get('/api/state', { schema: { querystring: noQuery } }, async () => pipelineState(context.schema, context.display));
   let erd: Promise<string> | undefined;
   app.get('/api/erd.svg', { schema: { querystring: noQuery } }, async (_request, reply) => {

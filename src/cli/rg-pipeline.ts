@@ -9,30 +9,27 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { InterruptedError } from '../errors.js';
 import { Connection } from '../schema/connection/connection.js';
+import { redactCredentials } from '../schema/util/redact.js';
+import { acceptSeedFlags, connectionOptions, withConnectionOptions, type ConnectionFlags } from './connection-options.js';
 import { Diagram } from '../erd/diagram.js';
 import { writeDiagram } from '../erd/write.js';
 import * as rgc from '../pipeline.js';
-import { acceptSeedFlags, databaseUrl, withConnectionOptions } from './connection-options.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pipelineModule = path.join(here, import.meta.url.endsWith('.ts') ? '../pipeline.ts' : '../pipeline.js');
 
-interface GlobalOptions { config?: string; db?: string; user?: string; password?: string; prefix?: string }
+type GlobalOptions = ConnectionFlags;
 
-/** Applies -c / --db -u -p to the pipeline schema; otherwise the environment or the default. */
-function connect(options: GlobalOptions): void {
-  const url = databaseUrl(options);
-  if (url) {
-    rgc.pipeline.configure({ connection: url, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) });
-    process.env.RG_DB_URL = url;
-  } else if (options.config) {
-    rgc.pipeline.configure({ configFile: options.config, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) });
-    process.env.RG_CONFIG = path.resolve(options.config);
-  } else if (options.prefix !== undefined) {
-    rgc.pipeline.configure({ prefix: options.prefix });
-  }
-  if (options.prefix !== undefined) process.env.RG_DB_PREFIX = options.prefix;
+/**
+ * Applies -c / --db -u -p to the pipeline schema; otherwise the environment or the default. The
+ * password stays in this process: worker processes receive the connection over IPC, not through
+ * their environment.
+ */
+async function connect(options: GlobalOptions): Promise<void> {
+  const settings = await connectionOptions(options);
+  if (Object.keys(settings).length > 0) rgc.pipeline.configure(settings);
 }
 
 const AUTO_TABLES: Record<string, { populate(o?: object): Promise<{ successCount: number; errors: ReadonlyArray<{ key: object; error: Error }> }> }> = {
@@ -69,13 +66,14 @@ async function populate(table: string | undefined, options: { reserveJobs?: bool
       ...(workers > 1 ? { workers, workerModule: { path: pipelineModule, exportName: name } } : {}),
     });
     console.log(`${name}: ${result.successCount} keys populated${result.errors.length ? `, ${result.errors.length} failed` : ''}`);
-    for (const e of result.errors.slice(0, 10)) console.log(`  ${JSON.stringify(e.key)}: ${e.error.message}`);
+    for (const e of result.errors.slice(0, 10)) console.log(`  ${JSON.stringify(e.key)}: ${redactCredentials(e.error.message)}`);
     if (result.errors.length > 0) ok = false;
   }
   return ok;
 }
 
 function printSummary(summary: rgc.LoadSummary): void {
+  if (summary.migratedIds > 0) console.log(`renamed ${summary.migratedIds} DataSource ids that were derived from a password (see the README, "Data sources")`);
   for (const s of summary.sources) {
     console.log(`${s.status.padEnd(9)} ${s.source}${s.status === 'failed' ? `\n          ${s.message}` : ` (${s.sessions} sessions)`}`);
   }
@@ -116,11 +114,29 @@ program.command('clean').description('drop every table of the pipeline').option(
   console.log(`dropped ${rgc.pipeline.database}`);
 });
 
-program.command('load').description('load the data sources of a manifest').argument('<manifest>', 'a JSON list of {type, access, access2}')
-  .action(async (manifest: string) => {
-    const summary = await rgc.loadManifest(await rgc.readManifest(manifest), { display: true });
+program.command('load').description('load the data sources of a manifest; each loads whole or not at all, and the exit code is 1 if any did not')
+  .argument('<manifest>', 'a JSON list of {type, access, access2}')
+  .option('--max-bytes <n>', `largest source in bytes (default ${rgc.DEFAULT_LIMITS.maxBytes})`)
+  .option('--timeout <s>', `http/json: seconds for a whole request (default ${rgc.DEFAULT_LIMITS.timeoutMs / 1000})`)
+  .option('--connect-timeout <s>', `http/json: seconds to connect (default ${rgc.DEFAULT_LIMITS.connectTimeoutMs / 1000})`)
+  .action(async (manifest: string, options: { maxBytes?: string; timeout?: string; connectTimeout?: string }) => {
+    const positive = (text: string | undefined, flag: string): number | undefined => {
+      if (text === undefined) return undefined;
+      const n = Number(text);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number, got "${text}".`);
+      return n;
+    };
+    const maxBytes = positive(options.maxBytes, '--max-bytes');
+    const timeout = positive(options.timeout, '--timeout');
+    const connectTimeout = positive(options.connectTimeout, '--connect-timeout');
+    const limits = {
+      ...(maxBytes === undefined ? {} : { maxBytes: Math.floor(maxBytes) }),
+      ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),
+      ...(connectTimeout === undefined ? {} : { connectTimeoutMs: connectTimeout * 1000 }),
+    };
+    const summary = await rgc.loadManifest(await rgc.readManifest(manifest, limits), { display: true, limits });
     printSummary(summary);
-    if (summary.sources.some((s) => s.status === 'failed')) process.exitCode = 1;
+    if (summary.sources.some((s) => s.status === 'failed') || summary.populateErrors.length > 0) process.exitCode = 1;
   });
 
 program.command('populate').description('populate auto-populated tables (all of them, in dependency order, by default)')
@@ -190,11 +206,12 @@ program.command('demo').description('generate a small dataset, load it, populate
     console.log(`wrote ${erd}; done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 
+const commands = program.commands.map((c) => c.name());
 try {
-  await program.parseAsync(acceptSeedFlags(process.argv));
+  await program.parseAsync(acceptSeedFlags(process.argv.slice(2), commands), { from: 'user' });
 } catch (error) {
-  console.error(`rg-pipeline: ${(error as Error).message}`);
-  process.exitCode = 1;
+  console.error(`rg-pipeline: ${redactCredentials((error as Error).message ?? String(error))}`);
+  process.exitCode = error instanceof InterruptedError ? 130 : 1;
 } finally {
   await Connection.closeAll();
 }

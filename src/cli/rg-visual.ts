@@ -11,6 +11,7 @@ import { runInNewContext } from 'node:vm';
 import { Command, InvalidArgumentError } from 'commander';
 import { Diagram } from '../erd/diagram.js';
 import { Connection } from '../schema/connection/connection.js';
+import { redactCredentials } from '../schema/util/redact.js';
 import { pipeline } from '../tables/pipeline-schema.js';
 import { createViewer } from '../visual/server.js';
 import { acceptSeedFlags, connectionOptions, withConnectionOptions, type ConnectionFlags } from './connection-options.js';
@@ -58,7 +59,7 @@ const program = withConnectionOptions(new Command('rg-visual'))
   .option('--cache-mb <n>', 'memory for decoded movies and recent answers, in MB (least recently used leave first)', integer('--cache-mb', 16, 1_048_576), 512)
   .action(async (options: Options) => {
     const viewer = await createViewer({
-      database: connectionOptions(options),
+      database: await connectionOptions(options),
       cacheBytes: options.cacheMb * 1024 * 1024,
       erdSvg: () => Diagram.of(pipeline).toSvg(),
       collectGarbage: garbageCollector(),
@@ -88,9 +89,9 @@ const program = withConnectionOptions(new Command('rg-visual'))
   });
 
 try {
-  await program.parseAsync(acceptSeedFlags(process.argv));
+  await program.parseAsync(acceptSeedFlags(process.argv.slice(2), []), { from: 'user' });
 } catch (error) {
-  console.error(`rg-visual: ${(error as Error).message}`);
+  console.error(`rg-visual: ${redactCredentials((error as Error).message ?? String(error))}`);
   await Connection.closeAll();
   process.exitCode = 1;
 }

@@ -49,8 +49,7 @@ export class RowDirectory {
   readonly #stimulations = new LRUCache<string, StimulationItem, StimulationKey>({
     max: 10_000,
     fetchMethod: async (_id, _stale, { context }) => {
-      const rows = await Stimulation.restrict(context).proj(...STIMULATION_COLUMNS)
-        .aggr(Neuron.proj(), { n_neurons: sql`count(neuron_index)` }, { keepAllRows: true })
+      const rows = await Stimulation.restrict(context).aggr(Neuron.proj(), { n_neurons: sql`count(neuron_index)` }, { attributes: STIMULATION_COLUMNS })
         .fetch();
       const row = rows[0];
       if (!row) throw new RequestError(404, `No stimulation ${describeKey(context)}.`);

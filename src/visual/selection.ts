@@ -18,8 +18,8 @@ import { sessionKey, stimulationKey } from './keys.js';
  * ```
  */
 export async function listSessions(): Promise<SessionItem[]> {
-  const rows = await Session.proj('n_stimulations')
-    .aggr(Stimulation.proj(), { n_loaded: sql`count(stimulation_index)` }, { keepAllRows: true })
+  const rows = await Session
+    .aggr(Stimulation.proj(), { n_loaded: sql`count(stimulation_index)` }, { attributes: ['n_stimulations'] })
     .orderBy('subject_name', 'sample_number', 'session_date')
     .fetch();
   return rows.map((r) => ({
@@ -39,8 +39,7 @@ export async function listSessions(): Promise<SessionItem[]> {
 export async function listStimulations(key: SessionKey): Promise<StimulationItem[]> {
   const session = sessionKey(key);
   if (!(await Session.restrict(session).exists())) throw new RequestError(404, `No session ${describeKey(session)}.`);
-  const rows = await Stimulation.restrict(session).proj(...STIMULATION_COLUMNS)
-    .aggr(Neuron.proj(), { n_neurons: sql`count(neuron_index)` }, { keepAllRows: true })
+  const rows = await Stimulation.restrict(session).aggr(Neuron.proj(), { n_neurons: sql`count(neuron_index)` }, { attributes: STIMULATION_COLUMNS })
     .orderBy('stimulation_index')
     .fetch();
   return rows.map((r) => toStimulationItem(r as unknown as Record<string, unknown>));

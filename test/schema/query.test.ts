@@ -66,7 +66,8 @@ describe.each(dialects)('queries on $name', (dialect) => {
   it('restricts by object, array, string, sql, not and another query, with bound SQL', async () => {
     const byObject = Subject.restrict({ species: 'mouse' });
     expect(byObject.toSQL()).toEqual({
-      sql: q('SELECT "_q1"."subject_name" AS "subject_name", "_q1"."species" AS "species", "_q1"."weight" AS "weight" FROM "DB"."subject" AS "_q1" WHERE ("_q1"."species" = ?)')
+      // MySQL prints a 4-byte float with 6 digits: it is read as a double to keep all of the float32.
+      sql: q(`SELECT "_q1"."subject_name" AS "subject_name", "_q1"."species" AS "species", ${dialect.name === 'mysql' ? 'CAST("_q1"."weight" AS DOUBLE)' : '"_q1"."weight"'} AS "weight" FROM "DB"."subject" AS "_q1" WHERE ("_q1"."species" = ?)`)
         .replace(q('"DB"."subject"'), dialect.name === 'mysql' ? `\`${schema.database}\`.\`subject\`` : `"${schema.database}.subject"`),
       params: ['mouse'],
     });
@@ -91,9 +92,9 @@ describe.each(dialects)('queries on $name', (dialect) => {
     expect(projected).toEqual([{ subject_name: 'a', session: 1, date: '2008-06-06' }, { subject_name: 'a', session: 2, date: '2008-06-24' }]);
     const computed = await Subject.proj({ double_weight: sql`weight * ${2}` }).restrict({ subject_name: 'a' }).fetch1();
     expect(computed).toEqual({ subject_name: 'a', double_weight: 41 });
-    const counts = await Subject.aggr(Session, { n: sql`count(*)` }).orderBy('subject_name').fetch('subject_name', 'n');
+    const counts = await Subject.aggr(Session, { n: sql`count(*)` }, { excludeNonmatching: true }).orderBy('subject_name').fetch('subject_name', 'n');
     expect(counts).toEqual([{ subject_name: 'a', n: 2 }, { subject_name: 'b', n: 1 }]);
-    const all = await Subject.aggr(Session, { n: sql`count(session)` }, { keepAllRows: true }).orderBy('subject_name DESC').fetch('subject_name', 'n');
+    const all = await Subject.aggr(Session, { n: sql`count(session)` }).orderBy('subject_name DESC').fetch('subject_name', 'n');
     expect(all).toEqual([{ subject_name: 'c', n: 0 }, { subject_name: 'b', n: 1 }, { subject_name: 'a', n: 2 }]);
     const union = await Subject.restrict({ subject_name: 'a' }).union(Subject.restrict({ subject_name: 'c' })).keys();
     expect(union.map((r) => r.subject_name).sort()).toEqual(['a', 'c']);

@@ -5,6 +5,7 @@ import knexFactory, { type Knex } from 'knex';
 import { BlobError, ConnectionError, DuplicateError, IntegrityError, QueryError } from '../../errors.js';
 import type { ConnectionSpec } from './config.js';
 import { mysqlDialect, sqliteDialect, type Dialect } from './dialect.js';
+import { installExactDoubles } from './exact-doubles.js';
 import { execute, formatMysql, preparedStatement, type MysqlRaw, type RawConnection, type SqliteRaw, type SqliteStatement } from './driver.js';
 
 function threadId(raw: RawConnection): number {
@@ -19,6 +20,9 @@ export interface RunResult {
 
 const open = new Map<string, Connection>();
 
+// mysql2's text protocol reads some doubles one unit in the last place off; every read is exact.
+installExactDoubles();
+
 /**
  * One database target shared by every schema that names it. knex holds the pool (one connection
  * for SQLite) and the configuration; statements run on the pooled driver connections, because
@@ -31,8 +35,11 @@ export class Connection {
   /** Safe to print: no password. */
   readonly display: string;
   readonly #sessions = new AsyncLocalStorage<{ raw: RawConnection; inTransaction: boolean }>();
+  /** Private (#): never shown by console.log or util.inspect, since it holds the password. */
+  readonly #spec: ConnectionSpec;
 
   private constructor(spec: ConnectionSpec) {
+    this.#spec = spec;
     this.dialect = spec.dialect === 'mysql' ? mysqlDialect : sqliteDialect;
     this.prefix = spec.prefix;
     this.display = spec.display;
@@ -52,6 +59,20 @@ export class Connection {
         },
       };
     }
+    if (spec.dialect === 'mysql') {
+      const userHook = (config.pool as { afterCreate?: (raw: unknown, done: (e: Error | null, c: unknown) => void) => void } | undefined)?.afterCreate;
+      config.pool = {
+        ...config.pool,
+        // TIMESTAMP values are kept in UTC and converted through the session's time zone; in UTC
+        // no value falls into a daylight-saving gap, and the text read back is the text written.
+        afterCreate(raw: MysqlRaw, done: (e: Error | null, c: unknown) => void) {
+          raw.query("SET time_zone = '+00:00'", (error) => {
+            if (error || !userHook) done(error, raw);
+            else userHook(raw, done);
+          });
+        },
+      };
+    }
     // Failures reach the caller as errors that name the target; knex's own console logging would
     // only repeat them.
     const quiet = (): void => undefined;
@@ -65,6 +86,14 @@ export class Connection {
     const connection = new Connection(spec);
     open.set(spec.key, connection);
     return connection;
+  }
+
+  /**
+   * The resolved target, password included: for handing to a worker process over its IPC channel
+   * (never through its environment or command line). Do not print it.
+   */
+  targetWithSecret(): ConnectionSpec {
+    return this.#spec;
   }
 
   /** Closes every open connection (tests and command-line tools call this on exit). */

@@ -4,12 +4,12 @@ import { Connection } from '../connection/connection.js';
 import { resolveConnectionSpec, type ConnectionOptions } from '../connection/config.js';
 import { parseDefinition } from '../definition/parser.js';
 import { readCatalog, listTableNames, type CatalogTable } from './catalog.js';
+import { withCreationLock } from './creation-lock.js';
 import { createTableStatements, SQLITE_META_TABLE, sqliteDeclaration } from './ddl.js';
 import { DependencyGraph, noteRegistration } from './dependencies.js';
-import { insertRows } from '../query/insert.js';
 import { compareWithCatalog } from './compare.js';
 import { resolveTable } from './resolve.js';
-import { findTableInfo, setTableInfo, tableInfo, type TableInfo } from './table-info.js';
+import { AFTER_ACTIVATE, findTableInfo, setTableInfo, tableInfo, type TableInfo } from './table-info.js';
 import { tableNameFor, type Tier } from './tiers.js';
 
 /** Options of a schema: where its database is, and what its definitions may name. */
@@ -207,11 +207,16 @@ export class Schema {
    * are dropped again.
    */
   activate(): Promise<void> {
-    this.activation ??= this.createTables().catch((error: unknown) => {
+    // Parent schemas first, outside this schema's lock: on SQLite the lock holds the one connection.
+    this.activation ??= this.activateParents().then(() => withCreationLock(this.connection, this.database, () => this.createTables())).catch((error: unknown) => {
       this.activation = undefined;
       throw error;
     });
     return this.activation;
+  }
+
+  private async activateParents(): Promise<void> {
+    for (const other of new Set(DependencyGraph.of(this.resolve()).nodes.map((t) => t.schema))) if (other !== this) await other.activate();
   }
 
   private async createTables(): Promise<void> {
@@ -250,7 +255,7 @@ export class Schema {
         });
         created.push(t);
       }
-      for (const t of order) await insertContents(t);
+      for (const t of order) await afterActivate(t);
     } catch (error) {
       for (const t of created.reverse()) await this.dropTable(t).catch(() => undefined);
       throw error;
@@ -363,9 +368,8 @@ async function dropInOrder(doomed: TableInfo[], options: { force?: boolean }, wh
   for (const t of [...doomed].reverse()) await t.schema.dropTable(t);
 }
 
-/** Lookup tables' `static contents`, inserted on declaration; rows already present are kept. */
-async function insertContents(t: TableInfo): Promise<void> {
-  const contents = (t.cls as unknown as { contents?: readonly object[] }).contents;
-  if (t.tier !== 'lookup' || !Array.isArray(contents) || contents.length === 0) return;
-  await insertRows(t, contents as Record<string, unknown>[], { skipDuplicates: true });
+/** Runs the class's {@link AFTER_ACTIVATE} hook (Lookup contents), if it has one. */
+async function afterActivate(t: TableInfo): Promise<void> {
+  const hook = (t.cls as unknown as { [AFTER_ACTIVATE]?: (info: TableInfo) => Promise<void> })[AFTER_ACTIVATE];
+  if (typeof hook === 'function') await hook.call(t.cls, t);
 }

@@ -30,7 +30,7 @@ export interface ConnectionFlags {
  */
 export function withConnectionOptions(command: Command): Command {
   return command
-    .option('-c, --config <ini>', 'a config.ini ([DEFAULT] database/user/pwd), as the original rg_pipeline\'s -c')
+    .option('-c, --config <ini>', 'a config.ini ([DEFAULT] database/user/pwd), compatible with the original rg_pipeline\'s -c')
     .option('--db <host|url>', 'a MySQL/MariaDB host (with -u/-p) or a connection URL; default: environment, config.ini, then ./rg-data/rg.sqlite')
     .option('-u, --user <name>', 'MySQL user (with --db host)')
     .option('-p, --password <password>', 'MySQL password (with --db); -p alone asks for it without echo; RG_DB_PASSWORD or DJ_PASS also give it')

@@ -8,13 +8,12 @@ import { spawn } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { Diagram } from '../erd/diagram.js';
-import { Connection } from '../schema/connection/connection.js';
-import { redactCredentials } from '../schema/util/redact.js';
 import { pipeline } from '../tables/pipeline-schema.js';
 import { createViewer } from '../visual/server.js';
 import { acceptSeedFlags, connectionOptions, withConnectionOptions, type ConnectionFlags } from './connection-options.js';
+import { newProgram, runProgram } from './program.js';
 
 interface Options extends ConnectionFlags { port: number; host: string; open?: boolean; cacheMb: number }
 
@@ -51,8 +50,7 @@ function garbageCollector(): (() => void) | undefined {
   return typeof gc === 'function' ? () => (gc as () => void)() : undefined;
 }
 
-const program = withConnectionOptions(new Command('rg-visual'))
-  .description('The RGC pipeline\'s web viewer: pick a session, stimulation, neuron and spike; see the frames at the spike, the receptive field, the population and the pipeline. Reads only.')
+const program = withConnectionOptions(newProgram('rg-visual', 'The RGC pipeline\'s web viewer: pick a session, stimulation, neuron and spike; see the frames at the spike, the receptive field, the population and the pipeline. Reads only.'))
   .option('--port <n>', 'port to listen on', integer('--port', 0, 65535), 8050)
   .option('--host <address>', 'address to listen on; 0.0.0.0 shares the viewer with the network', '127.0.0.1')
   .option('--open', 'open the page in a browser')
@@ -77,21 +75,16 @@ const program = withConnectionOptions(new Command('rg-visual'))
     if (problem) console.log(`Not ready yet (the page says so until it is): ${problem}`);
     if (options.open) openBrowser(shown);
     console.log('Press Ctrl-C to stop.');
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      console.log(`\nrg-visual: ${signal}, closing`);
-      void viewer.close().then(() => Connection.closeAll()).then(() => process.exit(0), () => process.exit(1));
-    };
-    process.on('SIGINT', () => stop('interrupted'));
-    process.on('SIGTERM', () => stop('terminated'));
+    // Serving is the command's work: it ends when a signal asks, with the connections closed.
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('interrupted'));
+      process.once('SIGTERM', () => resolve('terminated'));
+    });
+    console.log(`\nrg-visual: ${signal}, closing`);
+    await viewer.close();
   });
 
-try {
-  await program.parseAsync(acceptSeedFlags(process.argv.slice(2), []), { from: 'user' });
-} catch (error) {
-  console.error(`rg-visual: ${redactCredentials((error as Error).message ?? String(error))}`);
-  await Connection.closeAll();
-  process.exitCode = 1;
-}
+await runProgram(program, acceptSeedFlags(process.argv.slice(2), []));
+// Nothing is left to do once the server is closed; a lingering handle (esbuild's service when run
+// from the sources) must not keep the process alive.
+process.exit(process.exitCode ?? 0);

@@ -5,6 +5,14 @@ import { pipeline } from '../tables/pipeline-schema.js';
 import './sta-params.js';
 import { prepareMovie, spikeTriggeredAverage, staPeak, type PreparedMovie } from './sta-kernel.js';
 
+/**
+ * A row of {@link SpikeTriggeredAverage}: `sta` is an `ndarray` (x_blocks, y_blocks, n_lags), NaN when no spike could be used.
+ *
+ * @example
+ * ```ts
+ * const { sta, n_used } = await SpikeTriggeredAverage.restrict({ neuron_index: 3, n_lags: 10 }).fetch1();
+ * ```
+ */
 export interface SpikeTriggeredAverageRow {
   subject_name: string;
   sample_number: number;

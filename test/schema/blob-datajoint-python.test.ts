@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BoolArray, Complex, ComplexArray, Datetime64Array, Decimal, PyFloat, RecArray, Temporal, Uuid, isList, isTuple, packBlob, unpackBlob,
 } from '../../src/index.js';
+import { parseKeepingNumbers } from '../setup/canonical-json.js';
 
 /**
  * The 41 blobs of `blob_store` that DataJoint for Python wrote (0.14.9 and 2.3.2, on MariaDB), and
@@ -30,53 +31,8 @@ class Num {
 }
 
 /** JSON with numbers kept as {@link Num}: JSON.parse would lose whether `3.0` was a float. */
-function parseKeepingNumbers(text: string): unknown {
-  let i = 0;
-  const ws = (): void => {
-    while (/\s/.test(text[i] ?? '')) i++;
-  };
-  const value = (): unknown => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const out: Record<string, unknown> = {};
-      ws();
-      if (text[i] === '}') return i++, out;
-      for (;;) {
-        ws();
-        const key = value() as string;
-        ws();
-        i++; // :
-        out[key] = value();
-        ws();
-        if (text[i++] === '}') return out;
-      }
-    }
-    if (c === '[') {
-      i++;
-      const out: unknown[] = [];
-      ws();
-      if (text[i] === ']') return i++, out;
-      for (;;) {
-        out.push(value());
-        ws();
-        if (text[i++] === ']') return out;
-      }
-    }
-    if (c === '"') {
-      const m = /^"(?:[^"\\]|\\.)*"/.exec(text.slice(i, i + 1_000_000))!;
-      i += m[0].length;
-      return JSON.parse(m[0]);
-    }
-    const m = /^(?:true|false|null|-?\d+(\.\d+)?([eE][-+]?\d+)?)/.exec(text.slice(i, i + 400))!;
-    i += m[0].length;
-    if (m[0] === 'true' || m[0] === 'false' || m[0] === 'null') return JSON.parse(m[0]);
-    if (m[1] !== undefined || m[2] !== undefined) return new Num('float', Number(m[0]));
-    const n = Number(m[0]);
-    return new Num('int', Number.isSafeInteger(n) ? n : BigInt(m[0]));
-  };
-  return value();
+function parseKeepingNumbersAsNum(text: string): unknown {
+  return parseKeepingNumbers(text, (n) => (/[.eE]/.test(n) ? new Num('float', Number(n)) : new Num('int', Number.isSafeInteger(Number(n)) ? Number(n) : BigInt(n))));
 }
 
 const DTYPE_NAMES: Array<[new (...a: never[]) => unknown, string]> = [
@@ -151,7 +107,7 @@ function fold(ours: unknown, theirs: unknown): unknown {
 for (const generation of ['dj014', 'dj23'] as const) {
   describe(`the 41 blobs DataJoint ${generation === 'dj014' ? '0.14.9' : '2.3.2'} wrote`, () => {
     const blobs = blobsOf(fixture(`${generation}.sql.gz`));
-    const values = (parseKeepingNumbers(fixture(`${generation}-values.json.gz`)) as { blobs: Record<string, unknown> }).blobs;
+    const values = (parseKeepingNumbersAsNum(fixture(`${generation}-values.json.gz`)) as { blobs: Record<string, unknown> }).blobs;
 
     it('are all there', () => {
       expect(blobs.size).toBe(41);

@@ -19,6 +19,7 @@ export interface ResolvedForeignKey {
   readonly line: number;
 }
 
+/** A secondary index: `index(a, b)` or `unique index(a)`. */
 export interface IndexDefinition {
   readonly unique: boolean;
   readonly attributes: readonly string[];
@@ -40,11 +41,14 @@ export interface TableInfo {
   resolving: boolean;
 }
 
+/** A table's definition with its references resolved: the full heading, foreign keys and indexes. */
 export interface ResolvedTable {
   readonly heading: Heading;
   readonly foreignKeys: readonly ResolvedForeignKey[];
   readonly indexes: readonly IndexDefinition[];
   readonly comment: string;
+  /** How the table spells the types both DataJoint generations share: 0.x plain, or 2.x with markers. */
+  readonly spelling: 'dj0' | 'dj2';
 }
 
 /**
@@ -69,6 +73,14 @@ export function setTableInfo(cls: object, info: TableInfo): void {
   Reflect.defineMetadata(TABLE_METADATA_KEY, info, cls);
 }
 
+/**
+ * The {@link TableInfo} of a declared table class, or undefined for a class no schema declared.
+ *
+ * @example
+ * ```ts
+ * findTableInfo(Session)?.tableName; // 'session'
+ * ```
+ */
 export function findTableInfo(cls: object): TableInfo | undefined {
   return Reflect.getOwnMetadata(TABLE_METADATA_KEY, cls) as TableInfo | undefined;
 }

@@ -3,7 +3,7 @@ import type { Attribute, Heading } from '../definition/heading.js';
 import { unpackBlob } from '../blob/unpack.js';
 import { memoize2 } from '../util/memo.js';
 import { isFloat32Column } from './float32.js';
-import { decodeValue } from './values.js';
+import { decodeValue, unsupportedType } from './values.js';
 
 type Decoder = (raw: Record<string, unknown>) => Record<string, unknown>;
 
@@ -44,6 +44,8 @@ function defineLazyBlob(row: Record<string, unknown>, name: string, value: unkno
 }
 
 function buildDecoder(heading: Heading, dialect: DialectName): Decoder {
+  const unreadable = heading.attributes.find((a) => a.type.category === 'unsupported');
+  if (unreadable) throw unsupportedType(unreadable);
   const converted = heading.attributes.filter((a) => !isIdentity(a, dialect));
   if (converted.length === 0) return (raw) => raw;
   return (raw) => {

@@ -1,6 +1,7 @@
-import { InvalidValueError } from '../../errors.js';
+import { InvalidValueError, UnsupportedTypeError } from '../../errors.js';
 import type { DialectName } from '../connection/config.js';
 import type { Attribute } from '../definition/heading.js';
+import { packAttachment, unpackAttachment } from './attachment.js';
 import { canonicalDecimal, decimalShape } from './exact-decimal.js';
 import { ValueProblem } from './value-problem.js';
 import { float32Value, isFloat32Column } from './float32.js';
@@ -25,8 +26,12 @@ import { isUnicode } from '../util/unicode.js';
  * | time(n) | `'[-]HH:MM:SS'` and `n` fractional digits |
  * | json | the parsed value |
  * | uuid | `'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'` (lower case) |
- * | bytes | `Buffer` |
+ * | bytes, binary(n), varbinary(n), bit(n) | `Buffer` |
+ * | tinytext … longtext, set(...) | `string` |
+ * | year | `number` |
  * | longblob, blob, <blob> | the unpacked DataJoint blob |
+ * | attach, <attach> | {@link Attachment} `{ filename, content }` |
+ * | external stores, spatial types, unknown codecs | not fetched: {@link UnsupportedTypeError} |
  * | NULL | `null` |
  */
 export function decodeValue(attribute: Attribute, raw: unknown): unknown {
@@ -56,10 +61,27 @@ export function decodeValue(attribute: Attribute, raw: unknown): unknown {
     case 'bytes':
     case 'blob':
       return raw;
+    case 'attach':
+      return unpackAttachment(attribute, raw as Uint8Array);
+    case 'unsupported':
+      throw unsupportedType(attribute);
     case 'computed':
       return decodeComputed(raw);
   }
   return raw;
+}
+
+/**
+ * The error for reading or writing a column rg-schema can open but not read.
+ *
+ * @example
+ * ```ts
+ * throw unsupportedType(heading.get('raw'));
+ * // Attribute "raw" uses DataJoint's external store "shared" (blob@shared), which rg-schema cannot read or write. …
+ * ```
+ */
+export function unsupportedType(attribute: Attribute): UnsupportedTypeError {
+  return new UnsupportedTypeError(`Attribute "${attribute.name}" uses ${attribute.type.unsupported ?? attribute.type.declared}, which rg-schema cannot read or write. Fetch the other attributes by name (fetch('a', 'b')) or proj() them; DataJoint for Python can read this one.`);
 }
 
 /** A 64-bit integer from the driver: a bigint, a numeric string, or SQLite's 8-byte form of uint64 ≥ 2^63. */
@@ -125,6 +147,7 @@ export function encodeValue(attribute: Attribute, value: unknown, table: string,
     if (attribute.nullable) return null;
     throw invalid(where, attribute, value, 'is required and cannot be NULL');
   }
+  if (attribute.type.category === 'unsupported') throw unsupportedType(attribute);
   const encoded = encodeChecked(attribute, value, dialect);
   if (encoded instanceof ValueProblem) throw invalid(where, attribute, value, encoded.text);
   return encoded;
@@ -198,8 +221,15 @@ function encodeChecked(attribute: Attribute, value: unknown, dialect: DialectNam
       return bytes ?? new ValueProblem('must be a UUID string or 16 bytes');
     }
     case 'bytes':
-      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      return new ValueProblem('must be a Buffer or Uint8Array');
+      if (!(value instanceof Uint8Array)) return new ValueProblem('must be a Buffer or Uint8Array');
+      if (type.length !== undefined && (type.fixedLength ? value.byteLength !== type.length : value.byteLength > type.length)) {
+        return new ValueProblem(`must be ${type.fixedLength ? 'exactly' : 'at most'} ${type.length} bytes`);
+      }
+      return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    case 'attach': {
+      const packed = packAttachment(value);
+      return typeof packed === 'string' ? new ValueProblem(packed) : packed;
+    }
     case 'blob':
     case 'computed':
       return value;

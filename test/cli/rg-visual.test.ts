@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -100,9 +100,12 @@ describe('rg-visual command', () => {
     }
   }, 60_000);
 
-  it('refuses a bad option value with a sentence', async () => {
+  it('refuses a bad option value with a sentence and exit code 2, and prints its version', async () => {
     const bad = start(['--port', 'eighty']);
-    expect(await bad.exit).not.toBe(0);
+    expect(await bad.exit).toBe(2);
     expect(bad.output()).toContain('--port must be a whole number from 0 to 65535.');
+    const version = start(['--version']);
+    expect(await version.exit).toBe(0);
+    expect(version.output().trim()).toBe((JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
   }, 60_000);
 });

@@ -12,6 +12,7 @@ const suites: Record<string, { title: string; load: () => Promise<{ run(): Promi
   'query-scale': { title: 'Query paths at scale: streaming, semijoin count, insert of 10M rows and fetch of 1M rows (memory in child processes)', load: () => import('./query-scale.js') },
   hostile: { title: 'A 2 GB http/json answer against the size cap (the reader stops at the cap; its memory stays near it)', load: () => import('./hostile.js') },
   pipeline: { title: 'RGC pipeline at full size (STA rows: last column is seconds ÷ the arithmetic minimum; goal ≤ 3)', load: () => import('./pipeline.js') },
+  visual: { title: 'rg-visual at full size, server in its own process (goals: warm p99 < 20 ms; cold stimulation < 1.5 s; memory < cache bound + 200 MB)', load: () => import('./visual.js') },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -16,7 +16,7 @@ import 'reflect-metadata';
 export {
   RgSchemaError, DefinitionError, ConnectionError, SchemaMismatchError, DataLossError, QueryError,
   DuplicateError, IntegrityError, UnknownAttributeError, InvalidValueError, CardinalityError,
-  BlobError, PopulateError, InterruptedError, DataSourceError, UnsupportedTypeError,
+  BlobError, PopulateError, InterruptedError, DataSourceError, UnsupportedTypeError, RequestError,
 } from './errors.js';
 export type { DefinitionLocation } from './errors.js';
 

@@ -138,3 +138,15 @@ export class DataSourceError extends RgSchemaError {
     this.field = details.field;
   }
 }
+
+/**
+ * A request to the viewer's API that cannot be answered as asked: a malformed or out-of-range
+ * parameter (400) or a key with no row behind it (404). The message is the sentence the caller sees.
+ */
+export class RequestError extends RgSchemaError {
+  readonly statusCode: 400 | 404 | 405 | 503;
+  constructor(statusCode: 400 | 404 | 405 | 503, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.statusCode = statusCode;
+  }
+}

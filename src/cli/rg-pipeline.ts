@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { Option } from 'commander';
 import { redactCredentials } from '../schema/util/redact.js';
-import { PASSWORD_VARIABLES, promptForBarePassword, readPassword } from './password.js';
+import { acceptSeedFlags, connectionOptions, withConnectionOptions, type ConnectionFlags } from './connection-options.js';
 import { Diagram } from '../erd/diagram.js';
 import { writeDiagram } from '../erd/write.js';
 import * as rgc from '../pipeline.js';
@@ -21,15 +21,7 @@ import { newProgram, positiveNumber, runProgram, UsageError, wholeNumber } from 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pipelineModule = path.join(here, import.meta.url.endsWith('.ts') ? '../pipeline.ts' : '../pipeline.js');
 
-interface GlobalOptions { config?: string; db?: string; user?: string; password?: string; passwordPrompt?: boolean; prefix?: string }
-
-/** The password from -p VALUE, a prompt (-p alone), or the environment; undefined when none is given. */
-async function password(options: GlobalOptions): Promise<string | undefined> {
-  if (options.password !== undefined) return options.password;
-  if (options.passwordPrompt) return readPassword(`Password for ${options.user ?? 'root'}@${options.db ?? 'the database'}: `);
-  for (const name of PASSWORD_VARIABLES) if (process.env[name] !== undefined) return process.env[name];
-  return undefined;
-}
+type GlobalOptions = ConnectionFlags;
 
 /**
  * Applies -c / --db -u -p to the pipeline schema; otherwise the environment or the default. The
@@ -37,26 +29,8 @@ async function password(options: GlobalOptions): Promise<string | undefined> {
  * their environment.
  */
 async function connect(options: GlobalOptions): Promise<void> {
-  const prefix = options.prefix === undefined ? {} : { prefix: options.prefix };
-  if (options.db) {
-    let url = options.db;
-    const given = await password(options);
-    if (!url.includes('://')) {
-      url = `mysql://${encodeURIComponent(options.user ?? process.env.DJ_USER ?? 'root')}:${encodeURIComponent(given ?? '')}@${url}`;
-    } else if (given !== undefined && /^(mysql|mariadb|postgres|postgresql):/i.test(url)) {
-      const parsed = new URL(url);
-      if (parsed.password === '') {
-        if (options.user) parsed.username = encodeURIComponent(options.user);
-        parsed.password = encodeURIComponent(given);
-        url = parsed.toString();
-      }
-    }
-    rgc.pipeline.configure({ connection: url, ...prefix });
-  } else if (options.config) {
-    rgc.pipeline.configure({ configFile: options.config, ...prefix });
-  } else if (options.prefix !== undefined) {
-    rgc.pipeline.configure(prefix);
-  }
+  const settings = await connectionOptions(options);
+  if (Object.keys(settings).length > 0) rgc.pipeline.configure(settings);
 }
 
 const AUTO_TABLES: Record<string, { populate(o?: object): Promise<{ successCount: number; errors: ReadonlyArray<{ key: object; error: Error }> }> }> = {
@@ -147,13 +121,7 @@ async function synth(dir: string, options: { scale: number; seed: number; format
   return manifest;
 }
 
-const program = newProgram('rg-pipeline', 'The retinal ganglion cell pipeline: load recordings from a manifest, populate spike-triggered averages, inspect.')
-  .option('-c, --config <ini>', "a config.ini ([DEFAULT] database/user/pwd), compatible with the original rg_pipeline's -c")
-  .option('--db <host|url>', 'a MySQL/MariaDB host (with -u/-p) or a connection URL (mysql://, postgres://, sqlite://); default: environment, config.ini, then ./rg-data/rg.sqlite')
-  .option('-u, --user <name>', 'MySQL user (with --db host)')
-  .option('-p, --password <password>', 'MySQL password (with --db); -p alone asks for it without echo; RG_DB_PASSWORD or DJ_PASS also give it')
-  .addOption(new Option('--password-prompt').hideHelp())
-  .option('--prefix <prefix>', 'database name prefix (default: DJ_DATABASE_PREFIX, RG_DB_PREFIX)');
+const program = withConnectionOptions(newProgram('rg-pipeline', 'The retinal ganglion cell pipeline: load recordings from a manifest, populate spike-triggered averages, inspect.'));
 
 program.hook('preAction', () => connect(program.opts<GlobalOptions>()));
 
@@ -242,4 +210,4 @@ program.command('demo').description('generate a small dataset, load it, populate
   });
 
 const commands = program.commands.map((c) => c.name());
-await runProgram(program, promptForBarePassword(process.argv.slice(2), commands));
+await runProgram(program, acceptSeedFlags(process.argv.slice(2), commands));

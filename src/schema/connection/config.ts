@@ -130,10 +130,17 @@ function fromValue(value: string | Knex.Config, cwd: string, source: string, env
     dialect,
     knexConfig,
     prefix: '',
-    display: base ? base.display : `${client} connection (knex config)`,
+    display: base ? base.display : knexMysqlDisplay(value) ?? `${client} connection (knex config)`,
     source,
     key: `${source}:${JSON.stringify(value)}`,
   };
+}
+
+/** `mysql://user@host:port` of a knex config, when it names them: never the password. */
+function knexMysqlDisplay(config: Knex.Config): string | undefined {
+  const c = config.connection as { host?: unknown; port?: unknown; user?: unknown } | undefined;
+  if (!c || typeof c !== 'object' || typeof c.host !== 'string') return undefined;
+  return `mysql://${typeof c.user === 'string' ? c.user : 'root'}@${c.host}:${Number(c.port ?? 3306)}`;
 }
 
 function sqliteFilename(config: Knex.Config): string {

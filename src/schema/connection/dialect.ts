@@ -74,6 +74,10 @@ export interface DriverDialect {
   errorKind(error: unknown): ErrorKind;
   /** Several connections work at once (server backends): populate may run keys concurrently. */
   readonly concurrent: boolean;
+  /** The statement that makes a session refuse every write and DDL; undefined where the driver opens the file read-only (SQLite). */
+  readonly readOnlySession: string | undefined;
+  /** The driver's connection options that give up connecting after `ms` milliseconds. */
+  connectTimeout(ms: number): Record<string, unknown>;
 }
 
 /** How SQL is spelled. */

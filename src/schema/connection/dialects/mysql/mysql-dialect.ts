@@ -19,6 +19,8 @@ export const mysqlDialect: Dialect = {
   name: 'mysql',
   label: 'MySQL/MariaDB',
   concurrent: true,
+  readOnlySession: 'SET SESSION TRANSACTION READ ONLY',
+  connectTimeout: (ms) => ({ connectTimeout: ms }),
 
   configure: configureMysql,
   embeddedFile: () => undefined,

@@ -24,6 +24,8 @@ export const postgresDialect: Dialect = {
   name: 'postgres',
   label: 'PostgreSQL',
   concurrent: true,
+  readOnlySession: 'SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY',
+  connectTimeout: (ms) => ({ connectionTimeoutMillis: ms }),
 
   configure: configurePostgres,
   embeddedFile: () => undefined,

@@ -21,6 +21,8 @@ export const sqliteDialect: Dialect = {
   name: 'sqlite',
   label: 'SQLite',
   concurrent: false,
+  readOnlySession: undefined,
+  connectTimeout: () => ({}),
 
   configure: configureSqlite,
   embeddedFile: sqliteFile,

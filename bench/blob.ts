@@ -61,20 +61,7 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
   rows.push({ what: '4 MB float64, zlib encode (pako: the bytes DataJoint writes)', 'MB/s': smallMb / smallPako, 'bytes stored': packBlob(small).length, 'vs copy': copy / smallPako / (mb / smallMb) });
   rows.push({ what: "4 MB float64, Node's zlib deflate of the same bytes (reference)", 'MB/s': smallMb / smallNode, 'bytes stored': deflateSync(smallRaw, { level: 6 }).length + 14, 'vs copy': copy / smallNode / (mb / smallMb) });
   // 100 MB through a table on MariaDB.
-  const schema = new Schema('rgb_blob', { connection: MYSQL_URL });
-  @schema class Big extends Manual<{ id: number; data: unknown }> {
-    static override definition = 'id: int\n---\ndata: longblob';
-  }
-  await schema.drop({ force: true });
-  await schema.activate();
-  let id = 0;
-  const insert = await best(2, async () => { await Big.insert1({ id: id++, data: array }); });
-  let back: unknown;
-  const fetch = await best(2, async () => {
-    const row = await Big.restrict({ id: 0 }).fetch1();
-    back = row.data;
-  });
-  if ((back as ndarray.NdArray<Float64Array>).data[12345] !== values[12345]) throw new Error('round trip changed the data');
+  const { insert, fetch } = await tableRoundTrip(MYSQL_URL, 'rgb_blob', array, values);
   const url = new URL(MYSQL_URL);
   const raw = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
   await raw.query('CREATE TABLE rgb_blob.raw_big (id int NOT NULL PRIMARY KEY, data longblob NOT NULL) ENGINE=InnoDB');
@@ -87,10 +74,26 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
   rows.push({ what: 'MariaDB insert1 of 100 MB float64', 'MB/s': mb / insert, 'bytes stored': compressed.length, 'vs copy': insert });
   rows.push({ what: 'MariaDB fetch1 of it (with decode)', 'MB/s': mb / fetch, 'bytes stored': compressed.length, 'vs copy': fetch });
   rows.push({ what: 'MariaDB round trip, seconds (DataJoint 0.14: ~11 s)', 'MB/s': 0, 'bytes stored': 0, 'vs copy': insert + fetch });
-  await schema.drop({ force: true });
+  await new Schema('rgb_blob', { connection: MYSQL_URL }).drop({ force: true });
   rows.push(...(await postgres(array, packed, values)));
   await Connection.closeAll();
   return rows;
+}
+
+/** insert1 and fetch1 of the 100 MB array through a table of schema `name` (left in place), best of two each. */
+async function tableRoundTrip(url: string, name: string, array: ndarray.NdArray<Float64Array>, values: Float64Array): Promise<{ insert: number; fetch: number }> {
+  const schema = new Schema(name, { connection: url });
+  @schema class Big extends Manual<{ id: number; data: unknown }> {
+    static override definition = 'id: int\n---\ndata: longblob';
+  }
+  await schema.drop({ force: true });
+  await schema.activate();
+  let id = 0;
+  const insert = await best(2, async () => { await Big.insert1({ id: id++, data: array }); });
+  let back: unknown;
+  const fetch = await best(2, async () => { back = (await Big.restrict({ id: 0 }).fetch1()).data; });
+  if ((back as ndarray.NdArray<Float64Array>).data[12345] !== values[12345]) throw new Error('round trip changed the data');
+  return { insert, fetch };
 }
 
 /**
@@ -112,17 +115,7 @@ function fetchPeakMb(how: 'rg-schema' | 'pg'): number {
 /** 100 MB through a table on PostgreSQL, next to raw pg doing the same (a bound Buffer in, a SELECT out). */
 async function postgres(array: ndarray.NdArray<Float64Array>, packed: Uint8Array, values: Float64Array): Promise<Array<Record<string, string | number>>> {
   const mb = values.byteLength / 1e6;
-  const schema = new Schema('rgb_blob_pg', { connection: PG_URL });
-  @schema class Big extends Manual<{ id: number; data: unknown }> {
-    static override definition = 'id: int\n---\ndata: longblob';
-  }
-  await schema.drop({ force: true });
-  await schema.activate();
-  let id = 0;
-  const insert = await best(2, async () => { await Big.insert1({ id: id++, data: array }); });
-  let back: unknown;
-  const fetch = await best(2, async () => { back = (await Big.restrict({ id: 0 }).fetch1()).data; });
-  if ((back as ndarray.NdArray<Float64Array>).data[12345] !== values[12345]) throw new Error('round trip changed the data');
+  const { insert, fetch } = await tableRoundTrip(PG_URL, 'rgb_blob_pg', array, values);
   const raw = new pg.Client({ connectionString: PG_URL });
   await raw.connect();
   await raw.query('CREATE TABLE rgb_blob_pg.raw_big (id integer NOT NULL PRIMARY KEY, data bytea NOT NULL)');
@@ -132,7 +125,7 @@ async function postgres(array: ndarray.NdArray<Float64Array>, packed: Uint8Array
   await raw.end();
   const peakOurs = fetchPeakMb('rg-schema');
   const peakRaw = fetchPeakMb('pg');
-  await schema.drop({ force: true });
+  await new Schema('rgb_blob_pg', { connection: PG_URL }).drop({ force: true });
   return [
     { what: 'raw pg INSERT of the same 100 MB, bound as binary (reference)', 'MB/s': mb / rawInsert, 'bytes stored': packed.length, 'vs copy': rawInsert },
     { what: 'raw pg SELECT of it (hex text → Buffer) (reference)', 'MB/s': mb / rawFetch, 'bytes stored': packed.length, 'vs copy': rawFetch },

@@ -108,3 +108,6 @@ export class DataSourceError extends RgSchemaError {
     this.field = details.field;
   }
 }
+
+/** A numeric kernel (the STA's SIMD engine) cannot run: out of its memory, or a failed thread. */
+export class KernelError extends RgSchemaError {}

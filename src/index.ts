@@ -7,7 +7,7 @@ import 'reflect-metadata';
 export {
   RgSchemaError, DefinitionError, ConnectionError, SchemaMismatchError, DataLossError, QueryError,
   DuplicateError, IntegrityError, UnknownAttributeError, InvalidValueError, CardinalityError,
-  BlobError, PopulateError, DataSourceError,
+  BlobError, PopulateError, DataSourceError, KernelError,
 } from './errors.js';
 export type { DefinitionLocation } from './errors.js';
 
@@ -44,6 +44,7 @@ export type { DeleteOptions } from './schema/query/delete.js';
 
 export { packBlob } from './schema/blob/pack.js';
 export type { PackOptions } from './schema/blob/pack.js';
+export { PackedBlob, packBlobAsync } from './schema/blob/packed-blob.js';
 export { unpackBlob } from './schema/blob/unpack.js';
 export type { UnpackOptions } from './schema/blob/unpack.js';
 export {
@@ -54,12 +55,13 @@ export {
 export {
   pipeline, Subject, DataSource, Session, Stimulation, Neuron, Spike, StaParams, SpikeTriggeredAverage,
   readSource, sourceId, SUPPORTED_TYPES, loadManifest, readManifest, generateDataset, writeDataset,
-  prepareMovie, spikeTriggeredAverage, staPeak, perSpikeView, frameAt, recovery, correlation, TRUE_LAGS,
+  prepareMovie, spikeTriggeredAverage, spikeCounts, staPeak, perSpikeView, frameAt, configureStaKernel, releasePreparedMovie,
+  recovery, correlation, TRUE_LAGS,
 } from './pipeline.js';
 export type {
   SubjectRow, DataSourceRow, SessionRow, StimulationRow, NeuronRow, SpikeRow, StaParamsRow, SpikeTriggeredAverageRow,
   RgcDataset, RgcSession, RgcStimulation, SourceRead, LoadSummary, SourceOutcome, Inventory, SynthOptions, SynthResult,
-  TrueNeuron, DatasetFormat, PreparedMovie, StaResult, StaPeak, Recovery,
+  TrueNeuron, DatasetFormat, PreparedMovie, StaResult, StaPeak, StaOptions, StaKernelOptions, SpikeCounts, Recovery,
 } from './pipeline.js';
 export { Diagram } from './erd/diagram.js';
 export type { ErdModel, ErdNode, ErdEdge } from './erd/graph-model.js';

@@ -283,12 +283,23 @@ function nestedNumbers(v: unknown[]): NdArray | undefined {
  * ```
  */
 export function packBlob(value: unknown, options: PackOptions = {}): Buffer {
+  const blob = serializeBlob(value);
+  return compressionWanted(blob, options) ? compressedForm(blob, deflateSync(blob, { level: options.level ?? 6 })) : blob;
+}
+
+/** A value's blob before compression: the protocol name, then the serialized value. */
+export function serializeBlob(value: unknown): Buffer {
   const packer = new Packer();
   const body = packer.value(value);
-  const blob = Buffer.concat([ascii(packer.dj0 ? 'dj0\0' : 'mYm\0'), ...body]);
-  if ((options.compress ?? true) && blob.byteLength > 1000 && worthCompressing(blob)) {
-    const compressed = deflateSync(blob, { level: options.level ?? 6 });
-    if (compressed.byteLength + 14 < blob.byteLength) return Buffer.concat([ascii('ZL123\0'), u64(blob.byteLength), compressed]);
-  }
-  return blob;
+  return Buffer.concat([ascii(packer.dj0 ? 'dj0\0' : 'mYm\0'), ...body]);
+}
+
+/** Whether to try zlib on a serialized blob: over 1,000 bytes and, for large ones, a sample shrinks. */
+export function compressionWanted(blob: Buffer, options: PackOptions): boolean {
+  return (options.compress ?? true) && blob.byteLength > 1000 && worthCompressing(blob);
+}
+
+/** The `ZL123` form when the zlib stream is smaller than the blob, else the blob as it is. */
+export function compressedForm(blob: Buffer, compressed: Buffer): Buffer {
+  return compressed.byteLength + 14 < blob.byteLength ? Buffer.concat([ascii('ZL123\0'), u64(blob.byteLength), compressed]) : blob;
 }

@@ -1,0 +1,47 @@
+import { promisify } from 'node:util';
+import { deflate } from 'node:zlib';
+import { BlobError } from '../../errors.js';
+import { compressedForm, compressionWanted, serializeBlob, type PackOptions } from './pack.js';
+
+const deflateOnPool = promisify(deflate);
+const PROTOCOLS = ['mYm\0', 'dj0\0', 'ZL123\0'];
+
+/**
+ * A value already serialized as a DataJoint blob: `insert` stores these bytes as they are in a
+ * blob attribute. Made by {@link packBlobAsync} (or `new PackedBlob(packBlob(value))`), so the
+ * serialization and its zlib step can happen off the insert, for example on the thread pool
+ * while the next value is computed.
+ *
+ * @example
+ * ```ts
+ * const movie = await packBlobAsync(ndarray(frames, [64, 48, 4000], [1, 64, 3072]), { level: 3 });
+ * await Stimulation.insert1({ ...key, movie });   // the bytes go as they are; fetch unpacks them
+ * ```
+ */
+export class PackedBlob {
+  readonly bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(6, bytes.byteLength)).toString('latin1');
+    if (!PROTOCOLS.some((p) => head.startsWith(p))) {
+      throw new BlobError(`A PackedBlob must hold a DataJoint blob (starting with mYm, dj0 or ZL123), not bytes starting with ${JSON.stringify(head)}; pack the value with packBlob or packBlobAsync.`, 0);
+    }
+    this.bytes = bytes;
+  }
+}
+
+/**
+ * packBlob with its zlib step on libuv's thread pool (UV_THREADPOOL_SIZE threads, 4 by default):
+ * several blobs compress at once, on every core, while JavaScript goes on. The bytes are packBlob's
+ * for the same options.
+ *
+ * @example
+ * ```ts
+ * const packed = await Promise.all(movies.map((m) => packBlobAsync(m, { level: 3 })));
+ * ```
+ */
+export async function packBlobAsync(value: unknown, options: PackOptions = {}): Promise<PackedBlob> {
+  const blob = serializeBlob(value);
+  if (!compressionWanted(blob, options)) return new PackedBlob(blob);
+  return new PackedBlob(compressedForm(blob, await deflateOnPool(blob, { level: options.level ?? 6 })));
+}

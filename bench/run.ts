@@ -8,6 +8,7 @@ const suites: Record<string, { title: string; load: () => Promise<{ run(): Promi
   'insert-fetch': { title: 'Insert and fetch, 100,000 small rows (ratio = rg-schema speed / raw driver speed; goal ≥ 0.5)', load: () => import('./insert-fetch.js') },
   blob: { title: 'Blob codec (vs copy: relative to Buffer.copy into allocated memory; movie: compression ratio; MariaDB rows: seconds)', load: () => import('./blob.js') },
   populate: { title: 'populate() with a trivial make, 2000 keys (goal: ≥ 3× DataJoint 0.14)', load: () => import('./populate.js') },
+  sta: { title: 'STA kernel, all 177 neurons of the full-size set, beside numpy in the same run (best / median; goal ≥ 3× numpy frame by frame)', load: () => import('./sta.js') },
   pipeline: { title: 'RGC pipeline at full size (STA rows: last column is seconds ÷ the arithmetic minimum; goal ≤ 3)', load: () => import('./pipeline.js') },
 };
 

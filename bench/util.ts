@@ -25,3 +25,28 @@ export function printTable(title: string, rows: Array<Record<string, string | nu
 }
 
 export const MYSQL_URL = process.env.RG_BENCH_MYSQL_URL ?? 'mysql://root:@127.0.0.1:3306';
+
+/** Every timing of `runs` runs, with the best and the median (the machine may be shared). */
+export interface Runs {
+  readonly best: number;
+  readonly median: number;
+  readonly all: readonly number[];
+}
+
+export function summarize(seconds: readonly number[]): Runs {
+  const sorted = [...seconds].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { best: sorted[0]!, median, all: seconds };
+}
+
+export async function runs(n: number, work: () => Promise<unknown> | unknown): Promise<Runs> {
+  const seconds: number[] = [];
+  for (let i = 0; i < n; i++) seconds.push((await time(async () => work())).seconds);
+  return summarize(seconds);
+}
+
+/** "best / median" in seconds, for a table cell. */
+export function bestMedian(r: Runs): string {
+  return `${r.best.toFixed(3)} / ${r.median.toFixed(3)}`;
+}

@@ -46,7 +46,8 @@ export function accumulateSimd(movie: MovieFrames, counts: Uint32Array, nLags: n
     let last = first;
     for (let spikes = 0; last < frames.length && spikes + counts[frames[last]!]! <= most; last++) spikes += counts[frames[last]!]!;
     const part = runFrames(engine, resident, frames.slice(first, last), counts, nLags, movie.frameSize, run);
-    for (let i = 0; i < sums.length; i++) sums[i]! += part[i]!;
+    if (first === 0) sums.set(part);
+    else for (let i = 0; i < sums.length; i++) sums[i]! += part[i]!;
     first = last;
   }
   return sums;

@@ -13,6 +13,7 @@ interface KernelExports {
   readonly accumulateTileI8: AccumulateTile;
   readonly sumF64: (at: number, n: number) => number;
   readonly addThroughput: (steps: number) => number;
+  readonly addThroughputI16: (steps: number) => number;
 }
 
 /** How a job runs; `callerWorks: false` leaves every tile to the workers (tests use it). */

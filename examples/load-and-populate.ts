@@ -14,5 +14,5 @@ console.log(`${summary.sessions} sessions, ${summary.stimulations} stimulations,
 
 const { successCount, errors } = await SpikeTriggeredAverage.populate({ display: true, suppressErrors: true });
 console.log(`STAs computed: ${successCount}, failed: ${errors.length}`);
-console.log(await Session.aggr(Stimulation, {}).count(), 'sessions with stimulations on', pipeline.connection.display);
+console.log(await Session.restrict(Stimulation).count(), 'sessions with stimulations on', pipeline.connection.display);
 await Connection.closeAll();

@@ -2,11 +2,11 @@
  * Declares a small DataJoint-style schema on the embedded SQLite default (./rg-data/rg.sqlite),
  * fills it, and queries it. Run with `npm run example`.
  */
-import { Connection, Lookup, Manual, Schema, sql } from '../src/index.js';
+import { Connection, Lookup, Manual, Schema, U, sql, type Default, type Key } from '../src/index.js';
 
 const schema = new Schema('quickstart');
 
-interface SubjectRow { subject_name: string; species: string }
+interface SubjectRow { subject_name: Key<string>; species: Default<string> }
 @schema
 class Subject extends Manual<SubjectRow> {
   static override definition = `
@@ -17,14 +17,14 @@ class Subject extends Manual<SubjectRow> {
   `;
 }
 
-interface StaParamsRow { n_lags: number }
+interface StaParamsRow { n_lags: Key<number> }
 @schema
 class StaParams extends Lookup<StaParamsRow> {
   static override definition = 'n_lags: smallint unsigned  # frames before the spike';
   static override contents = [{ n_lags: 5 }, { n_lags: 10 }, { n_lags: 20 }];
 }
 
-interface SessionRow { subject_name: string; sample_number: number; session_date: string }
+interface SessionRow { subject_name: Key<string>; sample_number: Key<number>; session_date: Key<string> }
 @schema
 class Session extends Manual<SessionRow> {
   static override definition = `
@@ -34,7 +34,7 @@ class Session extends Manual<SessionRow> {
   `;
 }
 
-await Subject.insert([{ subject_name: 'KO (chx10)', species: 'mouse' }, { subject_name: 'WT', species: 'mouse' }], { skipDuplicates: true });
+await Subject.insert([{ subject_name: 'KO (chx10)' }, { subject_name: 'WT', species: 'mouse' }, { subject_name: 'het' }], { skipDuplicates: true });
 await Session.insert([
   { subject_name: 'KO (chx10)', sample_number: 1, session_date: '2008-06-06' },
   { subject_name: 'KO (chx10)', sample_number: 2, session_date: '2008-06-06' },
@@ -44,7 +44,10 @@ await Session.insert([
 console.log(`connection: ${schema.connection.display}`);
 console.log('tables:', await schema.listTables());
 console.log('lags:', (await StaParams.fetch()).map((r) => r.n_lags));
-console.log('sessions per subject:', await Subject.aggr(Session, { n: sql`count(*)` }).fetch());
+// every subject, with 0 for one without sessions (DataJoint 2's aggr keeps every row)
+console.log('sessions per subject:', await Subject.aggr(Session, { n: sql<number>`count(sample_number)` }).fetch());
+console.log('session days:', await U('session_date').restrict(Session).fetch());
+console.log('latest session:', await Session.top(1, 'session_date DESC').keys());
 console.log('KO sessions:', await Session.restrict({ subject_name: 'KO (chx10)' }).fetch('sample_number', 'session_date'));
 console.log(await Session.describe());
 await Connection.closeAll();

@@ -14,8 +14,11 @@ export type { DefinitionLocation } from './errors.js';
 export { Schema } from './schema/declare/schema.js';
 export type { SchemaOptions, DeclareOptions } from './schema/declare/schema.js';
 export { Table } from './schema/table/table.js';
-export type { TableClass, RowOf } from './schema/table/table.js';
+export type { TableClass, RowOf, DeclaredRowOf, InsertRowOf, KeyOf } from './schema/table/table.js';
 export { Manual, Lookup, Part } from './schema/table/tiers.js';
+export { checkRowTypes } from './schema/table/check-row-types.js';
+export type { CheckRowTypesOptions } from './schema/table/check-row-types.js';
+export { rowInterface } from './schema/table/row-interface.js';
 export { Imported, Computed, AutoPopulated } from './schema/populate/auto-populate.js';
 export type { PopulateOptions, PopulateResult } from './schema/populate/auto-populate.js';
 export { tableInfo, findTableInfo, TABLE_METADATA_KEY } from './schema/declare/table-info.js';
@@ -37,9 +40,17 @@ export { resolveConnectionSpec } from './schema/connection/config.js';
 export type { ConnectionOptions, ConnectionSpec, DialectName } from './schema/connection/config.js';
 
 export { Query } from './schema/query/query.js';
-export type { Restriction, Projected } from './schema/query/query.js';
+export type {
+  Restriction, Projected, ProjectedFrom, ProjArg, Aggregated, AggrOptions, FetchColumnsOptions, Operand, RowIn, KeyIn, TableLike,
+} from './schema/query/query.js';
 export { sql, not, SqlFragment } from './schema/query/sql.js';
-export type { InsertOptions } from './schema/query/insert.js';
+export type { SqlType } from './schema/query/sql.js';
+export { top, Top } from './schema/query/top.js';
+export { U, UniversalSet } from './schema/query/universal.js';
+export type { OrderSpec } from './schema/query/order.js';
+export type { Columns, ColumnOf, NumberColumn } from './schema/query/columns.js';
+export type { Key, Default, AutoIncrement, Marked, Unmarked, Selectable, Insertable, KeyOfRow } from './schema/query/row-types.js';
+export type { InsertOptions, RowSource } from './schema/query/insert.js';
 export type { DeleteOptions } from './schema/query/delete.js';
 
 export { packBlob } from './schema/blob/pack.js';

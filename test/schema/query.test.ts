@@ -91,9 +91,9 @@ describe.each(dialects)('queries on $name', (dialect) => {
     expect(projected).toEqual([{ subject_name: 'a', session: 1, date: '2008-06-06' }, { subject_name: 'a', session: 2, date: '2008-06-24' }]);
     const computed = await Subject.proj({ double_weight: sql`weight * ${2}` }).restrict({ subject_name: 'a' }).fetch1();
     expect(computed).toEqual({ subject_name: 'a', double_weight: 41 });
-    const counts = await Subject.aggr(Session, { n: sql`count(*)` }).orderBy('subject_name').fetch('subject_name', 'n');
+    const counts = await Subject.aggr(Session, { n: sql`count(*)` }, { excludeNonmatching: true }).orderBy('subject_name').fetch('subject_name', 'n');
     expect(counts).toEqual([{ subject_name: 'a', n: 2 }, { subject_name: 'b', n: 1 }]);
-    const all = await Subject.aggr(Session, { n: sql`count(session)` }, { keepAllRows: true }).orderBy('subject_name DESC').fetch('subject_name', 'n');
+    const all = await Subject.aggr(Session, { n: sql`count(session)` }).orderBy('subject_name DESC').fetch('subject_name', 'n');
     expect(all).toEqual([{ subject_name: 'c', n: 0 }, { subject_name: 'b', n: 1 }, { subject_name: 'a', n: 2 }]);
     const union = await Subject.restrict({ subject_name: 'a' }).union(Subject.restrict({ subject_name: 'c' })).keys();
     expect(union.map((r) => r.subject_name).sort()).toEqual(['a', 'c']);

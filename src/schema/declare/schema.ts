@@ -6,10 +6,9 @@ import { parseDefinition } from '../definition/parser.js';
 import { readCatalog, listTableNames, type CatalogTable } from './catalog.js';
 import { createTableStatements, SQLITE_META_TABLE, sqliteDeclaration } from './ddl.js';
 import { DependencyGraph, noteRegistration } from './dependencies.js';
-import { insertRows } from '../query/insert.js';
 import { compareWithCatalog } from './compare.js';
 import { resolveTable } from './resolve.js';
-import { findTableInfo, setTableInfo, tableInfo, type TableInfo } from './table-info.js';
+import { AFTER_ACTIVATE, findTableInfo, setTableInfo, tableInfo, type TableInfo } from './table-info.js';
 import { tableNameFor, type Tier } from './tiers.js';
 
 /** Options of a schema: where its database is, and what its definitions may name. */
@@ -239,7 +238,7 @@ export class Schema {
         });
         created.push(t);
       }
-      for (const t of order) await insertContents(t);
+      for (const t of order) await afterActivate(t);
     } catch (error) {
       for (const t of created.reverse()) await this.dropTable(t).catch(() => undefined);
       throw error;
@@ -352,9 +351,8 @@ async function dropInOrder(doomed: TableInfo[], options: { force?: boolean }, wh
   for (const t of [...doomed].reverse()) await t.schema.dropTable(t);
 }
 
-/** Lookup tables' `static contents`, inserted on declaration; rows already present are kept. */
-async function insertContents(t: TableInfo): Promise<void> {
-  const contents = (t.cls as unknown as { contents?: readonly object[] }).contents;
-  if (t.tier !== 'lookup' || !Array.isArray(contents) || contents.length === 0) return;
-  await insertRows(t, contents as Record<string, unknown>[], { skipDuplicates: true });
+/** Runs the class's {@link AFTER_ACTIVATE} hook (Lookup contents), if it has one. */
+async function afterActivate(t: TableInfo): Promise<void> {
+  const hook = (t.cls as unknown as { [AFTER_ACTIVATE]?: (info: TableInfo) => Promise<void> })[AFTER_ACTIVATE];
+  if (typeof hook === 'function') await hook.call(t.cls, t);
 }

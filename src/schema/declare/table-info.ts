@@ -47,6 +47,21 @@ export interface ResolvedTable {
   readonly comment: string;
 }
 
+/**
+ * A static method a table class may define, run once its table exists (created or checked) during
+ * `Schema.activate()`, inside the activation's all-or-nothing scope. The table layer uses it for
+ * Lookup `contents`; keeping the hook here lets declaration run it without importing the query
+ * layer (imports point query → declare, never back).
+ *
+ * @example
+ * ```ts
+ * class Params extends Lookup {
+ *   static override async [AFTER_ACTIVATE](info: TableInfo) { await insertRows(info, this.contents, { skipDuplicates: true }); }
+ * }
+ * ```
+ */
+export const AFTER_ACTIVATE: unique symbol = Symbol.for('rg-schema:afterActivate');
+
 /** The reflect-metadata key under which a table's {@link TableInfo} lives. */
 export const TABLE_METADATA_KEY = 'rg-schema:table';
 

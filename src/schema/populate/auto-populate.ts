@@ -4,6 +4,7 @@ import { tableInfo, type TableInfo } from '../declare/table-info.js';
 import type { Tier } from '../declare/tiers.js';
 import { makeContext } from '../query/make-context.js';
 import { Query, type Restriction } from '../query/query.js';
+import type { KeyOfRow } from '../query/row-types.js';
 import { Table, type RowOf, type TableClass } from '../table/table.js';
 import { JobsTable } from './jobs.js';
 
@@ -48,8 +49,8 @@ type AutoClass = TableClass & { new (): AutoPopulated<object> };
  * not yet in the table, each in its own transaction with the table's Parts.
  */
 export abstract class AutoPopulated<Row extends object = Record<string, unknown>> extends Table<Row> {
-  /** Computes and inserts the rows of one key (and its parts). */
-  abstract make(key: Record<string, unknown>): Promise<void>;
+  /** Computes and inserts the rows of one key (and its parts); `key` has the type of the table's primary key. */
+  abstract make(key: KeyOfRow<Row>): Promise<void>;
 
   /** The keys to compute: by default the join of the primary-key parents, projected to their keys. */
   static keySource(this: TableClass): Query<object> {

@@ -2,7 +2,9 @@ import { QueryError, UnknownAttributeError } from '../../errors.js';
 import type { Dialect } from '../connection/dialect.js';
 import type { Heading } from '../definition/heading.js';
 import type { TableInfo } from '../declare/table-info.js';
+import { parseOrder } from './order.js';
 import { Not, SqlFragment } from './sql.js';
+import { mergeTops, type TopSpec } from './top.js';
 import { encodeValue } from './values.js';
 
 /** The relation tree. Each node is immutable; a Query wraps one with its heading. */
@@ -10,8 +12,14 @@ export type QueryNode =
   | { readonly kind: 'table'; readonly info: TableInfo; readonly heading: Heading }
   | { readonly kind: 'restrict'; readonly source: QueryNode; readonly condition: unknown; readonly heading: Heading }
   | { readonly kind: 'proj'; readonly source: QueryNode; readonly columns: readonly ProjColumn[]; readonly heading: Heading }
-  | { readonly kind: 'join'; readonly left: QueryNode; readonly right: QueryNode; readonly heading: Heading; readonly outer?: boolean }
-  | { readonly kind: 'aggr'; readonly source: QueryNode; readonly other: QueryNode; readonly computed: readonly ProjColumn[]; readonly keepAllRows: boolean; readonly heading: Heading }
+  | { readonly kind: 'join'; readonly left: QueryNode; readonly right: QueryNode; readonly heading: Heading }
+  /** `source` grouped by its primary key over `other`; `keep` names the attributes of `source` kept. */
+  | { readonly kind: 'aggr'; readonly source: QueryNode; readonly other: QueryNode; readonly keep: readonly string[]; readonly computed: readonly ProjColumn[]; readonly keepAllRows: boolean; readonly heading: Heading }
+  /** `U(...keys).aggr(source, …)`: `source` grouped by any of its attributes (none: one row). */
+  | { readonly kind: 'group'; readonly source: QueryNode; readonly keys: readonly string[]; readonly computed: readonly ProjColumn[]; readonly heading: Heading }
+  /** `U(...).restrict(source)`: the distinct values of the heading's attributes in `source`. */
+  | { readonly kind: 'distinct'; readonly source: QueryNode; readonly heading: Heading }
+  | { readonly kind: 'top'; readonly source: QueryNode; readonly top: TopSpec; readonly heading: Heading }
   | { readonly kind: 'union'; readonly left: QueryNode; readonly right: QueryNode; readonly heading: Heading };
 
 /** A projected attribute: a source attribute (possibly renamed) or an SQL expression. */
@@ -25,16 +33,21 @@ export interface Compilable {
 }
 
 interface Column { readonly name: string; readonly sql: string; readonly params: readonly unknown[] }
+interface Clause { readonly sql: string; readonly params: readonly unknown[] }
 
 /** A SELECT under construction; wrapped into a subquery only when the next operation needs it. */
 interface Select {
   readonly columns: readonly Column[];
   readonly from: string;
   readonly fromParams: readonly unknown[];
-  readonly where: ReadonlyArray<{ sql: string; params: readonly unknown[] }>;
+  readonly where: readonly Clause[];
+  /** GROUP BY expressions; `[]` aggregates the whole input into one row. */
   readonly groupBy: readonly string[] | undefined;
   /** Column SQL is `alias.name` for every column: raw SQL may use bare names. */
   readonly plain: boolean;
+  readonly distinct: boolean;
+  /** ORDER BY / LIMIT / OFFSET of a Top: applies to this SELECT's result. */
+  readonly tail: TopSpec | undefined;
 }
 
 /** Ordering and paging, applied at the outermost SELECT. */
@@ -42,6 +55,10 @@ export interface Modifiers {
   readonly orderBy?: readonly string[];
   readonly limit?: number;
   readonly offset?: number;
+}
+
+function hasModifiers(m: Modifiers): boolean {
+  return m.orderBy !== undefined || m.limit !== undefined || m.offset !== undefined;
 }
 
 class Compiler {
@@ -59,7 +76,7 @@ class Compiler {
         return {
           columns: node.heading.names.map((n) => ({ name: n, sql: `${alias}.${this.dialect.quote(n)}`, params: [] })),
           from: `${this.dialect.tableRef(node.info.schema.database, node.info.tableName)} AS ${alias}`,
-          fromParams: [], where: [], groupBy: undefined, plain: true,
+          fromParams: [], where: [], groupBy: undefined, plain: true, distinct: false, tail: undefined,
         };
       }
       case 'restrict': {
@@ -69,34 +86,40 @@ class Compiler {
       }
       case 'proj': {
         const source = this.restrictable(this.select(node.source));
-        const byName = new Map(source.columns.map((c) => [c.name, c]));
         const columns = node.columns.map((c): Column => {
           if ('from' in c) {
-            const column = byName.get(c.from);
-            if (!column) throw new Error(`internal: ${c.from} missing from projection source`);
+            const column = this.column(source, c.from);
             return { name: c.name, sql: column.sql, params: column.params };
           }
-          const expression = c.expression.toSql();
-          return { name: c.name, sql: `(${expression.sql})`, params: expression.params };
+          return { name: c.name, ...this.expression(c.expression) };
         });
         return { ...source, columns, plain: columns.every((c) => c.sql.endsWith(`.${this.dialect.quote(c.name)}`) && c.params.length === 0) };
       }
       case 'join':
-        return this.join(node.left, node.right, node.heading, node.outer ? 'LEFT JOIN' : 'JOIN');
+        return this.join(node.left, node.right, node.heading, 'JOIN');
       case 'aggr': {
         const joined = this.join(node.source, node.other, undefined, node.keepAllRows ? 'LEFT JOIN' : 'JOIN');
-        const keep = node.source.heading.names.map((n) => {
-          const column = joined.columns.find((c) => c.name === n);
-          if (!column) throw new Error(`internal: ${n} missing from aggregation`);
-          return column;
-        });
-        const computed = node.computed.map((c): Column => {
-          if (!('expression' in c)) throw new Error('internal: aggr columns are expressions');
-          const expression = c.expression.toSql();
-          return { name: c.name, sql: `(${expression.sql})`, params: expression.params };
-        });
-        const key = node.source.heading.primaryKey.map((n) => keep.find((c) => c.name === n)?.sql ?? '');
+        const keep = node.keep.map((n) => this.column(joined, n));
+        const computed = node.computed.map((c) => ({ name: c.name, ...this.expression(expressionOf(c)) }));
+        const key = node.source.heading.primaryKey.map((n) => this.column(joined, n).sql);
         return { ...joined, columns: [...keep, ...computed], groupBy: key, plain: false };
+      }
+      case 'group': {
+        const source = this.restrictable(this.select(node.source));
+        const keys = node.keys.map((n) => this.column(source, n));
+        const computed = node.computed.map((c) => ({ name: c.name, ...this.expression(expressionOf(c)) }));
+        return { ...source, columns: [...keys, ...computed], groupBy: keys.map((k) => k.sql), plain: false };
+      }
+      case 'distinct': {
+        const source = this.restrictable(this.select(node.source));
+        return { ...source, columns: node.heading.names.map((n) => this.column(source, n)), distinct: true };
+      }
+      case 'top': {
+        const source = this.select(node.source);
+        // A Top on a Top without an order of its own was merged by Query.restrict; with one, the
+        // first Top's rows are the input.
+        const base = source.tail === undefined ? source : this.wrap(source);
+        return { ...base, tail: node.top };
       }
       case 'union': {
         const names = node.heading.names;
@@ -105,6 +128,17 @@ class Compiler {
         return this.wrapSql(`${left.sql} UNION ${right.sql}`, [...left.params, ...right.params], names);
       }
     }
+  }
+
+  private column(select: Select, name: string): Column {
+    const column = select.columns.find((c) => c.name === name);
+    if (!column) throw new Error(`internal: ${name} missing from select`);
+    return column;
+  }
+
+  private expression(fragment: SqlFragment): { sql: string; params: unknown[] } {
+    const { sql, params } = fragment.toSql();
+    return { sql: `(${sql})`, params };
   }
 
   private join(leftNode: QueryNode, rightNode: QueryNode, heading: Heading | undefined, kind: string): Select {
@@ -121,30 +155,34 @@ class Compiler {
       columns: names.map(pick),
       from: `${left.from} ${kind} ${right.from}${on}`,
       fromParams: [...left.params, ...right.params],
-      where: [], groupBy: undefined, plain: true,
+      where: [], groupBy: undefined, plain: true, distinct: false, tail: undefined,
     };
   }
 
-  /** A SELECT that can take more WHERE clauses; grouped or computed ones become subqueries. */
-  private restrictable(select: Select): Select {
-    if (select.groupBy !== undefined || !select.plain) {
-      const rendered = this.render(select, select.columns.map((c) => c.name));
-      return this.wrapSql(rendered.sql, rendered.params, select.columns.map((c) => c.name));
-    }
+  /** A SELECT that can take more WHERE clauses; grouped, computed, distinct or limited ones become subqueries. */
+  restrictable(select: Select): Select {
+    if (select.groupBy !== undefined || !select.plain || select.distinct || select.tail !== undefined) return this.wrap(select);
     return select;
+  }
+
+  private wrap(select: Select): Select {
+    const names = select.columns.map((c) => c.name);
+    const rendered = this.render(select, names);
+    return this.wrapSql(rendered.sql, rendered.params, names);
   }
 
   private wrapSql(sql: string, params: readonly unknown[], names: readonly string[]): Select {
     const alias = this.alias();
     return {
       columns: names.map((n) => ({ name: n, sql: `${alias}.${this.dialect.quote(n)}`, params: [] })),
-      from: `(${sql}) AS ${alias}`, fromParams: params, where: [], groupBy: undefined, plain: true,
+      from: `(${sql}) AS ${alias}`, fromParams: params, where: [], groupBy: undefined, plain: true, distinct: false, tail: undefined,
     };
   }
 
   /** The select as a FROM item with an alias of its own. */
   private source(select: Select): { from: string; params: readonly unknown[]; alias: string } {
-    const simpleTable = select.plain && select.where.length === 0 && select.groupBy === undefined && !select.from.startsWith('(') && !/ JOIN /.test(select.from);
+    const simpleTable = select.plain && select.where.length === 0 && select.groupBy === undefined && !select.distinct
+      && select.tail === undefined && !select.from.startsWith('(') && !/ JOIN /.test(select.from);
     if (simpleTable) {
       const alias = select.from.slice(select.from.lastIndexOf(' AS ') + 4);
       return { from: select.from, params: select.fromParams, alias };
@@ -154,40 +192,67 @@ class Compiler {
     return { from: `(${rendered.sql}) AS ${alias}`, params: rendered.params, alias };
   }
 
-  render(select: Select, names: readonly string[], modifiers: Modifiers = {}, distinct = false): { sql: string; params: unknown[] } {
-    const params: unknown[] = [];
-    const columns = names.map((n) => {
-      const column = select.columns.find((c) => c.name === n);
-      if (!column) throw new Error(`internal: ${n} missing from select`);
-      params.push(...column.params);
-      return `${column.sql} AS ${this.dialect.quote(n)}`;
-    });
-    params.push(...select.fromParams);
-    let sql = `SELECT ${distinct ? 'DISTINCT ' : ''}${columns.join(', ')} FROM ${select.from}`;
+  /** FROM … WHERE … and its parameters, shared by SELECT and count. */
+  body(select: Select): { sql: string; params: unknown[] } {
+    let sql = ` FROM ${select.from}`;
+    const params: unknown[] = [...select.fromParams];
     if (select.where.length > 0) {
       sql += ` WHERE ${select.where.map((w) => w.sql).join(' AND ')}`;
       for (const w of select.where) params.push(...w.params);
     }
-    if (select.groupBy !== undefined) sql += ` GROUP BY ${select.groupBy.join(', ')}`;
-    if (modifiers.orderBy && modifiers.orderBy.length > 0) {
-      sql += ` ORDER BY ${modifiers.orderBy.map((o) => {
-        const [name, direction] = o.trim().split(/\s+/);
-        return `${this.dialect.quote(name ?? '')}${direction ? ` ${direction.toUpperCase()}` : ''}`;
+    return { sql, params };
+  }
+
+  render(select: Select, names: readonly string[], modifiers: Modifiers = {}): { sql: string; params: unknown[] } {
+    let tail = select.tail;
+    if (hasModifiers(modifiers)) {
+      if (tail !== undefined && modifiers.orderBy !== undefined) {
+        // A new order over a Top's rows: the Top runs first, as a subquery.
+        return this.render(this.wrap(select), names, modifiers);
+      }
+      const paging = { limit: modifiers.limit, offset: modifiers.offset ?? 0 };
+      tail = tail === undefined ? { orderBy: modifiers.orderBy ?? [], ...paging } : mergeTops(tail, paging);
+    }
+    const params: unknown[] = [];
+    const columns = names.map((n) => {
+      const column = this.column(select, n);
+      params.push(...column.params);
+      return `${column.sql} AS ${this.dialect.quote(n)}`;
+    });
+    const body = this.body(select);
+    params.push(...body.params);
+    let sql = `SELECT ${select.distinct ? 'DISTINCT ' : ''}${columns.join(', ')}${body.sql}`;
+    if (select.groupBy !== undefined && select.groupBy.length > 0) sql += ` GROUP BY ${select.groupBy.join(', ')}`;
+    if (tail !== undefined) {
+      const tailSql = this.tail(tail);
+      sql += tailSql.sql;
+      params.push(...tailSql.params);
+    }
+    return { sql, params };
+  }
+
+  private tail(tail: TopSpec): Clause {
+    let sql = '';
+    const params: unknown[] = [];
+    if (tail.orderBy.length > 0) {
+      sql += ` ORDER BY ${tail.orderBy.map((term) => {
+        const { name, descending } = parseOrder(term);
+        return `${this.dialect.quote(name)}${descending ? ' DESC' : ''}`;
       }).join(', ')}`;
     }
-    if (modifiers.limit !== undefined || modifiers.offset !== undefined) {
+    if (tail.limit !== undefined || tail.offset > 0) {
       sql += ' LIMIT ?';
-      params.push(modifiers.limit ?? (this.dialect.name === 'sqlite' ? -1 : Number.MAX_SAFE_INTEGER));
-      if (modifiers.offset !== undefined) {
+      params.push(tail.limit ?? (this.dialect.name === 'sqlite' ? -1 : Number.MAX_SAFE_INTEGER));
+      if (tail.offset > 0) {
         sql += ' OFFSET ?';
-        params.push(modifiers.offset);
+        params.push(tail.offset);
       }
     }
     return { sql, params };
   }
 
   /** Compiles a restriction against the columns of `select`. */
-  condition(condition: unknown, select: Select, heading: Heading): { sql: string; params: readonly unknown[] } {
+  condition(condition: unknown, select: Select, heading: Heading): Clause {
     if (condition instanceof Not) {
       const inner = this.condition(condition.condition, select, heading);
       return { sql: `NOT (${inner.sql})`, params: inner.params };
@@ -213,8 +278,7 @@ class Compiler {
       if (entries.length === 0) return { sql: '1=1', params: [] };
       const params: unknown[] = [];
       const parts = entries.map(([name, value]) => {
-        const column = select.columns.find((c) => c.name === name);
-        if (!column) throw new Error(`internal: ${name} missing from select`);
+        const column = this.column(select, name);
         params.push(...column.params);
         if (value === null) return `${column.sql} IS NULL`;
         params.push(encodeValue({ ...heading.get(name), nullable: true }, value, 'restriction', condition));
@@ -222,23 +286,25 @@ class Compiler {
       });
       return { sql: `(${parts.join(' AND ')})`, params };
     }
-    throw new QueryError(`Cannot restrict by ${String(condition)}. Use an object, an array, a string, sql\`…\`, not(…) or another query.`);
+    throw new QueryError(`Cannot restrict by ${String(condition)}. Use an object, an array, a string, sql\`…\`, not(…), top(…) or another query.`);
   }
 
-  private semijoin(other: QueryNode, select: Select, heading: Heading): { sql: string; params: readonly unknown[] } {
+  /**
+   * `EXISTS` over the other query's own FROM and WHERE, correlated on the common attributes. No
+   * derived table: MariaDB then runs it as a semijoin in proportion to the matching rows.
+   */
+  private semijoin(other: QueryNode, select: Select, heading: Heading): Clause {
     const common = heading.names.filter((n) => other.heading.has(n));
-    const inner = this.select(other);
-    const rendered = this.render(inner, common.length > 0 ? common : other.heading.names.slice(0, 1));
-    const alias = this.alias();
-    const params: unknown[] = [...rendered.params];
-    const matches = common.map((n) => {
-      const column = select.columns.find((c) => c.name === n);
-      params.push(...(column?.params ?? []));
-      return `${alias}.${this.dialect.quote(n)} = ${column?.sql ?? ''}`;
-    });
-    const where = matches.length > 0 ? ` WHERE ${matches.join(' AND ')}` : '';
-    return { sql: `EXISTS (SELECT 1 FROM (${rendered.sql}) AS ${alias}${where})`, params };
+    const inner = this.restrictable(this.select(other));
+    const matches = common.map((n) => ({ sql: `${this.column(inner, n).sql} = ${this.column(select, n).sql}`, params: this.column(select, n).params }));
+    const body = this.body({ ...inner, where: [...inner.where, ...matches] });
+    return { sql: `EXISTS (SELECT 1${body.sql})`, params: body.params };
   }
+}
+
+function expressionOf(column: ProjColumn): SqlFragment {
+  if (!('expression' in column)) throw new Error('internal: aggregate columns are expressions');
+  return column.expression;
 }
 
 function isCompilable(value: unknown): value is Compilable {
@@ -259,8 +325,25 @@ export function compileQuery(dialect: Dialect, node: QueryNode, modifiers: Modif
   return compiler.render(compiler.select(node), names, modifiers);
 }
 
-/** `SELECT count(*)` over the query. */
-export function compileCount(dialect: Dialect, node: QueryNode): { sql: string; params: unknown[] } {
-  const inner = compileQuery(dialect, node, {}, node.heading.primaryKey.length > 0 ? node.heading.primaryKey : node.heading.names);
-  return { sql: `SELECT count(*) AS ${dialect.quote('n')} FROM (${inner.sql}) AS ${dialect.quote('_count')}`, params: inner.params };
+/**
+ * `SELECT count(*)` of the query's rows. A query without grouping, DISTINCT or a limit counts its
+ * own FROM … WHERE directly (its rows are unique by primary key); the others count a derived table.
+ *
+ * @example
+ * ```ts
+ * compileCount(mysqlDialect, Spike.restrict(Neuron.restrict({ subject_name: 'a' })).node);
+ * // SELECT count(*) AS `n` FROM `rgc`.`spike` AS `_q1` WHERE EXISTS (SELECT 1 FROM `rgc`.`neuron` AS `_q2` WHERE (`_q2`.`subject_name` = ?) AND `_q2`.`subject_name` = `_q1`.`subject_name` AND …)
+ * ```
+ */
+export function compileCount(dialect: Dialect, node: QueryNode, modifiers: Modifiers = {}): { sql: string; params: unknown[] } {
+  const compiler = new Compiler(dialect);
+  const select = compiler.select(node);
+  const n = dialect.quote('n');
+  if (!hasModifiers(modifiers) && select.groupBy === undefined && !select.distinct && select.tail === undefined) {
+    const body = compiler.body(select);
+    return { sql: `SELECT count(*) AS ${n}${body.sql}`, params: body.params };
+  }
+  const key = node.heading.primaryKey.length > 0 ? node.heading.primaryKey : node.heading.names;
+  const inner = compiler.render(select, key, modifiers);
+  return { sql: `SELECT count(*) AS ${n} FROM (${inner.sql}) AS ${dialect.quote('_count')}`, params: inner.params };
 }

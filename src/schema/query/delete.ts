@@ -14,8 +14,8 @@ export interface DeleteOptions {
 function baseTable(query: Query<object>): TableInfo {
   const node = query.node;
   let n = node;
-  while (n.kind === 'restrict') n = n.source;
-  if (n.kind !== 'table') throw new RgSchemaError('delete() needs a table or a restriction of one.');
+  while (n.kind === 'restrict' || n.kind === 'top') n = n.source;
+  if (n.kind !== 'table') throw new RgSchemaError('delete() needs a table or a restriction of one (objects, queries, top(…)); it cannot delete from a join, projection or aggregation.');
   return n.info;
 }
 

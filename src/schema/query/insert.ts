@@ -17,29 +17,90 @@ export interface InsertOptions {
   readonly replace?: boolean;
   /** Allow inserting into an Imported/Computed table outside its make(). */
   readonly allowDirectInsert?: boolean;
+  /** Rows encoded and held at once (default 10,000); every chunk goes in the same transaction. */
+  readonly chunkSize?: number;
 }
 
 const MAX_PARAMS = 30_000;
 const MAX_ROWS = 1_000;
 /** Rows above this many bytes of blob go one by one through a prepared statement. */
 const LARGE_ROW_BYTES = 1 << 20;
+/** Rows encoded and held at once when an insert streams (DataJoint's chunk_size). */
+export const DEFAULT_CHUNK_SIZE = 10_000;
+
+/** Rows to insert: an array, any iterable, or an async iterable (a generator reading a file). */
+export type RowSource<Row> = Iterable<Row> | AsyncIterable<Row>;
 
 /**
  * Inserts rows in multi-row statements, all in one transaction: a failing row leaves nothing
- * behind. Every value is validated first, so most errors name the row before any SQL is sent.
+ * behind. Rows are taken `chunkSize` at a time, so an iterable of any length is inserted while
+ * holding one chunk; each chunk is validated before any of its SQL is sent.
+ *
+ * @example
+ * ```ts
+ * await insertRows(info, readRows('spikes.csv'), { chunkSize: 5000 });  // an async generator
+ * // BEGIN; INSERT INTO … VALUES (?, ?), (?, ?), … (per chunk); COMMIT
+ * ```
  */
-export async function insertRows(info: TableInfo, rows: Iterable<object>, options: InsertOptions = {}): Promise<number> {
+export async function insertRows(info: TableInfo, rows: RowSource<object>, options: InsertOptions = {}): Promise<number> {
   const table = info.className;
-  const heading = info.resolved!.heading;
   if (isAutoPopulated(info.tier) || (info.master && isAutoPopulated(info.master.tier))) {
     const allowed = makeContext.getStore();
     if (!options.allowDirectInsert && !allowed?.has(info)) {
       throw new PopulateError(`${table} is filled by populate(); inserting outside its make() is refused. Call ${info.master?.className ?? table}.populate(), or pass { allowDirectInsert: true }.`);
     }
   }
-  const encoded: EncodedRow[] = [];
-  for (const row of rows) encoded.push(encodeRow(info, heading.attributes, row, options));
-  if (encoded.length === 0) return 0;
+  const size = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(size) || size < 1) throw new InvalidValueError(`${table}: chunkSize must be a whole number ≥ 1; got ${String(options.chunkSize)}.`, { table });
+  const chunks = chunksOf(rows, size);
+  const first = await chunks.next();
+  if (first.done) return 0;
+  let inserted = 0;
+  try {
+    await info.schema.connection.transaction(async () => {
+      inserted += await insertChunk(info, first.value, options);
+      for await (const chunk of chunks) inserted += await insertChunk(info, chunk, options);
+    });
+  } finally {
+    // Closes the caller's generator when a chunk failed before it was read to the end.
+    await chunks.return(undefined);
+  }
+  return inserted;
+}
+
+/** The rows in arrays of `size`; an array is sliced, other iterables are read as they go. */
+async function* chunksOf(rows: RowSource<object>, size: number): AsyncGenerator<object[], void, undefined> {
+  if (Array.isArray(rows)) {
+    for (let start = 0; start < rows.length; start += size) yield start === 0 && rows.length <= size ? rows : rows.slice(start, start + size);
+    return;
+  }
+  let chunk: object[] = [];
+  if (Symbol.asyncIterator in rows) {
+    for await (const row of rows) {
+      chunk.push(row);
+      if (chunk.length >= size) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+  } else {
+    for (const row of rows) {
+      chunk.push(row);
+      if (chunk.length >= size) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** One chunk: validated and encoded, then sent in as few statements as its shape allows. */
+async function insertChunk(info: TableInfo, rows: readonly object[], options: InsertOptions): Promise<number> {
+  const table = info.className;
+  const heading = info.resolved!.heading;
+  const encoded: EncodedRow[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) encoded[i] = encodeRow(info, heading.attributes, rows[i]!, options);
   const connection = info.schema.connection;
   const tableRef = connection.dialect.tableRef(info.schema.database, info.tableName);
   // Rows that leave out different attributes (to take defaults) go in separate statements.
@@ -51,36 +112,33 @@ export async function insertRows(info: TableInfo, rows: Iterable<object>, option
     else groups.set(key, [e]);
   }
   let inserted = 0;
-  await connection.transaction(async () => {
-    for (const group of groups.values()) {
-      const columns = group[0]!.columns;
-      if (connection.dialect.name === 'sqlite') {
-        const { sql } = insertStatement(info, tableRef, columns, [group[0]!.values], options);
-        try {
-          inserted += (await connection.runMany(sql, group.map((g) => g.values), table)).affectedRows;
-        } catch (error) {
-          const failed = (error as { rowIndex?: number }).rowIndex;
-          throw await explain(info, error, failed === undefined ? group.map((b) => b.row) : [group[failed]!.row]);
-        }
-        continue;
+  for (const group of groups.values()) {
+    const columns = group[0]!.columns;
+    if (connection.dialect.name === 'sqlite') {
+      const { sql } = insertStatement(info, tableRef, columns, [group[0]!.values], options);
+      try {
+        inserted += (await connection.runMany(sql, group.map((g) => g.values), table)).affectedRows;
+      } catch (error) {
+        const failed = (error as { rowIndex?: number }).rowIndex;
+        throw await explain(info, error, failed === undefined ? group.map((b) => b.row) : [group[failed]!.row]);
       }
-      const perStatement = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / Math.max(1, columns.length))));
-      for (let start = 0; start < group.length; start += perStatement) {
-        const batch = group.slice(start, start + perStatement);
-        const { sql, params } = insertStatement(info, tableRef, columns, batch.map((b) => b.values), options);
-        const blobBytes = batch.reduce((n, b) => n + b.bytes, 0);
-        if (blobBytes > 0) await connection.checkPacketSize(blobBytes * (group.length === 1 && group[0]!.bytes > LARGE_ROW_BYTES ? 1 : 2), table);
-        try {
-          const result = group.length === 1 && group[0]!.bytes > LARGE_ROW_BYTES
-            ? await connection.runPrepared(sql, params, table)
-            : await connection.run(sql, params, table);
-          inserted += result.affectedRows;
-        } catch (error) {
-          throw await explain(info, error, batch.map((b) => b.row));
-        }
+      continue;
+    }
+    const perStatement = Math.max(1, Math.min(MAX_ROWS, Math.floor(MAX_PARAMS / Math.max(1, columns.length))));
+    for (let start = 0; start < group.length; start += perStatement) {
+      const batch = group.slice(start, start + perStatement);
+      const { sql, params } = insertStatement(info, tableRef, columns, batch.map((b) => b.values), options);
+      const blobBytes = batch.reduce((n, b) => n + b.bytes, 0);
+      const large = group.length === 1 && group[0]!.bytes > LARGE_ROW_BYTES;
+      if (blobBytes > 0) await connection.checkPacketSize(blobBytes * (large ? 1 : 2), table);
+      try {
+        const result = large ? await connection.runPrepared(sql, params, table) : await connection.run(sql, params, table);
+        inserted += result.affectedRows;
+      } catch (error) {
+        throw await explain(info, error, batch.map((b) => b.row));
       }
     }
-  });
+  }
   return inserted;
 }
 

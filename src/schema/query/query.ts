@@ -3,9 +3,14 @@ import type { Connection } from '../connection/connection.js';
 import { Heading, type Attribute } from '../definition/heading.js';
 import { COMPUTED_TYPE } from '../definition/types.js';
 import type { TableInfo } from '../declare/table-info.js';
+import { toColumns, type Columns } from './columns.js';
 import { compileCount, compileQuery, type Modifiers, type ProjColumn, type QueryNode } from './compile.js';
 import { decodeRow } from './decode.js';
-import { Not, SqlFragment } from './sql.js';
+import { expandOrder, type OrderSpec } from './order.js';
+import type { KeyOfRow, Selectable } from './row-types.js';
+import { Not, SqlFragment, type SqlType } from './sql.js';
+import { streamRows } from './stream.js';
+import { mergeTops, Top } from './top.js';
 
 /** What restrict() accepts. Object keys are checked against the row type. */
 export type Restriction<Row> =
@@ -14,20 +19,34 @@ export type Restriction<Row> =
   | string
   | SqlFragment
   | Not
+  | Top
   | AnyQuery
   | { query(): AnyQuery }
   | boolean;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyQuery = Query<any>;
+export type AnyQuery = Query<any, any>;
 
-/** A table class, seen structurally (its instances carry the row type). */
-export type TableLike<Row extends object> = abstract new (...args: never[]) => { readonly __row?: Row };
+/** A table class, seen structurally (its instances carry the declared row interface). */
+export type TableLike<Declared extends object> = abstract new (...args: never[]) => { readonly __row?: Declared };
+
+/** A query or a table class: what join, aggr and U take. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Operand = AnyQuery | TableLike<any>;
+
+/** The row type of an operand. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type RowIn<O> = O extends Query<infer R, any> ? R : O extends TableLike<infer D> ? Selectable<D> : never;
+
+/** The primary-key type of an operand. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type KeyIn<O> = O extends Query<any, infer K> ? K : O extends TableLike<infer D> ? KeyOfRow<D> : never;
 
 /** What proj() accepts: attribute names, `'*'`, and objects of renames or `sql` expressions. */
 export type ProjArg<Row> = (keyof Row & string) | '*' | Readonly<Record<string, (keyof Row & string) | SqlFragment>>;
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /**
  * The row type proj(...args) produces. The primary key is always kept at run time but the type
@@ -39,13 +58,41 @@ export type ProjectedFrom<Row, Args extends readonly ProjArg<Row>[]> = Projected
   [Extract<Args[number], object>] extends [never] ? Record<never, never> : UnionToIntersection<Extract<Args[number], object>> & Record<string, keyof Row | SqlFragment>
 > & ('*' extends Args[number] ? Row : Partial<Omit<Row, Extract<Args[number], keyof Row>>>);
 
-/** The row type of a projection with renames and computed attributes. */
+/** The row type of a projection with renames and computed attributes (typed by `sql<T>`). */
 export type Projected<Row, Keep extends keyof Row, Renames extends Record<string, keyof Row | SqlFragment>> =
-  Pick<Row, Keep> & { [K in keyof Renames as string extends K ? never : K]: Renames[K] extends keyof Row ? Row[Renames[K]] : unknown };
+  Pick<Row, Keep> & { [K in keyof Renames as string extends K ? never : K]: Renames[K] extends keyof Row ? Row[Renames[K]] : SqlType<Renames[K]> };
+
+/** Attributes computed by aggr: their `sql<T>` types. */
+export type ComputedAttributes<C> = { [K in keyof C]: SqlType<C[K]> };
+
+/** The row type of `aggr`: the left side's primary key, the attributes named, and the computed ones. */
+export type Aggregated<Row, Key, Named extends string, C> = Simplify<('*' extends Named ? Row : Key & Pick<Row, Extract<Named, keyof Row>>) & ComputedAttributes<C>>;
+
+/** Options of aggr(). */
+export interface AggrOptions<Row, Named extends string = string> {
+  /** Attributes of the left side kept beside its primary key; `'*'` keeps them all. */
+  readonly attributes?: readonly Named[];
+  /**
+   * Drop the rows of the left side that match nothing (an inner join). By default every row is
+   * kept, as in DataJoint 2, and its aggregates see one row of NULLs: `count(attr)` is 0 there
+   * while `count(*)` is 1.
+   */
+  readonly excludeNonmatching?: boolean;
+  /** Phantom: ties the options to the row type. */
+  readonly __row?: Row;
+}
+
+/** What fetch() takes to return columns instead of rows. */
+export interface FetchColumnsOptions<K extends string> {
+  readonly format: 'columns';
+  /** The attributes to fetch; all by default. */
+  readonly attributes?: readonly K[];
+}
 
 /**
  * An immutable query expression: a table, or an operation on queries. Nothing runs until it is
- * fetched; every operation returns a new Query.
+ * fetched; every operation returns a new Query. `Row` is the type of its rows and `Key` the type of
+ * its primary key.
  *
  * @example
  * ```ts
@@ -53,10 +100,12 @@ export type Projected<Row, Keep extends keyof Row, Renames extends Record<string
  * // SELECT … FROM `rgc`.`session` AS `_q1` JOIN … USING (`subject_name`, …) WHERE (`_q1`.`subject_name` = ?)
  * ```
  */
-export class Query<Row extends object = Record<string, unknown>> {
+export class Query<Row extends object = Record<string, unknown>, Key extends object = Partial<Row>> {
   readonly node: QueryNode;
   readonly connection: Connection;
   readonly modifiers: Modifiers;
+  /** Phantom member that carries the key type. */
+  declare readonly __key?: Key;
 
   constructor(node: QueryNode, connection: Connection, modifiers: Modifiers = {}) {
     this.node = node;
@@ -65,8 +114,16 @@ export class Query<Row extends object = Record<string, unknown>> {
   }
 
   /** The query of a whole table. */
-  static ofTable<Row extends object>(info: TableInfo, heading: Heading): Query<Row> {
-    return new Query<Row>({ kind: 'table', info, heading }, info.schema.connection);
+  static ofTable<Row extends object, Key extends object = Partial<Row>>(info: TableInfo, heading: Heading): Query<Row, Key> {
+    return new Query<Row, Key>({ kind: 'table', info, heading }, info.schema.connection);
+  }
+
+  /** A table class or a query, as a query. */
+  static of<O extends Operand>(operand: O): Query<RowIn<O>, KeyIn<O>> {
+    if (operand instanceof Query) return operand as Query<RowIn<O>, KeyIn<O>>;
+    const query = (operand as unknown as { query?: () => unknown }).query;
+    if (typeof query !== 'function') throw new QueryError(`Expected a query or a table class; got ${String(operand)}.`);
+    return query.call(operand) as Query<RowIn<O>, KeyIn<O>>;
   }
 
   get heading(): Heading {
@@ -77,11 +134,11 @@ export class Query<Row extends object = Record<string, unknown>> {
     return this.heading.primaryKey;
   }
 
-  private derive<R extends object>(node: QueryNode): Query<R> {
-    return new Query<R>(node, this.connection);
+  private derive<R extends object, K extends object>(node: QueryNode): Query<R, K> {
+    return new Query<R, K>(node, this.connection);
   }
 
-  private ensureConnection(other: AnyQuery): void {
+  ensureConnection(other: AnyQuery): void {
     if (other.connection !== this.connection) {
       throw new QueryError('These queries are on different connections; a query can only combine tables of one database server.');
     }
@@ -89,47 +146,74 @@ export class Query<Row extends object = Record<string, unknown>> {
 
   /**
    * Keeps the rows that match: an object (AND of equalities), an array (OR), a string (raw SQL),
-   * `sql\`…\`` (bound values), `not(…)`, or another query (semijoin on common attributes).
+   * `sql\`…\`` (bound values), `not(…)`, another query (semijoin on common attributes), or
+   * `top(…)` (the first rows in an order).
    *
    * @example
    * ```ts
    * Neuron.restrict({ subject_name: 'KO (chx10)' });   // WHERE (`_q1`.`subject_name` = ?)
    * Neuron.restrict([{ neuron_id: 1 }, { neuron_id: 2 }]); // WHERE ((… = ?) OR (… = ?))
-   * Session.restrict(Stimulation);                      // WHERE EXISTS (SELECT 1 FROM (…) WHERE …)
+   * Session.restrict(Stimulation);                      // WHERE EXISTS (SELECT 1 FROM `rgc`.`_stimulation` AS `_q2` WHERE `_q2`.`subject_name` = `_q1`.`subject_name` AND …)
+   * Spike.restrict(top(3, 'spike_time DESC'));         // ORDER BY `spike_time` DESC LIMIT ?
    * ```
    */
-  restrict(condition: Restriction<Row>): Query<Row> {
+  restrict(condition: Restriction<Row>): Query<Row, Key> {
+    if (condition instanceof Top) return this.withTop(condition);
     const normalized = asQueries(condition);
     for (const q of queriesIn(normalized)) this.ensureConnection(q);
-    return this.derive<Row>({ kind: 'restrict', source: this.node, condition: normalized, heading: this.heading });
+    return this.derive<Row, Key>({ kind: 'restrict', source: this.node, condition: normalized, heading: this.heading });
   }
 
   /** The antijoin: rows that do not match. `Session.exclude(Stimulation)` are sessions without one. */
-  exclude(condition: Restriction<Row>): Query<Row> {
+  exclude(condition: Restriction<Row>): Query<Row, Key> {
+    if (condition instanceof Top) throw new QueryError('exclude(top(…)) has no meaning; restrict by top(…) with the order reversed instead.');
     return this.restrict(new Not(condition));
+  }
+
+  /**
+   * The first `limit` rows in `orderBy` order after `offset`: `restrict(top(limit, orderBy, offset))`,
+   * with the order names checked against the row type.
+   *
+   * @example
+   * ```ts
+   * Spike.top(10, 'spike_time DESC');   // … ORDER BY `spike_time` DESC LIMIT ?
+   * ```
+   */
+  top(limit: number | null = 1, orderBy: OrderSpec<Row> | readonly OrderSpec<Row>[] | null = 'KEY', offset = 0): Query<Row, Key> {
+    return this.withTop(new Top(limit, orderBy, offset));
+  }
+
+  private withTop(top: Top): Query<Row, Key> {
+    const order = top.orderBy === undefined ? undefined : expandOrder(this.heading, top.orderBy);
+    const node = this.node;
+    if (node.kind === 'top' && (order === undefined || order.join() === node.top.orderBy.join())) {
+      return this.derive({ ...node, top: mergeTops(node.top, { limit: top.limit, offset: top.offset }) });
+    }
+    const spec = { orderBy: order ?? this.primaryKey, limit: top.limit, offset: top.offset };
+    return this.derive({ kind: 'top', source: node, top: spec, heading: this.heading });
   }
 
   /**
    * The natural join on common attributes. A common attribute must be in the primary key of one
    * side (DataJoint's rule); rename it with proj() otherwise.
    */
-  join<Other extends object>(other: Query<Other> | TableLike<Other>): Query<Row & Other> {
-    const right = other instanceof Query ? other : (other as unknown as { query(): Query<Other> }).query();
+  join<O extends Operand>(other: O): Query<Row & RowIn<O>, Key & KeyIn<O>> {
+    const right = Query.of(other);
     this.ensureConnection(right);
-    return this.derive<Row & Other>({ kind: 'join', left: this.node, right: right.node, heading: joinHeading(this.heading, right.heading) });
+    return this.derive({ kind: 'join', left: this.node, right: right.node, heading: joinHeading(this.heading, right.heading) });
   }
 
   /**
-   * Keeps (`'a'`), renames (`{ new: 'old' }`) and computes (`{ n: sql\`…\` }`) attributes. The
-   * primary key is always kept; `'*'` keeps everything.
+   * Keeps (`'a'`), renames (`{ new: 'old' }`) and computes (`{ n: sql<number>\`…\` }`) attributes.
+   * The primary key is always kept; `'*'` keeps everything.
    *
    * @example
    * ```ts
-   * Stimulation.proj('fps', { duration: sql`n_frames / fps` });
+   * Stimulation.proj('fps', { duration: sql<number>`n_frames / fps` });
    * // SELECT `_q1`.`subject_name` AS …, `_q1`.`fps` AS `fps`, (n_frames / fps) AS `duration` FROM …
    * ```
    */
-  proj<const A extends readonly ProjArg<Row>[]>(...args: A): Query<ProjectedFrom<Row, A>> {
+  proj<const A extends readonly ProjArg<Row>[]>(...args: A): Query<ProjectedFrom<Row, A>, Key> {
     const heading = this.heading;
     const keep = new Set<string>(heading.primaryKey);
     const columns: ProjColumn[] = [];
@@ -163,7 +247,7 @@ export class Query<Row extends object = Record<string, unknown>> {
         attributes.push({ ...heading.get(source), name });
       } else {
         columns.push({ name, expression: source });
-        attributes.push({ name, type: COMPUTED_TYPE, inKey: false, nullable: true, default: undefined, comment: '' });
+        attributes.push(computedAttribute(name));
       }
     }
     const names = new Set<string>();
@@ -177,36 +261,50 @@ export class Query<Row extends object = Record<string, unknown>> {
   }
 
   /**
-   * Groups `other` by this query's primary key and computes aggregates. Rows of this query without
-   * a match are dropped unless `keepAllRows` (then aggregates see NULLs: use count(col), not count(*)).
+   * DataJoint 2's aggregation: groups `other` by this query's primary key and computes aggregates
+   * over each group. Every row of this query is kept (a LEFT JOIN), unless
+   * `excludeNonmatching`; the result holds this query's primary key, the attributes named in
+   * `attributes` (`'*'`: all) and the computed ones. `other` must hold this query's primary key.
+   * On a row without matches the aggregates see one row of NULLs: `count(attr)` gives 0 there,
+   * `count(*)` gives 1 (DataJoint's documented behaviour).
    *
    * @example
    * ```ts
-   * Neuron.aggr(Spike, { n_spikes: sql`count(*)` });
-   * // SELECT …, (count(*)) AS `n_spikes` FROM … JOIN … USING (…) GROUP BY …
+   * Subject.aggr(Session, { n: sql<number>`count(session_date)` });
+   * // SELECT `_q1`.`subject_name` AS `subject_name`, (count(session_date)) AS `n`
+   * //   FROM `rgc`.`subject` AS `_q1` LEFT JOIN `rgc`.`session` AS `_q2` USING (`subject_name`) GROUP BY `_q1`.`subject_name`
+   * Subject.aggr(Session, { n: sql<number>`count(*)` }, { attributes: ['species'], excludeNonmatching: true });
+   * // … JOIN … (subjects with at least one session)
    * ```
    */
-  aggr<Other extends object, C extends Record<string, SqlFragment>>(
-    other: Query<Other> | TableLike<Other>,
-    computed: C,
-    options: { keepAllRows?: boolean } = {},
-  ): Query<Row & { [K in keyof C]: unknown }> {
-    const right = other instanceof Query ? other : (other as unknown as { query(): Query<Other> }).query();
+  aggr<O extends Operand, C extends Readonly<Record<string, SqlFragment<unknown>>>, const N extends (keyof Row & string) | '*' = never>(
+    other: O, computed: C, options: AggrOptions<Row, N> = {},
+  ): Query<Aggregated<Row, Key, N, C>, Key> {
+    const right = Query.of(other);
     this.ensureConnection(right);
     joinHeading(this.heading, right.heading);
+    const missing = this.primaryKey.filter((n) => !right.heading.has(n));
+    if (missing.length > 0) {
+      throw new QueryError(`aggr groups ${right.tableLabel()} by the primary key of ${this.tableLabel()}, but ${right.tableLabel()} lacks ${missing.join(', ')}. Aggregate a query that holds (${this.primaryKey.join(', ')}), e.g. join it first.`);
+    }
+    const named = (options.attributes ?? []) as readonly string[];
+    const unknown = named.filter((n) => n !== '*' && !this.heading.has(n));
+    if (unknown.length > 0) throw new UnknownAttributeError(`aggr keeps ${unknown.join(', ')}, which ${this.tableLabel()} does not have. Its attributes are: ${this.heading.names.join(', ')}.`);
+    const keep = this.heading.names.filter((n) => this.heading.get(n).inKey || named.includes('*') || named.includes(n));
     const extra = Object.entries(computed).map(([name, expression]): ProjColumn => {
-      if (this.heading.has(name)) throw new QueryError(`aggr would add "${name}", which the query already has.`);
+      if (keep.includes(name)) throw new QueryError(`aggr would compute "${name}", which it also keeps from ${this.tableLabel()}; give the computed attribute another name.`);
+      if (!(expression instanceof SqlFragment)) throw new QueryError(`aggr computes "${name}" from ${String(expression)}; write it as sql\`…\`, e.g. sql\`count(*)\`.`);
       return { name, expression };
     });
-    const attributes = [
-      ...this.heading.attributes,
-      ...extra.map((c): Attribute => ({ name: c.name, type: COMPUTED_TYPE, inKey: false, nullable: true, default: undefined, comment: '' })),
-    ];
-    return this.derive({ kind: 'aggr', source: this.node, other: right.node, computed: extra, keepAllRows: options.keepAllRows ?? false, heading: new Heading(attributes) });
+    const attributes = [...keep.map((n) => this.heading.get(n)), ...extra.map((c) => computedAttribute(c.name))];
+    return this.derive({
+      kind: 'aggr', source: this.node, other: right.node, keep, computed: extra,
+      keepAllRows: !(options.excludeNonmatching ?? false), heading: new Heading(attributes),
+    });
   }
 
   /** Rows in either query; both must have the same attributes and primary key. */
-  union(other: Query<Row>): Query<Row> {
+  union(other: Query<Row, Key>): Query<Row, Key> {
     this.ensureConnection(other);
     const a = this.heading;
     const b = other.heading;
@@ -216,23 +314,17 @@ export class Query<Row extends object = Record<string, unknown>> {
     return this.derive({ kind: 'union', left: this.node, right: other.node, heading: a });
   }
 
-  /** Sorts the fetched rows: `orderBy('session_date DESC', 'sample_number')`. */
-  orderBy(...attributes: string[]): Query<Row> {
-    for (const a of attributes) {
-      const [name, direction] = a.trim().split(/\s+/);
-      if (!name || !this.heading.has(name) || (direction !== undefined && !/^(asc|desc)$/i.test(direction))) {
-        throw new UnknownAttributeError(`Cannot order by "${a}": name an attribute (${this.heading.names.join(', ')}), optionally followed by ASC or DESC.`);
-      }
-    }
-    return new Query<Row>(this.node, this.connection, { ...this.modifiers, orderBy: attributes });
+  /** Sorts the fetched rows: `orderBy('session_date DESC', 'sample_number')`; `'KEY'` is the primary key. */
+  orderBy(...attributes: Array<OrderSpec<Row>>): Query<Row, Key> {
+    return new Query<Row, Key>(this.node, this.connection, { ...this.modifiers, orderBy: expandOrder(this.heading, attributes) });
   }
 
-  limit(count: number): Query<Row> {
-    return new Query<Row>(this.node, this.connection, { ...this.modifiers, limit: count });
+  limit(count: number): Query<Row, Key> {
+    return new Query<Row, Key>(this.node, this.connection, { ...this.modifiers, limit: count });
   }
 
-  offset(count: number): Query<Row> {
-    return new Query<Row>(this.node, this.connection, { ...this.modifiers, offset: count });
+  offset(count: number): Query<Row, Key> {
+    return new Query<Row, Key>(this.node, this.connection, { ...this.modifiers, offset: count });
   }
 
   /** The schemas of every table in the tree, created in the database if needed. */
@@ -272,19 +364,35 @@ export class Query<Row extends object = Record<string, unknown>> {
     return compileQuery(this.connection.dialect, this.node, this.modifiers);
   }
 
-  /** All rows, or only the named attributes of each. */
+  /**
+   * All rows, or only the named attributes of each, or (`{ format: 'columns' }`) one array per
+   * attribute, as DataJoint's `to_arrays`: numeric attributes that cannot be NULL come as typed
+   * arrays of their width (`Int32Array`, `Float64Array`, `BigInt64Array`, …), others as arrays.
+   *
+   * @example
+   * ```ts
+   * await Spike.restrict(key).fetch('spike_time');               // [{ spike_time: 0.1 }, …]
+   * await Spike.restrict(key).fetch({ format: 'columns', attributes: ['spike_time'] });
+   * // { spike_time: Float64Array [0.1, …] }   SQL: SELECT `_q1`.`spike_time` AS `spike_time` FROM …
+   * ```
+   */
   async fetch(): Promise<Row[]>;
+  async fetch<K extends keyof Row & string = keyof Row & string>(options: FetchColumnsOptions<K>): Promise<Columns<Pick<Row, K>>>;
   async fetch<K extends keyof Row & string>(...attributes: K[]): Promise<Array<Pick<Row, K>>>;
-  async fetch(...attributes: string[]): Promise<object[]> {
-    const names = this.checkNames(attributes);
+  async fetch(...args: Array<string | FetchColumnsOptions<string>>): Promise<object> {
+    const options = typeof args[0] === 'object' && args[0] !== null ? args[0] : undefined;
+    if (options !== undefined && options.format !== 'columns') throw new QueryError(`fetch formats are 'columns' (and rows, the default); got ${String(options.format)}.`);
+    const names = this.checkNames(options ? options.attributes ?? [] : (args as string[]));
     await this.ready();
     const { sql, params } = compileQuery(this.connection.dialect, this.node, this.modifiers, names);
-    const rows = await this.connection.query(sql, params, this.tableLabel());
+    const rows = await this.connection.query<Record<string, unknown>>(sql, params, this.tableLabel());
     const heading = this.heading.select(names);
-    return rows.map((r) => decodeRow(heading, r, this.connection.dialect.name));
+    const dialect = this.connection.dialect.name;
+    for (let i = 0; i < rows.length; i++) rows[i] = decodeRow(heading, rows[i]!, dialect);
+    return options ? toColumns(heading, rows) : rows;
   }
 
-  /** Exactly one row, or a CardinalityError. */
+  /** Exactly one row (or its named attributes), or a CardinalityError. */
   async fetch1(): Promise<Row>;
   async fetch1<K extends keyof Row & string>(...attributes: K[]): Promise<Pick<Row, K>>;
   async fetch1(...attributes: string[]): Promise<object> {
@@ -296,14 +404,24 @@ export class Query<Row extends object = Record<string, unknown>> {
     return rows[0]!;
   }
 
-  /** The primary-key values of every row. */
-  async keys(): Promise<Array<Partial<Row>>> {
-    return (this.fetch as (...a: string[]) => Promise<Array<Partial<Row>>>)(...this.primaryKey);
+  /** The primary-key values of every row, typed as the primary key. */
+  async keys(): Promise<Key[]> {
+    return (this.fetch as (...a: string[]) => Promise<Key[]>)(...this.primaryKey);
   }
 
+  /**
+   * The number of rows. A query without grouping or limit counts its own FROM … WHERE, so MariaDB
+   * counts a semijoin in proportion to the rows it matches.
+   *
+   * @example
+   * ```ts
+   * await Spike.restrict(Neuron.restrict({ subject_name: 'a' })).count();
+   * // SELECT count(*) AS `n` FROM `rgc`.`spike` AS `_q1` WHERE EXISTS (SELECT 1 FROM `rgc`.`neuron` AS `_q2` WHERE … AND `_q2`.`subject_name` = `_q1`.`subject_name` …)
+   * ```
+   */
   async count(): Promise<number> {
     await this.ready();
-    const { sql, params } = compileCount(this.connection.dialect, this.node);
+    const { sql, params } = compileCount(this.connection.dialect, this.node, this.modifiers);
     const rows = await this.connection.query<{ n: unknown }>(sql, params, this.tableLabel());
     return Number(rows[0]?.n ?? 0);
   }
@@ -313,34 +431,18 @@ export class Query<Row extends object = Record<string, unknown>> {
   }
 
   /**
-   * Streams rows without holding them all in memory.
+   * Streams rows without holding them all in memory: one cursor on MySQL/MariaDB, pages that each
+   * continue after the last row of the one before on SQLite (see {@link streamRows}).
    *
    * @example
    * ```ts
    * for await (const spike of Spike.restrict(key)) total += spike.spike_time;
+   * // SQLite pages: SELECT … WHERE (`neuron_id`, `spike_index`) > (?, ?) ORDER BY … LIMIT ?
    * ```
    */
   async *[Symbol.asyncIterator](): AsyncIterator<Row> {
     await this.ready();
-    const dialect = this.connection.dialect.name;
-    if (dialect === 'mysql') {
-      const { sql, params } = compileQuery(this.connection.dialect, this.node, this.modifiers);
-      for await (const raw of this.connection.stream(sql, params, this.tableLabel())) yield decodeRow(this.heading, raw, dialect) as Row;
-      return;
-    }
-    // SQLite has one connection; an open cursor would block every other statement on it, so the
-    // rows come in pages ordered by the primary key.
-    const page = 5000;
-    const start = this.modifiers.offset ?? 0;
-    const end = this.modifiers.limit === undefined ? Number.POSITIVE_INFINITY : start + this.modifiers.limit;
-    const orderBy = this.modifiers.orderBy ?? (this.primaryKey.length > 0 ? this.primaryKey : this.heading.names);
-    for (let offset = start; offset < end; offset += page) {
-      const modifiers = { orderBy, offset, limit: Math.min(page, end - offset) };
-      const { sql, params } = compileQuery(this.connection.dialect, this.node, modifiers);
-      const rows = await this.connection.query(sql, params, this.tableLabel());
-      for (const raw of rows) yield decodeRow(this.heading, raw, dialect) as Row;
-      if (rows.length < modifiers.limit) return;
-    }
+    yield* streamRows(this) as AsyncGenerator<Row>;
   }
 
   private checkNames(attributes: readonly string[]): string[] {
@@ -360,10 +462,18 @@ export class Query<Row extends object = Record<string, unknown>> {
   }
 }
 
-/** Table classes in a restriction become their queries. */
+/** The attribute a computed expression adds: its type is whatever SQL returns. */
+export function computedAttribute(name: string): Attribute {
+  return { name, type: COMPUTED_TYPE, inKey: false, nullable: true, default: undefined, comment: '' };
+}
+
+/** Table classes in a restriction become their queries; a Top inside OR or NOT is refused. */
 function asQueries(condition: unknown): unknown {
   if (typeof condition === 'function' && typeof (condition as { query?: unknown }).query === 'function') {
     return (condition as unknown as { query(): AnyQuery }).query();
+  }
+  if (condition instanceof Top) {
+    throw new QueryError('top(…) cannot be part of an OR list or negated; apply it on its own: query.restrict(top(…)).');
   }
   if (condition instanceof Not) return new Not(asQueries(condition.condition));
   if (Array.isArray(condition)) return condition.map(asQueries);

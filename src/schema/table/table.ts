@@ -5,8 +5,13 @@ import { describeTable } from '../declare/describe.js';
 import { tableInfo, type TableInfo } from '../declare/table-info.js';
 import type { Tier } from '../declare/tiers.js';
 import { deleteCascade, deleteQuick, type DeleteOptions } from '../query/delete.js';
-import { insertRows, type InsertOptions } from '../query/insert.js';
-import { Query, type ProjArg, type ProjectedFrom, type Restriction, type TableLike } from '../query/query.js';
+import { insertRows, type InsertOptions, type RowSource } from '../query/insert.js';
+import type { Columns } from '../query/columns.js';
+import type { OrderSpec } from '../query/order.js';
+import {
+  Query, type Aggregated, type AggrOptions, type FetchColumnsOptions, type KeyIn, type Operand, type ProjArg, type ProjectedFrom, type Restriction, type RowIn,
+} from '../query/query.js';
+import type { Insertable, KeyOfRow, Selectable } from '../query/row-types.js';
 import type { SqlFragment } from '../query/sql.js';
 import { updateRow } from '../query/update.js';
 
@@ -17,17 +22,27 @@ type AnyRow = any;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type TableClass<Row extends object = AnyRow> = (abstract new (...args: any[]) => Table<Row>) & Omit<typeof Table, 'prototype'>;
 
-/** The row type a table class was declared with. */
-export type RowOf<C> = C extends abstract new (...args: never[]) => Table<infer R> ? R : never;
+/** The row interface a table class was declared with (marks such as `Key<T>` included). */
+export type DeclaredRowOf<C> = C extends abstract new (...args: never[]) => Table<infer R> ? R : never;
+
+/** The rows a table class fetches. */
+export type RowOf<C> = Selectable<DeclaredRowOf<C>>;
+
+/** The rows a table class inserts: attributes with a default, nullable ones and auto_increment optional. */
+export type InsertRowOf<C> = Insertable<DeclaredRowOf<C>>;
+
+/** The primary key of a table class (its `Key<…>` attributes; `Partial<Row>` when none is marked). */
+export type KeyOf<C> = KeyOfRow<DeclaredRowOf<C>>;
 
 /**
  * The base of every table class. The class itself is a query over the whole table; its statics
  * are DataJoint's vocabulary: `restrict`, `join`, `proj`, `aggr`, `fetch`, `fetch1`, `insert`,
- * `insert1`, `delete`, `drop`, `describe`.
+ * `insert1`, `delete`, `drop`, `describe`. The type argument is the row interface; mark its key
+ * with `Key<T>` and the attributes the database fills with `Default<T>` (see {@link Key}).
  *
  * @example
  * ```ts
- * interface SubjectRow { subject_name: string; species: string }
+ * interface SubjectRow { subject_name: Key<string>; species: Default<string> }
  * @schema
  * class Subject extends Manual<SubjectRow> {
  *   static definition = `
@@ -36,8 +51,9 @@ export type RowOf<C> = C extends abstract new (...args: never[]) => Table<infer 
  *     species = 'mouse': varchar(32)
  *   `;
  * }
- * await Subject.insert1({ subject_name: 'KO (chx10)', species: 'mouse' });
- * const rows = await Subject.fetch();   // SubjectRow[]
+ * await Subject.insert1({ subject_name: 'KO (chx10)' });   // species takes its default
+ * const rows = await Subject.fetch();   // Array<{ subject_name: string; species: string }>
+ * const keys = await Subject.keys();    // Array<{ subject_name: string }>
  * ```
  */
 export abstract class Table<Row extends object = Record<string, unknown>> {
@@ -71,53 +87,62 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
   }
 
   /** The whole table as a query. */
-  static query<C extends TableClass>(this: C): Query<RowOf<C>> {
+  static query<C extends TableClass>(this: C): Query<RowOf<C>, KeyOf<C>> {
     const info = tableInfo(this);
     info.schema.resolve();
-    return Query.ofTable<RowOf<C>>(info, info.resolved!.heading);
+    return Query.ofTable<RowOf<C>, KeyOf<C>>(info, info.resolved!.heading);
   }
 
-  static restrict<C extends TableClass>(this: C, condition: Restriction<RowOf<C>>): Query<RowOf<C>> {
+  static restrict<C extends TableClass>(this: C, condition: Restriction<RowOf<C>>): Query<RowOf<C>, KeyOf<C>> {
     return this.query().restrict(condition);
   }
 
-  static exclude<C extends TableClass>(this: C, condition: Restriction<RowOf<C>>): Query<RowOf<C>> {
+  static exclude<C extends TableClass>(this: C, condition: Restriction<RowOf<C>>): Query<RowOf<C>, KeyOf<C>> {
     return this.query().exclude(condition);
   }
 
-  static join<C extends TableClass, O extends object>(this: C, other: Query<O> | TableLike<O>): Query<RowOf<C> & O> {
+  /** `restrict(top(limit, orderBy, offset))` with the order names checked. */
+  static top<C extends TableClass>(this: C, limit?: number | null, orderBy?: OrderSpec<RowOf<C>> | readonly OrderSpec<RowOf<C>>[] | null, offset?: number): Query<RowOf<C>, KeyOf<C>> {
+    return this.query().top(limit, orderBy, offset);
+  }
+
+  static join<C extends TableClass, O extends Operand>(this: C, other: O): Query<RowOf<C> & RowIn<O>, KeyOf<C> & KeyIn<O>> {
     return this.query().join(other);
   }
 
-  static proj<C extends TableClass, const A extends readonly ProjArg<RowOf<C>>[]>(this: C, ...args: A): Query<ProjectedFrom<RowOf<C>, A>> {
+  static proj<C extends TableClass, const A extends readonly ProjArg<RowOf<C>>[]>(this: C, ...args: A): Query<ProjectedFrom<RowOf<C>, A>, KeyOf<C>> {
     return this.query().proj(...(args as never as readonly ProjArg<RowOf<C>>[])) as never;
   }
 
-  static aggr<C extends TableClass, O extends object, A extends Record<string, SqlFragment>>(
-    this: C, other: Query<O> | TableLike<O>, computed: A, options?: { keepAllRows?: boolean },
-  ): Query<RowOf<C> & { [K in keyof A]: unknown }> {
+  static aggr<C extends TableClass, O extends Operand, A extends Readonly<Record<string, SqlFragment<unknown>>>, const N extends (keyof RowOf<C> & string) | '*' = never>(
+    this: C, other: O, computed: A, options?: AggrOptions<RowOf<C>, N>,
+  ): Query<Aggregated<RowOf<C>, KeyOf<C>, N, A>, KeyOf<C>> {
     return this.query().aggr(other, computed, options);
   }
 
-  static union<C extends TableClass>(this: C, other: Query<RowOf<C>> | { query(): Query<RowOf<C>> }): Query<RowOf<C>> {
+  static union<C extends TableClass>(this: C, other: Query<RowOf<C>, KeyOf<C>> | { query(): Query<RowOf<C>, KeyOf<C>> }): Query<RowOf<C>, KeyOf<C>> {
     return this.query().union(other instanceof Query ? other : other.query());
   }
 
-  static orderBy<C extends TableClass>(this: C, ...attributes: string[]): Query<RowOf<C>> {
+  static orderBy<C extends TableClass>(this: C, ...attributes: Array<OrderSpec<RowOf<C>>>): Query<RowOf<C>, KeyOf<C>> {
     return this.query().orderBy(...attributes);
   }
 
   static fetch<C extends TableClass>(this: C): Promise<Array<RowOf<C>>>;
+  static fetch<C extends TableClass, K extends keyof RowOf<C> & string = keyof RowOf<C> & string>(this: C, options: FetchColumnsOptions<K>): Promise<Columns<Pick<RowOf<C>, K>>>;
   static fetch<C extends TableClass, K extends keyof RowOf<C> & string>(this: C, ...attributes: K[]): Promise<Array<Pick<RowOf<C>, K>>>;
-  static fetch(this: TableClass, ...attributes: string[]): Promise<object[]> {
-    return (this.query().fetch as (...a: string[]) => Promise<object[]>)(...attributes);
+  static fetch(this: TableClass, ...args: unknown[]): Promise<object> {
+    return (this.query().fetch as (...a: unknown[]) => Promise<object>)(...args);
   }
 
-  static fetch1<C extends TableClass>(this: C): Promise<RowOf<C>> {
-    return this.query().fetch1();
+  static fetch1<C extends TableClass>(this: C): Promise<RowOf<C>>;
+  static fetch1<C extends TableClass, K extends keyof RowOf<C> & string>(this: C, ...attributes: K[]): Promise<Pick<RowOf<C>, K>>;
+  static fetch1(this: TableClass, ...attributes: string[]): Promise<object> {
+    return (this.query().fetch1 as (...a: string[]) => Promise<object>)(...attributes);
   }
 
-  static keys<C extends TableClass>(this: C): Promise<Array<Partial<RowOf<C>>>> {
+  /** The primary key of every row. */
+  static keys<C extends TableClass>(this: C): Promise<Array<KeyOf<C>>> {
     return this.query().keys();
   }
 
@@ -129,27 +154,31 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
     return this.query().toSQL();
   }
 
-  /** Creates the table (and the rest of its schema) if needed. */
+/** Creates the table (and the rest of its schema) if needed. */
   static async declare(this: TableClass): Promise<void> {
     await tableInfo(this).schema.activate();
   }
 
   /**
-   * Inserts rows in one transaction.
+   * Inserts rows in one transaction: an array, an iterable or an async iterable, taken
+   * `chunkSize` rows at a time (10,000 by default), so a generator of millions of rows is inserted
+   * while holding one chunk. Attributes with a default, nullable ones and `auto_increment` may be
+   * left out.
    *
    * @example
    * ```ts
    * await Subject.insert([{ subject_name: 'a' }, { subject_name: 'b' }], { skipDuplicates: true });
-   * // MySQL: insert into `rgc`.`subject` (`subject_name`) values (?), (?) on duplicate key update …
+   * // MySQL: INSERT INTO `rgc`.`subject` (`subject_name`) VALUES (?), (?) ON DUPLICATE KEY UPDATE `subject_name` = `subject_name`
+   * await Spike.insert(readSpikes(file), { chunkSize: 50_000 });   // an async generator, all or nothing
    * ```
    */
-  static async insert<C extends TableClass>(this: C, rows: Iterable<RowOf<C>>, options: InsertOptions = {}): Promise<number> {
+  static async insert<C extends TableClass>(this: C, rows: RowSource<InsertRowOf<C>>, options: InsertOptions = {}): Promise<number> {
     const info = tableInfo(this);
     await info.schema.activate();
-    return insertRows(info, rows as Iterable<object>, options);
+    return insertRows(info, rows as RowSource<object>, options);
   }
 
-  static async insert1<C extends TableClass>(this: C, row: RowOf<C>, options: InsertOptions = {}): Promise<number> {
+  static async insert1<C extends TableClass>(this: C, row: InsertRowOf<C>, options: InsertOptions = {}): Promise<number> {
     return this.insert([row], options);
   }
 
@@ -192,11 +221,11 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
   }
 
   /** Inside make(): inserts into this table. */
-  async insert1(row: Row, options: InsertOptions = {}): Promise<number> {
-    return (this.constructor as TableClass<Row>).insert1(row, options);
+  async insert1(row: Insertable<Row>, options: InsertOptions = {}): Promise<number> {
+    return (this.constructor as TableClass<Row>).insert1(row as never, options);
   }
 
-  async insert(rows: Iterable<Row>, options: InsertOptions = {}): Promise<number> {
-    return (this.constructor as TableClass<Row>).insert(rows, options);
+  async insert(rows: RowSource<Insertable<Row>>, options: InsertOptions = {}): Promise<number> {
+    return (this.constructor as TableClass<Row>).insert(rows as never, options);
   }
 }

@@ -1,4 +1,6 @@
+import { AFTER_ACTIVATE, type TableInfo } from '../declare/table-info.js';
 import type { Tier } from '../declare/tiers.js';
+import { insertRows } from '../query/insert.js';
 import { Table } from './table.js';
 
 /**
@@ -22,6 +24,13 @@ export abstract class Lookup<Row extends object = Record<string, unknown>> exten
   static override readonly tier: Tier = 'lookup';
   /** Rows inserted when the table is declared (existing rows are kept). */
   static contents: readonly object[] = [];
+
+  /** Inserts `contents` once the table exists; rows already present are kept. */
+  static async [AFTER_ACTIVATE](this: { contents?: unknown }, info: TableInfo): Promise<void> {
+    const contents = this.contents;
+    if (!Array.isArray(contents) || contents.length === 0) return;
+    await insertRows(info, contents as object[], { skipDuplicates: true });
+  }
 }
 
 /** A table nested in its master (`static Unit = class extends Part {...}`); name `master__part`. */

@@ -4,7 +4,7 @@ import { BlobError, Manual, packBlob, PackedBlob, packBlobAsync, Schema, unpackB
 import { dialects, schemaName } from '../setup/dialects.js';
 
 describe('packBlobAsync', () => {
-  it("gives packBlob's bytes, compressed on the thread pool", async () => {
+  it("gives packBlob's bytes up to 4 MiB, compressed on the thread pool", async () => {
     const movie = ndarray(Float64Array.from({ length: 64 * 48 * 30 }, (_, i) => (i % 7 < 3 ? 1 : -1)), [64, 48, 30], [1, 64, 64 * 48]);
     const noise = Float64Array.from({ length: 5000 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
     for (const [value, options] of [[movie, {}], [movie, { level: 1 }], [noise, {}], ['short', {}], [{ a: [1, 2, 3] }, { compress: false }]] as const) {
@@ -12,6 +12,15 @@ describe('packBlobAsync', () => {
       expect(Buffer.from(packed.bytes)).toEqual(packBlob(value, options));
     }
     expect(Buffer.from((await packBlobAsync(movie)).bytes).toString('latin1', 0, 6)).toBe('ZL123\0');
+  });
+
+  it('compresses a blob over 4 MiB in pieces on the thread pool, to bytes that unpack to the value', async () => {
+    const big = ndarray(Float64Array.from({ length: 96 * 64 * 200 }, (_, i) => ((i * 2654435761) % 7 < 3 ? 1 : -1)), [96, 64, 200], [1, 96, 96 * 64]);
+    const packed = await packBlobAsync(big, { level: 3 });
+    const back = unpackBlob(packed.bytes) as ndarray.NdArray<Float64Array>;
+    expect(back.shape).toEqual([96, 64, 200]);
+    expect(Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength).equals(Buffer.from(big.data.buffer))).toBe(true);
+    expect(packed.bytes.byteLength).toBeLessThan(packBlob(big, { level: 3 }).byteLength * 1.01);
   });
 
   it('refuses bytes that are not a DataJoint blob', () => {

@@ -1,9 +1,6 @@
-import { promisify } from 'node:util';
-import { deflate } from 'node:zlib';
 import { BlobError } from '../../errors.js';
+import { deflateParallel } from './deflate-parallel.js';
 import { compressedForm, compressionWanted, serializeBlob, type PackOptions } from './pack.js';
-
-const deflateOnPool = promisify(deflate);
 const PROTOCOLS = ['mYm\0', 'dj0\0', 'ZL123\0'];
 
 /**
@@ -31,9 +28,10 @@ export class PackedBlob {
 }
 
 /**
- * packBlob with its zlib step on libuv's thread pool (UV_THREADPOOL_SIZE threads, 4 by default):
- * several blobs compress at once, on every core, while JavaScript goes on. The bytes are packBlob's
- * for the same options.
+ * packBlob with its zlib step on libuv's thread pool (UV_THREADPOOL_SIZE threads, 4 by default),
+ * while JavaScript goes on; a blob over 4 MiB is cut into pieces compressed at once on every core
+ * ({@link deflateParallel}). The result unpacks to the same value as packBlob's; up to 4 MiB its
+ * bytes are packBlob's too.
  *
  * @example
  * ```ts
@@ -43,5 +41,5 @@ export class PackedBlob {
 export async function packBlobAsync(value: unknown, options: PackOptions = {}): Promise<PackedBlob> {
   const blob = serializeBlob(value);
   if (!compressionWanted(blob, options)) return new PackedBlob(blob);
-  return new PackedBlob(compressedForm(blob, await deflateOnPool(blob, { level: options.level ?? 6 })));
+  return new PackedBlob(compressedForm(blob, await deflateParallel(blob, options.level ?? 6)));
 }

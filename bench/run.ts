@@ -10,7 +10,7 @@ const suites: Record<string, { title: string; load: () => Promise<{ run(): Promi
   populate: { title: 'populate() with a trivial make, 2000 keys (goal: ≥ 3× DataJoint 0.14)', load: () => import('./populate.js') },
   sta: { title: 'STA kernel, all 177 neurons of the full-size set, beside numpy in the same run (best / median; goal ≥ 3× numpy frame by frame)', load: () => import('./sta.js') },
   'query-scale': { title: 'Query paths at scale: streaming, semijoin count, insert of 10M rows and fetch of 1M rows (memory in child processes)', load: () => import('./query-scale.js') },
-  pipeline: { title: 'RGC pipeline at full size (STA rows: last column is seconds ÷ the arithmetic minimum; goal ≤ 3)', load: () => import('./pipeline.js') },
+  pipeline: { title: 'RGC pipeline at full size: parse, load (time and peak RSS, in child processes), the STA kernel, populate (best / median of runs)', load: () => import('./pipeline.js') },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

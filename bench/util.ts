@@ -1,4 +1,5 @@
 /** Shared helpers of the benchmark scripts: timing and a printed table. */
+import { spawn } from 'node:child_process';
 export async function time<T>(work: () => Promise<T>): Promise<{ seconds: number; result: T }> {
   const start = process.hrtime.bigint();
   const result = await work();
@@ -49,4 +50,26 @@ export async function runs(n: number, work: () => Promise<unknown> | unknown): P
 /** "best / median" in seconds, for a table cell. */
 export function bestMedian(r: Runs): string {
   return `${r.best.toFixed(3)} / ${r.median.toFixed(3)}`;
+}
+
+/**
+ * Runs `script --child task ...args` in a fresh Node (through tsx) and returns the JSON of its
+ * last line: a measurement with its own peak memory, away from what this process holds.
+ */
+export function runChild(script: string, task: string, args: readonly string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', script, '--child', task, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    proc.on('error', reject);
+    proc.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`${task} child exited with ${code}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>);
+    });
+  });
+}
+
+/** This process's peak resident memory so far, in MB (10^6 bytes). */
+export function peakRssMb(): number {
+  return (process.resourceUsage().maxRSS * 1024) / 1e6;
 }

@@ -1,3 +1,5 @@
+import { redactCredentials } from './schema/util/redact.js';
+
 /**
  * The one error hierarchy of rg-schema. Every error a user can meet is an {@link RgSchemaError};
  * the subclasses say what kind of thing went wrong, and their messages say where and how to fix it.
@@ -10,9 +12,25 @@
  */
 export class RgSchemaError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    // Messages are printed: a URL in one never carries its password (nor does the stack, made from it).
+    super(redactCredentials(message), options);
+    scrubCauses(options?.cause);
     this.name = new.target.name;
   }
+}
+
+/** A driver's or the platform's error inside ours can quote a URL too (Node's ERR_INVALID_URL quotes it whole). */
+function scrubCauses(cause: unknown, depth = 0): void {
+  if (!(cause instanceof Error) || depth > 5) return;
+  const scrub = (text: string | undefined): string | undefined => (text === undefined ? undefined : redactCredentials(text));
+  if (cause.message.includes('://')) cause.message = scrub(cause.message)!;
+  if (cause.stack?.includes('://')) cause.stack = scrub(cause.stack);
+  // Drivers attach the statement (mysql2's .sql, with values spliced in) and Node the input URL.
+  for (const key of Object.keys(cause)) {
+    const value = (cause as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'string' && value.includes('://')) (cause as unknown as Record<string, unknown>)[key] = redactCredentials(value);
+  }
+  scrubCauses(cause.cause, depth + 1);
 }
 
 /** Where in a table definition a problem sits. */
@@ -59,8 +77,8 @@ export class QueryError extends RgSchemaError {
     details: { sql?: string; params?: readonly unknown[]; table?: string; cause?: unknown } = {},
   ) {
     super(message, { cause: details.cause });
-    this.sql = details.sql;
-    this.params = details.params;
+    this.sql = details.sql === undefined ? undefined : redactCredentials(details.sql);
+    this.params = details.params?.map((p) => (typeof p === 'string' ? redactCredentials(p) : p));
     this.table = details.table;
   }
 }
@@ -98,13 +116,22 @@ export class PopulateError extends RgSchemaError {
   }
 }
 
+/** populate() was stopped by a signal (Ctrl-C) before it finished. */
+export class InterruptedError extends PopulateError {
+  readonly signal: string;
+  constructor(message: string, signal: string) {
+    super(message);
+    this.signal = signal;
+  }
+}
+
 /** A manifest entry or its data cannot be loaded. */
 export class DataSourceError extends RgSchemaError {
   readonly source: string | undefined;
   readonly field: string | undefined;
   constructor(message: string, details: { source?: string; field?: string; cause?: unknown } = {}) {
     super(message, { cause: details.cause });
-    this.source = details.source;
+    this.source = details.source === undefined ? undefined : redactCredentials(details.source);
     this.field = details.field;
   }
 }

@@ -7,7 +7,7 @@ import 'reflect-metadata';
 export {
   RgSchemaError, DefinitionError, ConnectionError, SchemaMismatchError, DataLossError, QueryError,
   DuplicateError, IntegrityError, UnknownAttributeError, InvalidValueError, CardinalityError,
-  BlobError, PopulateError, DataSourceError, KernelError,
+  BlobError, PopulateError, InterruptedError, DataSourceError, KernelError,
 } from './errors.js';
 export type { DefinitionLocation } from './errors.js';
 
@@ -36,6 +36,7 @@ export type { Attribute, DefaultValue } from './schema/definition/heading.js';
 export type { CatalogTable, CatalogAttribute } from './schema/declare/catalog.js';
 
 export { Connection } from './schema/connection/connection.js';
+export { redactUrl, redactCredentials } from './schema/util/redact.js';
 export { resolveConnectionSpec } from './schema/connection/config.js';
 export type { ConnectionOptions, ConnectionSpec, DialectName } from './schema/connection/config.js';
 
@@ -65,13 +66,13 @@ export {
 // The RGC pipeline: its schema, tables, Computed tables, loaders and synthetic data.
 export {
   pipeline, Subject, DataSource, Session, Stimulation, Neuron, Spike, StaParams, SpikeTriggeredAverage,
-  readSource, sourceId, SUPPORTED_TYPES, loadManifest, readManifest, generateDataset, writeDataset,
+  readSource, sourceId, SUPPORTED_TYPES, loadManifest, readManifest, generateDataset, writeDataset, migrateSourceIds, DEFAULT_LIMITS,
   prepareMovie, spikeTriggeredAverage, spikeCounts, staPeak, perSpikeView, frameAt, configureStaKernel, releasePreparedMovie,
   recovery, correlation, TRUE_LAGS,
 } from './pipeline.js';
 export type {
   SubjectRow, DataSourceRow, SessionRow, StimulationRow, NeuronRow, SpikeRow, StaParamsRow, SpikeTriggeredAverageRow,
-  RgcDataset, RgcSession, RgcStimulation, SourceRead, LoadSummary, SourceOutcome, Inventory, SynthOptions, SynthResult,
+  RgcDataset, RgcSession, RgcStimulation, SourceRead, LoadSummary, LoadOptions, SourceLimits, ReadOptions, SourceOutcome, Inventory, SynthOptions, SynthResult,
   TrueNeuron, DatasetFormat, PreparedMovie, StaResult, StaPeak, StaOptions, StaKernelOptions, SpikeCounts, Recovery,
 } from './pipeline.js';
 export { Diagram } from './erd/diagram.js';

@@ -8,8 +8,11 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { InterruptedError } from '../errors.js';
 import { Connection } from '../schema/connection/connection.js';
+import { redactCredentials } from '../schema/util/redact.js';
+import { PASSWORD_VARIABLES, promptForBarePassword, readPassword } from './password.js';
 import { Diagram } from '../erd/diagram.js';
 import { writeDiagram } from '../erd/write.js';
 import * as rgc from '../pipeline.js';
@@ -17,22 +20,42 @@ import * as rgc from '../pipeline.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pipelineModule = path.join(here, import.meta.url.endsWith('.ts') ? '../pipeline.ts' : '../pipeline.js');
 
-interface GlobalOptions { config?: string; db?: string; user?: string; password?: string; prefix?: string }
+interface GlobalOptions { config?: string; db?: string; user?: string; password?: string; passwordPrompt?: boolean; prefix?: string }
 
-/** Applies -c / --db -u -p to the pipeline schema; otherwise the environment or the default. */
-function connect(options: GlobalOptions): void {
+/** The password from -p VALUE, a prompt (-p alone), or the environment; undefined when none is given. */
+async function password(options: GlobalOptions): Promise<string | undefined> {
+  if (options.password !== undefined) return options.password;
+  if (options.passwordPrompt) return readPassword(`Password for ${options.user ?? 'root'}@${options.db ?? 'the database'}: `);
+  for (const name of PASSWORD_VARIABLES) if (process.env[name] !== undefined) return process.env[name];
+  return undefined;
+}
+
+/**
+ * Applies -c / --db -u -p to the pipeline schema; otherwise the environment or the default. The
+ * password stays in this process: worker processes receive the connection over IPC, not through
+ * their environment.
+ */
+async function connect(options: GlobalOptions): Promise<void> {
+  const prefix = options.prefix === undefined ? {} : { prefix: options.prefix };
   if (options.db) {
-    const url = options.db.includes('://') ? options.db
-      : `mysql://${encodeURIComponent(options.user ?? 'root')}:${encodeURIComponent(options.password ?? '')}@${options.db}`;
-    rgc.pipeline.configure({ connection: url, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) });
-    process.env.RG_DB_URL = url;
+    let url = options.db;
+    const given = await password(options);
+    if (!url.includes('://')) {
+      url = `mysql://${encodeURIComponent(options.user ?? process.env.DJ_USER ?? 'root')}:${encodeURIComponent(given ?? '')}@${url}`;
+    } else if (given !== undefined && /^mysql|^mariadb/i.test(url)) {
+      const parsed = new URL(url);
+      if (parsed.password === '') {
+        if (options.user) parsed.username = encodeURIComponent(options.user);
+        parsed.password = encodeURIComponent(given);
+        url = parsed.toString();
+      }
+    }
+    rgc.pipeline.configure({ connection: url, ...prefix });
   } else if (options.config) {
-    rgc.pipeline.configure({ configFile: options.config, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) });
-    process.env.RG_CONFIG = path.resolve(options.config);
+    rgc.pipeline.configure({ configFile: options.config, ...prefix });
   } else if (options.prefix !== undefined) {
-    rgc.pipeline.configure({ prefix: options.prefix });
+    rgc.pipeline.configure(prefix);
   }
-  if (options.prefix !== undefined) process.env.RG_DB_PREFIX = options.prefix;
 }
 
 const AUTO_TABLES: Record<string, { populate(o?: object): Promise<{ successCount: number; errors: ReadonlyArray<{ key: object; error: Error }> }> }> = {
@@ -69,13 +92,14 @@ async function populate(table: string | undefined, options: { reserveJobs?: bool
       ...(workers > 1 ? { workers, workerModule: { path: pipelineModule, exportName: name } } : {}),
     });
     console.log(`${name}: ${result.successCount} keys populated${result.errors.length ? `, ${result.errors.length} failed` : ''}`);
-    for (const e of result.errors.slice(0, 10)) console.log(`  ${JSON.stringify(e.key)}: ${e.error.message}`);
+    for (const e of result.errors.slice(0, 10)) console.log(`  ${JSON.stringify(e.key)}: ${redactCredentials(e.error.message)}`);
     if (result.errors.length > 0) ok = false;
   }
   return ok;
 }
 
 function printSummary(summary: rgc.LoadSummary): void {
+  if (summary.migratedIds > 0) console.log(`renamed ${summary.migratedIds} DataSource ids that were derived from a password (see the README, "Data sources")`);
   for (const s of summary.sources) {
     console.log(`${s.status.padEnd(9)} ${s.source}${s.status === 'failed' ? `\n          ${s.message}` : ` (${s.sessions} sessions)`}`);
   }
@@ -100,8 +124,9 @@ const program = new Command('rg-pipeline')
   .option('-c, --config <ini>', "a config.ini ([DEFAULT] database/user/pwd), as the seed's -c")
   .option('--db <host|url>', 'a MySQL/MariaDB host (with -u/-p) or a connection URL; default: environment, config.ini, then ./rg-data/rg.sqlite')
   .option('-u, --user <name>', 'MySQL user (with --db host)')
-  .option('-p, --password <password>', 'MySQL password (with --db host)')
-  .option('--prefix <prefix>', 'database name prefix');
+  .option('-p, --password <password>', 'MySQL password (with --db); -p alone asks for it without echo; RG_DB_PASSWORD or DJ_PASS also give it')
+  .addOption(new Option('--password-prompt').hideHelp())
+  .option('--prefix <prefix>', 'database name prefix (default: DJ_DATABASE_PREFIX, RG_DB_PREFIX)');
 
 program.hook('preAction', () => connect(program.opts<GlobalOptions>()));
 
@@ -121,11 +146,29 @@ program.command('clean').description('drop every table of the pipeline').option(
   console.log(`dropped ${rgc.pipeline.database}`);
 });
 
-program.command('load').description('load the data sources of a manifest').argument('<manifest>', 'a JSON list of {type, access, access2}')
-  .action(async (manifest: string) => {
-    const summary = await rgc.loadManifest(await rgc.readManifest(manifest), { display: true });
+program.command('load').description('load the data sources of a manifest; each loads whole or not at all, and the exit code is 1 if any did not')
+  .argument('<manifest>', 'a JSON list of {type, access, access2}')
+  .option('--max-bytes <n>', `largest source in bytes (default ${rgc.DEFAULT_LIMITS.maxBytes})`)
+  .option('--timeout <s>', `http/json: seconds for a whole request (default ${rgc.DEFAULT_LIMITS.timeoutMs / 1000})`)
+  .option('--connect-timeout <s>', `http/json: seconds to connect (default ${rgc.DEFAULT_LIMITS.connectTimeoutMs / 1000})`)
+  .action(async (manifest: string, options: { maxBytes?: string; timeout?: string; connectTimeout?: string }) => {
+    const positive = (text: string | undefined, flag: string): number | undefined => {
+      if (text === undefined) return undefined;
+      const n = Number(text);
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number, got "${text}".`);
+      return n;
+    };
+    const maxBytes = positive(options.maxBytes, '--max-bytes');
+    const timeout = positive(options.timeout, '--timeout');
+    const connectTimeout = positive(options.connectTimeout, '--connect-timeout');
+    const limits = {
+      ...(maxBytes === undefined ? {} : { maxBytes: Math.floor(maxBytes) }),
+      ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),
+      ...(connectTimeout === undefined ? {} : { connectTimeoutMs: connectTimeout * 1000 }),
+    };
+    const summary = await rgc.loadManifest(await rgc.readManifest(manifest, limits), { display: true, limits });
     printSummary(summary);
-    if (summary.sources.some((s) => s.status === 'failed')) process.exitCode = 1;
+    if (summary.sources.some((s) => s.status === 'failed') || summary.populateErrors.length > 0) process.exitCode = 1;
   });
 
 program.command('populate').description('populate auto-populated tables (all of them, in dependency order, by default)')
@@ -195,11 +238,12 @@ program.command('demo').description('generate a small dataset, load it, populate
     console.log(`wrote ${erd}; done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 
+const commands = program.commands.map((c) => c.name());
 try {
-  await program.parseAsync();
+  await program.parseAsync(promptForBarePassword(process.argv.slice(2), commands), { from: 'user' });
 } catch (error) {
-  console.error(`rg-pipeline: ${(error as Error).message}`);
-  process.exitCode = 1;
+  console.error(`rg-pipeline: ${redactCredentials((error as Error).message ?? String(error))}`);
+  process.exitCode = error instanceof InterruptedError ? 130 : 1;
 } finally {
   await Connection.closeAll();
 }

@@ -1,3 +1,4 @@
+import { InvalidValueError } from '../errors.js';
 import { Lookup } from '../schema/table/tiers.js';
 import { pipeline } from '../tables/pipeline-schema.js';
 
@@ -13,4 +14,11 @@ export class StaParams extends Lookup<StaParamsRow> {
     n_lags: smallint unsigned        # frames, lag 0 (on screen at the spike) to n_lags - 1
   `;
   static override contents = [{ n_lags: 5 }, { n_lags: 10 }, { n_lags: 20 }];
+
+  /** An STA of 0 lags has no frame to average: refused here rather than in every make() downstream. */
+  static override validate(row: StaParamsRow): void {
+    if (typeof row.n_lags !== 'number' || !Number.isInteger(row.n_lags) || row.n_lags < 1) {
+      throw new InvalidValueError(`StaParams.n_lags must be a whole number of frames, 1 or more (lag 0 is the frame on screen at the spike), got ${String(row.n_lags)}.`, { table: 'StaParams' });
+    }
+  }
 }

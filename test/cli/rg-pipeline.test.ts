@@ -47,3 +47,34 @@ it('reads the seed\'s config.ini', async () => {
   expect(result.stderr + result.stdout).toContain('someone@127.0.0.1:1');
   expect(result.stderr + result.stdout).not.toContain('hunter2');
 });
+
+describe.each(dialects)('rg-pipeline load of the whole hostile corpus on $name', (dialect) => {
+  it('loads the one good source, reports every bad one, prints the summary and exits 1', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { readManifest } = await import('../../src/index.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-cli-hostile-'));
+    const casesDir = path.resolve('test/fixtures/hostile/cases');
+    const entries: unknown[] = [];
+    for (const name of readdirSync(casesDir).sort()) {
+      const raw = readFileSync(path.join(casesDir, name, 'manifest.json'), 'utf8');
+      const parsed = (() => { try { return JSON.parse(raw) as unknown; } catch { return undefined; } })();
+      if (!Array.isArray(parsed) || parsed.length !== 1) continue;
+      entries.push(...(await readManifest(path.join(casesDir, name, 'manifest.json')).catch(() => parsed)));
+    }
+    const good = { type: 'text/json', access: JSON.stringify([{ subject_name: 'Good', sample_number: 1, session_date: '2020-01-01', stimulations: [{
+      fps: 60, n_frames: 2, pixel_size: 8.3, stim_height: 10, stim_width: 10, stimulus_onset: 0, x_block_size: 5, y_block_size: 10, movie: [[[1, -1]]], spikes: [[0.01]] }] }]) };
+    entries.splice(Math.floor(entries.length / 2), 0, good);
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(entries));
+    const db = dialect.name === 'mysql' ? ['--db', dialect.url('cli'), '--prefix', 'rgt_clihostile_'] : [];
+    await pipeline(dir, [...db, 'clean', '--yes']);
+    const load = await pipeline(dir, [...db, 'load', 'manifest.json']).then(() => { throw new Error('load must exit non-zero'); }, (e: { code: number; stdout: string }) => e);
+    expect(load.code).toBe(1);
+    expect(load.stdout.match(/^loaded /gm)).toHaveLength(1);
+    expect(load.stdout.match(/^failed /gm)).toHaveLength(entries.length - 1);
+    expect(load.stdout).toMatch(/^sessions 1, stimulations 1, neurons 1, spikes 1 /m);
+    const status = await pipeline(dir, [...db, 'status']);
+    expect(status.stdout).toMatch(/^Subject\s+1 rows$/m);
+    expect(status.stdout).toMatch(/^DataSource\s+1 rows$/m);
+    await pipeline(dir, [...db, 'clean', '--yes']);
+  }, 180_000);
+});

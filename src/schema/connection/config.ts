@@ -2,6 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { ConnectionError } from '../../errors.js';
+import { readDataJointSettings } from './datajoint-settings.js';
+import { warnIfReadableByOthers } from './file-permissions.js';
+import { secretValue } from './secrets.js';
 
 export type DialectName = 'mysql' | 'sqlite';
 
@@ -12,7 +15,7 @@ export interface ConnectionSpec {
   /** Database-name prefix (DataJoint's `database.prefix`). */
   readonly prefix: string;
   readonly display: string;
-  /** Where the setting came from: `option`, `RG_DB_URL`, `DJ_HOST`, `config.ini` or `default`. */
+  /** Where the setting came from: `option`, `RG_DB_URL`, `DJ_HOST`, `config.ini`, `datajoint.json`, `parent process` or `default`. */
   readonly source: string;
   /** Identifies the target for connection sharing; includes the secret, so never print it. */
   readonly key: string;
@@ -38,9 +41,28 @@ const IDLE_POOL = { min: 0, idleTimeoutMillis: 1000, reapIntervalMillis: 500 };
 /** The embedded default: one SQLite file, so that foreign keys between schemas are enforced. */
 export const DEFAULT_SQLITE_FILE = 'rg-data/rg.sqlite';
 
+let processConnection: ConnectionSpec | undefined;
+
+/**
+ * The target this process was handed by its parent (a populate worker receives it over IPC, so the
+ * password is never in its environment). Schemas without an explicit connection use it.
+ */
+export function setProcessConnection(spec: ConnectionSpec | undefined): void {
+  processConnection = spec;
+}
+
+/** The database-name prefix from the environment: DataJoint 2's DJ_DATABASE_PREFIX, or its aliases RG_DB_PREFIX and DJ_PREFIX. */
+export function prefixFromEnvironment(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.DJ_DATABASE_PREFIX ?? env.RG_DB_PREFIX ?? env.DJ_PREFIX;
+}
+
 /**
  * Resolves where to connect: explicit options, then `RG_DB_URL`, then DataJoint's
- * `DJ_HOST`/`DJ_USER`/`DJ_PASS`, then a `config.ini`, then the embedded SQLite file.
+ * `DJ_HOST`/`DJ_PORT`/`DJ_USER`/`DJ_PASS`, then a `config.ini` (the seed's), then DataJoint 2's
+ * `datajoint.json` (found in the working directory or a parent) with its `.secrets/`, then the
+ * embedded SQLite file. A URL without a password takes it from `RG_DB_PASSWORD` (or `DJ_PASS`).
+ * The prefix comes from the options, `DJ_DATABASE_PREFIX` (aliases `RG_DB_PREFIX`, `DJ_PREFIX`),
+ * the config.ini's `prefix`, or datajoint.json's `database.database_prefix`.
  *
  * @example
  * ```ts
@@ -51,26 +73,37 @@ export const DEFAULT_SQLITE_FILE = 'rg-data/rg.sqlite';
 export function resolveConnectionSpec(options: ConnectionOptions = {}): ConnectionSpec {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const prefix = options.prefix ?? env.RG_DB_PREFIX ?? env.DJ_PREFIX;
-  if (options.connection !== undefined) return withPrefix(fromValue(options.connection, cwd, 'option'), prefix);
-  if (env.RG_DB_URL) return withPrefix(fromUrl(env.RG_DB_URL, cwd, 'RG_DB_URL'), prefix);
+  const envPrefix = prefixFromEnvironment(env);
+  const prefix = options.prefix ?? envPrefix;
+  if (options.connection !== undefined) return withPrefix(fromValue(options.connection, cwd, 'option', env), prefix);
+  if (processConnection && options.configFile === undefined) return withPrefix(processConnection, options.prefix ?? processConnection.prefix);
+  if (env.RG_DB_URL) return withPrefix(fromUrl(env.RG_DB_URL, cwd, 'RG_DB_URL', env), prefix);
   if (env.DJ_HOST) {
-    return withPrefix(mysqlSpec({ host: env.DJ_HOST, port: env.DJ_PORT, user: env.DJ_USER ?? 'root', password: env.DJ_PASS ?? '' }, 'DJ_HOST'), prefix);
+    const dj = readDataJointSettings(cwd, env);
+    return withPrefix(mysqlSpec({ host: env.DJ_HOST, port: dj?.port, user: dj?.user ?? 'root', password: dj?.password ?? secretValue('DJ_PASS', env) ?? '' }, 'DJ_HOST'), prefix ?? dj?.prefix);
   }
   const iniPath = options.configFile ?? env.RG_CONFIG ?? path.join(cwd, 'config.ini');
   if (options.configFile !== undefined || existsSync(iniPath)) {
     const ini = readConfigIni(iniPath);
-    return withPrefix(fromIni(ini, cwd, iniPath), prefix ?? ini.prefix);
+    if (ini.pwd || ini.password || /:\/\/[^/@]*:[^@/]+@/.test(ini.url ?? '')) warnIfReadableByOthers(iniPath, 'a database password');
+    return withPrefix(fromIni(ini, cwd, iniPath, env), prefix ?? ini.prefix);
   }
-  return withPrefix(sqliteSpec(path.resolve(cwd, DEFAULT_SQLITE_FILE), 'default'), prefix);
+  const dj = readDataJointSettings(cwd, env);
+  if (dj?.host !== undefined) {
+    if (dj.backend !== undefined && !/^mysql|maria/i.test(dj.backend)) {
+      throw new ConnectionError(`${dj.configFile ?? 'DJ_BACKEND'} asks for the ${dj.backend} backend; rg-schema connects to MySQL/MariaDB and SQLite.`);
+    }
+    return withPrefix(mysqlSpec({ host: dj.host, port: dj.port, user: dj.user ?? 'root', password: dj.password ?? '' }, `datajoint.json (${dj.configFile ?? 'environment'})`), prefix ?? dj.prefix);
+  }
+  return withPrefix(sqliteSpec(path.resolve(cwd, DEFAULT_SQLITE_FILE), 'default'), prefix ?? dj?.prefix);
 }
 
 function withPrefix(spec: ConnectionSpec, prefix: string | undefined): ConnectionSpec {
   return prefix === undefined ? spec : { ...spec, prefix };
 }
 
-function fromValue(value: string | Knex.Config, cwd: string, source: string): ConnectionSpec {
-  if (typeof value === 'string') return fromUrl(value, cwd, source);
+function fromValue(value: string | Knex.Config, cwd: string, source: string, env: NodeJS.ProcessEnv): ConnectionSpec {
+  if (typeof value === 'string') return fromUrl(value, cwd, source, env);
   const client = String(value.client ?? '');
   const dialect: DialectName | undefined = /sqlite/.test(client) ? 'sqlite' : /mysql|maria/.test(client) ? 'mysql' : undefined;
   if (!dialect) {
@@ -93,8 +126,11 @@ function sqliteFilename(config: Knex.Config): string {
   return connection.filename;
 }
 
-/** Parses a connection URL. The password is kept out of `display`. */
-export function fromUrl(url: string, cwd: string, source: string): ConnectionSpec {
+/**
+ * Parses a connection URL. The password is kept out of `display`. A MySQL URL with no password
+ * (`mysql://me@host`, not `mysql://me:@host`) takes it from RG_DB_PASSWORD, else DJ_PASS.
+ */
+export function fromUrl(url: string, cwd: string, source: string, env: NodeJS.ProcessEnv = process.env): ConnectionSpec {
   const scheme = /^([a-z0-9+]+):/i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'sqlite') {
     const rest = url.replace(/^sqlite:(\/\/)?/i, '');
@@ -109,11 +145,12 @@ export function fromUrl(url: string, cwd: string, source: string): ConnectionSpe
       // No cause: URL's own error repeats the input, password included.
       throw new ConnectionError(`Cannot read the connection URL from ${source}. Expected mysql://user:password@host:3306.`);
     }
+    const givesPassword = /^[a-z0-9+]+:\/\/[^/@]*:[^@]*@/i.test(url) || parsed.password !== '';
     return mysqlSpec({
       host: parsed.hostname,
       port: parsed.port,
       user: decodeURIComponent(parsed.username) || 'root',
-      password: decodeURIComponent(parsed.password),
+      password: givesPassword ? decodeURIComponent(parsed.password) : (secretValue('RG_DB_PASSWORD', env) ?? secretValue('DJ_PASS', env) ?? ''),
     }, source);
   }
   throw new ConnectionError(`Unsupported connection URL scheme "${scheme ?? ''}" from ${source}. Use mysql://user:password@host:3306, sqlite:///absolute/file.sqlite or sqlite://relative/file.sqlite.`);
@@ -136,9 +173,26 @@ function mysqlSpec(target: { host: string; port?: string | undefined; user: stri
   };
 }
 
+/**
+ * Takes NO_BACKSLASH_ESCAPES out of a new MySQL session's sql_mode. Values are escaped by mysql2's
+ * escaper and DDL literals by ours, both of which write a backslash as `\\`; a server configured
+ * with NO_BACKSLASH_ESCAPES would read that as two characters, and a quoted value could end early.
+ */
+export function keepBackslashEscapes(raw: { query(sql: string, done: (error: Error | null) => void): unknown }, done: (error: Error | null) => void): void {
+  raw.query("SET SESSION sql_mode = TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), ',NO_BACKSLASH_ESCAPES,', ','))", done);
+}
+
+type AfterCreate = (raw: unknown, done: (error: Error | null, raw: unknown) => void) => void;
+
 /** Values come back the same on both dialects: dates as text, 64-bit integers exactly. */
 function withMysqlDefaults(config: Knex.Config): Knex.Config {
   const connection = (typeof config.connection === 'object' ? config.connection : {}) as Record<string, unknown>;
+  const userAfterCreate = (config.pool as { afterCreate?: AfterCreate } | undefined)?.afterCreate;
+  const afterCreate: AfterCreate = (raw, done) => keepBackslashEscapes(raw as Parameters<typeof keepBackslashEscapes>[0], (error) => {
+    if (error) done(error, raw);
+    else if (userAfterCreate) userAfterCreate(raw, done);
+    else done(null, raw);
+  });
   return {
     ...config,
     connection: {
@@ -149,7 +203,7 @@ function withMysqlDefaults(config: Knex.Config): Knex.Config {
       charset: 'utf8mb4',
       ...connection,
     },
-    pool: { ...IDLE_POOL, max: 10, ...(config.pool ?? {}) },
+    pool: { ...IDLE_POOL, max: 10, ...(config.pool ?? {}), afterCreate },
   };
 }
 
@@ -200,9 +254,9 @@ export function readConfigIni(file: string): IniSettings {
   return sections.get('DEFAULT') ?? sections.values().next().value ?? {};
 }
 
-function fromIni(ini: IniSettings, cwd: string, file: string): ConnectionSpec {
+function fromIni(ini: IniSettings, cwd: string, file: string, env: NodeJS.ProcessEnv): ConnectionSpec {
   const source = `config.ini (${file})`;
-  if (ini.url) return fromUrl(ini.url, cwd, source);
+  if (ini.url) return fromUrl(ini.url, cwd, source, env);
   const host = ini.host ?? ini.database;
   if (!host) throw new ConnectionError(`${file} names no server. Write "database = host" (or "url = mysql://…") under [DEFAULT].`);
   return mysqlSpec({ host, port: ini.port, user: ini.user ?? 'root', password: ini.pwd ?? ini.password ?? '' }, source);

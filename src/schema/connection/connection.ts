@@ -31,8 +31,11 @@ export class Connection {
   /** Safe to print: no password. */
   readonly display: string;
   readonly #sessions = new AsyncLocalStorage<{ raw: RawConnection; inTransaction: boolean }>();
+  /** Private (#): never shown by console.log or util.inspect, since it holds the password. */
+  readonly #spec: ConnectionSpec;
 
   private constructor(spec: ConnectionSpec) {
+    this.#spec = spec;
     this.dialect = spec.dialect === 'mysql' ? mysqlDialect : sqliteDialect;
     this.prefix = spec.prefix;
     this.display = spec.display;
@@ -65,6 +68,14 @@ export class Connection {
     const connection = new Connection(spec);
     open.set(spec.key, connection);
     return connection;
+  }
+
+  /**
+   * The resolved target, password included: for handing to a worker process over its IPC channel
+   * (never through its environment or command line). Do not print it.
+   */
+  targetWithSecret(): ConnectionSpec {
+    return this.#spec;
   }
 
   /** Closes every open connection (tests and command-line tools call this on exit). */

@@ -6,10 +6,27 @@ import type { ResolvedTable, TableInfo } from './table-info.js';
 /** The table in which SQLite keeps what it cannot store itself: declared types, comments, tiers. */
 export const SQLITE_META_TABLE = '~rg_meta';
 
-/** A string literal that reads back as `text` on the dialect. */
+const MYSQL_ESCAPES: Record<string, string> = { '\\': '\\\\', "'": "''", '\0': '\\0', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z' };
+
+/**
+ * A string literal that reads back as exactly `text` on the dialect. MySQL treats a backslash as an
+ * escape inside literals (connections are kept out of NO_BACKSLASH_ESCAPES, see config.ts), so it
+ * is doubled there along with the quote; SQLite only needs the quote doubled.
+ *
+ * @example
+ * ```ts
+ * sqlString(mysqlDialect, "a\\', b");  // MySQL:  'a\\'', b'
+ * sqlString(sqliteDialect, "it's");    // SQLite: 'it''s'
+ * ```
+ */
 export function sqlString(dialect: Dialect, text: string): string {
-  if (dialect.name === 'mysql') return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (dialect.name === 'mysql') return mysqlString(text);
   return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** A MySQL string literal for `text` (backslashes, quotes and NUL escaped). */
+export function mysqlString(text: string): string {
+  return `'${text.replace(/[\\'\0\n\r\x1a]/g, (c) => MYSQL_ESCAPES[c]!)}'`;
 }
 
 function defaultSql(dialect: Dialect, value: DefaultValue | undefined): string {

@@ -23,7 +23,8 @@ export function validateDefault(where: DefinitionLocation, type: AttributeType, 
     return { kind: 'now' };
   }
   const quoted = /^(["'])(.*)\1$/s.exec(written);
-  const value = quoted ? (quoted[2] ?? '') : written;
+  // Between its quotes a default is literal, a doubled quote standing for one (as in SQL).
+  const value = quoted ? (quoted[2] ?? '').split(quoted[1]! + quoted[1]!).join(quoted[1]!) : written;
   if (!quoted && !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value)) {
     fail('text defaults must be quoted.', `write = "${written}" (or a number, NULL or CURRENT_TIMESTAMP).`);
   }

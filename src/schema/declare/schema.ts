@@ -4,6 +4,7 @@ import { Connection } from '../connection/connection.js';
 import { resolveConnectionSpec, type ConnectionOptions } from '../connection/config.js';
 import { parseDefinition } from '../definition/parser.js';
 import { readCatalog, listTableNames, type CatalogTable } from './catalog.js';
+import { withCreationLock } from './creation-lock.js';
 import { createTableStatements, SQLITE_META_TABLE, sqliteDeclaration } from './ddl.js';
 import { DependencyGraph, noteRegistration } from './dependencies.js';
 import { compareWithCatalog } from './compare.js';
@@ -200,11 +201,16 @@ export class Schema {
    * are dropped again.
    */
   activate(): Promise<void> {
-    this.activation ??= this.createTables().catch((error: unknown) => {
+    // Parent schemas first, outside this schema's lock: on SQLite the lock holds the one connection.
+    this.activation ??= this.activateParents().then(() => withCreationLock(this.connection, this.database, () => this.createTables())).catch((error: unknown) => {
       this.activation = undefined;
       throw error;
     });
     return this.activation;
+  }
+
+  private async activateParents(): Promise<void> {
+    for (const other of new Set(DependencyGraph.of(this.resolve()).nodes.map((t) => t.schema))) if (other !== this) await other.activate();
   }
 
   private async createTables(): Promise<void> {

@@ -161,8 +161,9 @@ function splitOutside(text: string, stop: string): [string, string | undefined] 
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quote !== undefined) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = undefined;
+      // A backslash is an ordinary character here, as in DataJoint's parser: the value between
+      // the quotes is taken literally (a quote inside is written twice) and escaped per dialect.
+      if (c === quote) quote = undefined;
     } else if (c === '"' || c === "'") quote = c;
     else if (c === '<') angle++;
     else if (c === '>' && angle > 0) angle--;

@@ -94,8 +94,12 @@ export function resolveType(written: string): AttributeType | undefined {
   if (enumMatch) {
     const values = parseEnumValues(enumMatch[1] ?? '');
     if (!values) return undefined;
+    // A definition's enum values are literal between their quotes ('' is a quote). MySQL also reads
+    // a backslash as an escape, so its spelling doubles backslashes: `enum('a\\', …)` must not
+    // swallow the closing quote and turn the rest of the line into SQL.
     const spelled = values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',');
-    return make(`enum(${spelled})`, 'enum', `enum(${spelled})`, 'TEXT', { enumValues: values });
+    const mysqlSpelled = values.map((v) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`).join(',');
+    return make(`enum(${spelled})`, 'enum', `enum(${mysqlSpelled})`, 'TEXT', { enumValues: values });
   }
   const temporal = /^(date|datetime|time|timestamp)(?:\s*\(\s*(\d)\s*\))?$/.exec(lower);
   if (temporal) {
@@ -111,6 +115,7 @@ export function resolveType(written: string): AttributeType | undefined {
   return undefined;
 }
 
+/** Enum values as a definition writes them: quoted, '' (or "") for a quote, nothing else escaped. */
 function parseEnumValues(args: string): string[] | undefined {
   const values: string[] = [];
   const pattern = /\s*(?:'((?:[^']|'')*)'|"((?:[^"]|"")*)")\s*(,|$)/y;
@@ -119,7 +124,10 @@ function parseEnumValues(args: string): string[] | undefined {
     pattern.lastIndex = index;
     const match = pattern.exec(args);
     if (!match) return undefined;
-    values.push(match[1] !== undefined ? match[1].replace(/''/g, "'") : (match[2] ?? '').replace(/""/g, '"'));
+    const value = match[1] !== undefined ? match[1].replace(/''/g, "'") : (match[2] ?? '').replace(/""/g, '"');
+    // Control characters have no agreed spelling in catalogs; such a value is refused.
+    if (/[\u0000-\u001f\u007f]/.test(value)) return undefined;
+    values.push(value);
     index = pattern.lastIndex;
     if (match[3] === '') break;
   }
@@ -140,9 +148,23 @@ export function typeFromColumn(sqlType: string, comment: string): { type: Attrib
 
 /** Strips display widths that MySQL/MariaDB add to integer types, keeping tinyint(1) (bool). */
 export function normaliseCatalogType(sqlType: string): string {
+  if (/^enum\s*\(/i.test(sqlType.trim())) return enumFromMysql(sqlType.trim());
   const lower = sqlType.toLowerCase().trim();
   if (lower === 'tinyint(1)') return 'bool';
   if (lower === 'longtext') return 'json';
   if (lower === 'binary(16)') return 'uuid';
   return lower.replace(/^((?:tiny|small|medium|big)?int)\(\d+\)/, '$1');
+}
+
+/**
+ * MySQL's spelling of an enum (information_schema's COLUMN_TYPE: backslash escapes, '' for a
+ * quote) turned into a definition's spelling, so both read back the same values.
+ */
+function enumFromMysql(sqlType: string): string {
+  const values: string[] = [];
+  const pattern = /'((?:[^'\\]|\\.|'')*)'/gs;
+  for (const match of sqlType.slice(sqlType.indexOf('(')).matchAll(pattern)) {
+    values.push((match[1] ?? '').replace(/\\(.)|''/gs, (all, c: string | undefined) => (c === undefined ? "'" : c === '0' ? '\0' : c === 'n' ? '\n' : c === 'r' ? '\r' : c === 'Z' ? '\x1a' : c)));
+  }
+  return `enum(${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')})`;
 }

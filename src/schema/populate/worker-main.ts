@@ -1,12 +1,20 @@
 /**
- * Entry point of a populate worker process: loads the module that declares the table, populates it
- * with reserveJobs, reports over IPC, and exits.
+ * Entry point of a populate worker process: receives its task, database and secrets from its
+ * parent over IPC (never through the environment), loads the module that declares the table,
+ * populates it with reserveJobs, reports over IPC, and exits. It stops when its parent goes away.
  */
 import { pathToFileURL } from 'node:url';
+import { setProcessConnection } from '../connection/config.js';
 import { Connection } from '../connection/connection.js';
-import type { WorkerReport, WorkerSpec } from './workers.js';
+import { setProcessSecrets } from '../connection/secrets.js';
+import type { WorkerHandoff, WorkerReport } from './workers.js';
 
-const spec = JSON.parse(process.env.RG_WORKER_SPEC ?? '{}') as WorkerSpec;
+const handoff = await new Promise<WorkerHandoff>((resolve) => process.once('message', (m) => resolve(m as WorkerHandoff)));
+// An orphaned worker must not go on computing (and holding reservations) for nobody.
+process.on('disconnect', () => process.exit(1));
+setProcessSecrets(handoff.secrets);
+setProcessConnection(handoff.connection);
+const { spec } = handoff;
 const module = (await import(pathToFileURL(spec.module).href)) as Record<string, unknown>;
 const table = module[spec.exportName] as { populate(r: unknown, o: object): Promise<{ successCount: number; errors: Array<{ key: Record<string, unknown>; error: Error }> }> } | undefined;
 if (!table || typeof table.populate !== 'function') {
@@ -19,5 +27,6 @@ const report: WorkerReport = {
   errors: result.errors.map((e) => ({ key: JSON.parse(JSON.stringify(e.key, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Record<string, unknown>, message: e.error.message })),
 };
 await new Promise<void>((resolve) => process.send?.(report, () => resolve()) ?? resolve());
+process.removeAllListeners('disconnect');
 await Connection.closeAll();
 process.exit(0);

@@ -1,6 +1,8 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PopulateError } from '../../errors.js';
+import { InterruptedError, PopulateError } from '../../errors.js';
+import type { ConnectionSpec } from '../connection/config.js';
+import { environmentWithoutSecrets, secretsToHand } from '../connection/secrets.js';
 import type { TableInfo } from '../declare/table-info.js';
 import type { PopulateOptions, PopulateResult } from './auto-populate.js';
 
@@ -12,16 +14,32 @@ export interface WorkerSpec {
   readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls'>;
 }
 
+/**
+ * The first IPC message a worker receives: its task, the database its parent populates (password
+ * included) and the secrets its parent holds. They travel over the IPC pipe so that none of them
+ * is in the worker's environment or command line.
+ */
+export interface WorkerHandoff {
+  readonly spec: WorkerSpec;
+  readonly connection: ConnectionSpec;
+  readonly secrets: Readonly<Record<string, string>>;
+}
+
 /** What a worker reports back over IPC. */
 export interface WorkerReport {
   readonly successCount: number;
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; message: string }>;
 }
 
+/** How long stopped workers get to exit after SIGINT/SIGTERM before they are killed. */
+const GRACE_MS = 5_000;
+
 /**
  * Starts N local worker processes that populate one table through its jobs table, and sums their
  * results. Each process imports the module that declares the table, so nothing but the database
- * coordinates them: the same works for workers on other machines.
+ * coordinates them: the same works for workers on other machines. A SIGINT or SIGTERM to this
+ * process (Ctrl-C) is passed on to the workers, which stop; populate() then rejects with a
+ * PopulateError once every worker has exited. A worker whose parent dies stops too.
  */
 export async function populateWithWorkers(info: TableInfo, restriction: unknown, options: PopulateOptions): Promise<PopulateResult> {
   const spec = options.workerModule;
@@ -31,17 +49,33 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   if (restriction !== undefined && (typeof restriction === 'function' || (typeof restriction === 'object' && restriction !== null && 'node' in restriction))) {
     throw new PopulateError('A restriction given to populate({ workers }) must be plain data (an object, array or string) so it can be sent to worker processes.');
   }
-  const payload: WorkerSpec = {
-    module: spec.path,
-    exportName: spec.exportName,
-    restriction,
-    options: { suppressErrors: options.suppressErrors ?? false, order: options.order ?? 'random', limit: options.limit, maxCalls: options.maxCalls },
+  const connection = info.schema.connection.targetWithSecret();
+  const handoff: WorkerHandoff = {
+    spec: {
+      module: spec.path,
+      exportName: spec.exportName,
+      restriction,
+      options: { suppressErrors: options.suppressErrors ?? false, order: options.order ?? 'random', limit: options.limit, maxCalls: options.maxCalls },
+    },
+    connection: { ...connection, prefix: info.schema.database.slice(0, info.schema.database.length - info.schema.name.length) },
+    secrets: secretsToHand(),
   };
   const main = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './worker-main.ts' : './worker-main.js', import.meta.url));
   // TypeScript modules (tests, examples) run through tsx, resolved from here rather than the cwd.
   const execArgv = main.endsWith('.ts') || spec.path.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+  const children: ChildProcess[] = [];
+  let interrupted: NodeJS.Signals | undefined;
+  const stop = (signal: NodeJS.Signals): void => {
+    interrupted ??= signal;
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    setTimeout(() => { for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); }, GRACE_MS).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const runs = Array.from({ length: options.workers ?? 1 }, () => new Promise<WorkerReport>((resolve, reject) => {
-    const child = fork(main, [], { env: { ...process.env, RG_WORKER_SPEC: JSON.stringify(payload) }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(main, [], { env: environmentWithoutSecrets(), execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.push(child);
+    child.send(handoff);
     let report: WorkerReport | undefined;
     child.on('message', (m) => { report = m as WorkerReport; });
     child.on('error', reject);
@@ -50,7 +84,14 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
       else reject(new PopulateError(`A populate worker for ${info.className} exited with ${signal ?? `code ${code}`} before reporting.`));
     });
   }));
-  const reports = await Promise.allSettled(runs);
+  let reports: Array<PromiseSettledResult<WorkerReport>>;
+  try {
+    reports = await Promise.allSettled(runs);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  if (interrupted) throw new InterruptedError(`populate of ${info.className} was interrupted (${interrupted}); its ${children.length} worker processes were stopped. Keys they had reserved are given back on the next populate.`, interrupted);
   const errors: Array<{ key: Record<string, unknown>; error: Error }> = [];
   let successCount = 0;
   for (const r of reports) {

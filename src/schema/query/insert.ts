@@ -100,7 +100,12 @@ async function insertChunk(info: TableInfo, rows: readonly object[], options: In
   const table = info.className;
   const heading = info.resolved!.heading;
   const encoded: EncodedRow[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) encoded[i] = encodeRow(info, heading.attributes, rows[i]!, options);
+  // A table's own rule on its rows (`static validate(row)`), checked before anything is sent.
+  const validate = (info.cls as unknown as { validate?: (row: object) => void }).validate;
+  for (let i = 0; i < rows.length; i++) {
+    if (validate) validate.call(info.cls, rows[i]!);
+    encoded[i] = encodeRow(info, heading.attributes, rows[i]!, options);
+  }
   const connection = info.schema.connection;
   const tableRef = connection.dialect.tableRef(info.schema.database, info.tableName);
   // Rows that leave out different attributes (to take defaults) go in separate statements.

@@ -64,6 +64,20 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
   /** Phantom member that carries the row type. */
   declare readonly __row?: Row;
 
+  /**
+   * A table's own rule on the rows inserted into it, beyond what its types say: called with each
+   * row before anything is sent; throw (an InvalidValueError naming the attribute) to refuse it.
+   * Values that would only fail later (in a make() downstream) are best refused here.
+   *
+   * @example
+   * ```ts
+   * static override validate(row: { n_lags: number }) {
+   *   if (row.n_lags < 1) throw new InvalidValueError(`StaParams.n_lags must be 1 or more, got ${row.n_lags}.`);
+   * }
+   * ```
+   */
+  static validate?(row: object): void;
+
   static get info(): TableInfo {
     return tableInfo(this);
   }

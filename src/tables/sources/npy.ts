@@ -8,12 +8,18 @@ import { DataSourceError } from '../../errors.js';
 export function readNpy(bytes: Buffer, name: string): NdArray {
   if (bytes.length < 10 || bytes.toString('latin1', 0, 6) !== '\x93NUMPY') throw new DataSourceError(`${name} is not a .npy file.`, { source: name });
   const major = bytes[6]!;
+  if (major < 1 || major > 3 || bytes.length < 12) throw new DataSourceError(`${name}: .npy format version ${major} is not supported (1, 2 and 3 are).`, { source: name });
   const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
   const start = major === 1 ? 10 : 12;
+  if (start + headerLength > bytes.length) throw new DataSourceError(`${name}: the .npy header runs past the end of the file (truncated?).`, { source: name });
   const header = bytes.toString('latin1', start, start + headerLength);
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*True/.test(header);
-  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  const dims = (shapeText ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (shapeText === undefined || dims.some((d) => !/^\d+L?$/.test(d))) throw new DataSourceError(`${name}: the .npy header's shape (${shapeText ?? 'missing'}) is not a tuple of whole numbers.`, { source: name, field: 'shape' });
+  const shape = dims.map((d) => Number(d.replace(/L$/, '')));
+  if (shape.some((d) => !Number.isSafeInteger(d))) throw new DataSourceError(`${name}: the .npy shape (${shapeText}) is too large.`, { source: name, field: 'shape' });
   const types: Record<string, [number, (b: ArrayBuffer, o: number, n: number) => ArrayLike<number>]> = {
     '<f8': [8, (b, o, n) => new Float64Array(b, o, n)], '<f4': [4, (b, o, n) => new Float32Array(b, o, n)],
     '<i4': [4, (b, o, n) => new Int32Array(b, o, n)], '<i2': [2, (b, o, n) => new Int16Array(b, o, n)],

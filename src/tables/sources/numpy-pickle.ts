@@ -1,6 +1,7 @@
 import ndarray, { type NdArray } from 'ndarray';
 import { NameRegistry, Parser } from 'pickleparser';
 import { DataSourceError } from '../../errors.js';
+import { checkShape } from './shape.js';
 
 const TYPED: Record<string, { bytes: number; make: (b: ArrayBuffer, o: number, n: number) => ArrayLike<number | bigint> }> = {
   f8: { bytes: 8, make: (b, o, n) => new Float64Array(b, o, n) },
@@ -32,6 +33,13 @@ class NumpyDtype {
   }
 }
 
+/** Names a pickle may call: numpy's array builders only. Anything else is refused by name. */
+class StrictRegistry extends NameRegistry {
+  override onMissingName(module: string, name: string): never {
+    throw new DataSourceError(`The pickle calls ${module}.${name}, which is not a numpy array builder: only lists, dicts, numbers, strings and numpy arrays are read.`);
+  }
+}
+
 /** An ndarray under construction: `_reconstruct` makes it, BUILD's state fills it. */
 class PendingArray {
   array: NdArray | undefined;
@@ -49,7 +57,10 @@ function toNdArray(raw: Uint8Array | string, dtype: NumpyDtype, shape: readonly 
   const info = TYPED[dtype.code];
   if (!info) throw new DataSourceError(`A numpy array of dtype "${dtype.code}" cannot be read; numeric dtypes only.`);
   if (dtype.order === '>') throw new DataSourceError('Big-endian numpy arrays are not supported.');
+  if (!(dtype instanceof NumpyDtype)) throw new DataSourceError('A numpy array in the pickle has no numpy dtype: the pickle is not one numpy wrote.');
+  if (typeof raw !== 'string' && !(raw instanceof Uint8Array)) throw new DataSourceError('A numpy array in the pickle has no data bytes: the pickle is not one numpy wrote.');
   const bytes = bytesOf(raw);
+  checkShape('A numpy array in the pickle', shape, Math.floor(bytes.byteLength / info.bytes));
   const n = shape.reduce((p, s) => p * s, 1);
   if (bytes.byteLength !== n * info.bytes) {
     throw new DataSourceError(`A numpy array of shape (${shape.join(', ')}) needs ${n * info.bytes} bytes but the pickle holds ${bytes.byteLength}: the file is truncated or corrupt.`);
@@ -75,7 +86,7 @@ function toNdArray(raw: Uint8Array | string, dtype: NumpyDtype, shape: readonly 
  * and objects.
  */
 export function parseNumpyPickle(bytes: Uint8Array): unknown {
-  const registry = new NameRegistry();
+  const registry = new StrictRegistry();
   const reconstruct = (): PendingArray => new PendingArray();
   const fromBuffer = (buffer: Uint8Array | string, dtype: NumpyDtype, shape: number[], order: string): NdArray =>
     toNdArray(buffer, dtype, shape, order === 'F');
@@ -99,14 +110,35 @@ export function parseNumpyPickle(bytes: Uint8Array): unknown {
     if (cause instanceof DataSourceError) throw cause;
     throw new DataSourceError(`The pickle cannot be read: ${(cause as Error).message}. It is truncated, corrupt, or holds objects other than numpy arrays, lists, dicts and numbers.`, { cause });
   }
-  return unwrap(value);
+  return unwrap(value, new Map());
 }
 
-function unwrap(value: unknown): unknown {
-  if (value instanceof PendingArray) return value.array;
-  if (Array.isArray(value)) return value.map(unwrap);
-  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+/**
+ * Replaces pending arrays by their ndarrays. A pickle can reference one object many times (its
+ * memo) or inside itself: each object is converted once, and a cycle is refused.
+ */
+function unwrap(value: unknown, done: Map<object, unknown>): unknown {
+  if (value instanceof PendingArray) {
+    if (!value.array) throw new DataSourceError('A numpy array in the pickle was never given its data (no BUILD state).');
+    return value.array;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  if (done.has(value)) {
+    const converted = done.get(value);
+    if (converted === undefined) throw new DataSourceError('The pickle holds a list or dict that contains itself.');
+    return converted;
+  }
+  if (Array.isArray(value)) {
+    done.set(value, undefined);
+    const out = value.map((v) => unwrap(v, done));
+    done.set(value, out);
+    return out;
+  }
+  if (Object.getPrototypeOf(value) === Object.prototype) {
+    done.set(value, undefined);
+    const out = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v, done)]));
+    done.set(value, out);
+    return out;
   }
   return value;
 }

@@ -9,6 +9,8 @@ const PIECE = 4 << 20;
 /** The last 32 KiB of the previous piece primes the next, as one stream would have it. */
 const WINDOW = 32 << 10;
 const ADLER_BASE = 65521;
+/** libuv's thread pool: UV_THREADPOOL_SIZE threads, 4 by default. */
+const POOL_THREADS = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
 
 /** zlib's adler32_combine: the checksum of a ‖ b from those of a and b and b's length. */
 function adler32Combine(a: number, b: number, lengthB: number): number {
@@ -24,10 +26,28 @@ function adler32Combine(a: number, b: number, lengthB: number): number {
   return ((sum2 << 16) | sum1) >>> 0;
 }
 
-/** The adler32 of a piece, which zlib computes (with SIMD) for a stored, uncompressed stream. */
-async function adler32(piece: Uint8Array): Promise<number> {
-  const stored = await deflateOnPool(piece, { level: 0 });
-  return stored.readUInt32BE(stored.byteLength - 4);
+/**
+ * The adler32 of a piece (RFC 1950): sums kept below 2^53 for 5552 bytes at a time, as zlib does,
+ * four bytes a step. Computed here rather than by zlib: a stored stream just for its checksum cost
+ * more in callbacks and buffers than the sums themselves.
+ */
+export function adler32(piece: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  const n = piece.length;
+  for (let i = 0; i < n;) {
+    const end = Math.min(i + 5552, n);
+    for (; i + 4 <= end; i += 4) {
+      a += piece[i]!; b += a;
+      a += piece[i + 1]!; b += a;
+      a += piece[i + 2]!; b += a;
+      a += piece[i + 3]!; b += a;
+    }
+    for (; i < end; i++) { a += piece[i]!; b += a; }
+    a %= ADLER_BASE;
+    b %= ADLER_BASE;
+  }
+  return ((b << 16) | a) >>> 0;
 }
 
 /** The zlib header (RFC 1950) zlib itself writes for a level: CMF 0x78, FLEVEL, check bits. */
@@ -55,24 +75,61 @@ function zlibHeader(level: number): Buffer {
  */
 export async function deflateParallel(data: Uint8Array, level: number): Promise<Buffer> {
   if (data.byteLength <= PIECE) return deflateOnPool(data, { level });
-  const starts: number[] = [];
-  for (let at = 0; at < data.byteLength; at += PIECE) starts.push(at);
-  const pieces = starts.map((at, i) => {
+  let at = 0;
+  return deflatePieces(() => {
+    if (at >= data.byteLength) return undefined;
     const piece = data.subarray(at, Math.min(at + PIECE, data.byteLength));
-    const last = i === starts.length - 1;
+    at += piece.byteLength;
+    return piece;
+  }, level);
+}
+
+/**
+ * One zlib stream of the pieces `next()` gives, in order, until it gives undefined: each piece is
+ * asked for only when a thread of the pool is free to compress it, so a caller that makes pieces
+ * on demand (a movie written a few frames at a time) holds a few pieces, never the whole input.
+ * `release(piece)` is called when zlib no longer reads a piece, for its memory to serve again.
+ *
+ * @example
+ * ```ts
+ * let frame = 0;
+ * const z = await deflatePieces(() => (frame < n ? framesAsBytes(frame, (frame += 100)) : undefined), 3);
+ * ```
+ */
+export async function deflatePieces(next: () => Uint8Array | undefined, level: number, release?: (piece: Uint8Array) => void): Promise<Buffer> {
+  const done: Array<Promise<[Buffer, number, number]>> = [];
+  let previous: { piece: Uint8Array; job: Promise<unknown> } | undefined;
+  let piece = next();
+  // As many pieces at once as the pool has threads: more would only hold more buffers.
+  const running = new Set<Promise<unknown>>();
+  while (piece !== undefined) {
+    const following = next();
+    const current = piece;
     const options = {
       level,
-      finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-      ...(at > 0 ? { dictionary: data.subarray(at - WINDOW, at) } : {}),
+      // Room for the whole compressed piece in one output buffer: one callback, no concatenation.
+      chunkSize: Math.max(64 << 10, current.byteLength >>> 2),
+      finishFlush: following === undefined ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+      ...(previous && previous.piece.byteLength > 0 ? { dictionary: previous.piece.subarray(Math.max(0, previous.piece.byteLength - WINDOW)) } : {}),
     };
-    return Promise.all([deflateRawOnPool(piece, options), adler32(piece)]);
-  });
-  const done = await Promise.all(pieces);
+    const job = Promise.all([deflateRawOnPool(current, options), adler32(current), current.byteLength] as const);
+    // zlib has copied the dictionary: the previous piece is free once its own jobs are done.
+    if (previous && release) {
+      const { piece: old, job: oldJob } = previous;
+      void oldJob.then(() => release(old), () => undefined);
+    }
+    done.push(job);
+    running.add(job);
+    void job.finally(() => running.delete(job)).catch(() => undefined);
+    if (running.size >= POOL_THREADS) await Promise.race(running);
+    previous = { piece: current, job };
+    piece = following;
+  }
+  if (done.length === 0) return deflateOnPool(Buffer.alloc(0), { level });
+  const parts = await Promise.all(done);
   let checksum = 1;
-  done.forEach(([, adler], i) => {
-    checksum = adler32Combine(checksum, adler, Math.min(PIECE, data.byteLength - starts[i]!));
-  });
+  for (const [, adler, length] of parts) checksum = adler32Combine(checksum, adler, length);
   const trailer = Buffer.alloc(4);
   trailer.writeUInt32BE(checksum);
-  return Buffer.concat([zlibHeader(level), ...done.map(([z]) => z), trailer]);
+  return Buffer.concat([zlibHeader(level), ...parts.map(([z]) => z), trailer]);
 }

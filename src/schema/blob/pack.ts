@@ -163,12 +163,11 @@ class Packer {
     const shape = a.shape;
     if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new BlobError(`Cannot pack an array of shape (${shape.join(', ')}): dimensions must be whole numbers.`);
     const ndim = shape.length;
-    const header: Chunks = [u8(0x41), u64(ndim), ...shape.map((s) => u64(s))];
     const data = a.data as unknown as ArrayLike<unknown>;
     const id = Array.isArray(data) ? 5 : dtypeIdOf(data);
     if (id === undefined) throw new BlobError(`Cannot pack an array over ${(data as object).constructor.name}.`);
     if (id >= 65_536 || ndim === 0 || id === 5) this.dj0 = true;
-    header.push(u32(id), u32(imag ? 1 : 0));
+    const header = arrayHeader(shape, id, imag !== undefined);
     if (id === 5) {
       const out = header;
       for (const item of columnMajorItems(a)) this.prefixed(out, item, depth);
@@ -201,6 +200,27 @@ class Packer {
     }
     return out;
   }
+}
+
+/** An array's header in a blob: 'A', the number of dimensions, the shape, the type id, complex or not. */
+function arrayHeader(shape: readonly number[], id: number, complex: boolean): Chunks {
+  return [u8(0x41), u64(shape.length), ...shape.map((s) => u64(s)), u32(id), u32(complex ? 1 : 0)];
+}
+
+/**
+ * The first bytes of the (uncompressed) blob of a float64 array of `shape`: the protocol and the
+ * array's header. Its column-major values follow, 8 bytes each; a writer that streams them (a
+ * movie compressed a few frames at a time) needs no other part of packBlob.
+ *
+ * @example
+ * ```ts
+ * const prefix = float64ArrayBlobPrefix([64, 48, 4000]);   // 'mYm\0' 'A' ndim=3 shape type=float64 real
+ * // packBlob(movie) without compression is Buffer.concat([prefix, column-major float64 bytes])
+ * ```
+ */
+export function float64ArrayBlobPrefix(shape: readonly number[]): Buffer {
+  if (shape.length === 0) throw new BlobError('A float64 array blob needs at least one dimension.');
+  return Buffer.concat([ascii('mYm\0'), ...arrayHeader(shape, dtypeIdOf(new Float64Array(0))!, false)]);
 }
 
 export function isNdArray(v: unknown): v is NdArray {
@@ -301,5 +321,10 @@ export function compressionWanted(blob: Buffer, options: PackOptions): boolean {
 
 /** The `ZL123` form when the zlib stream is smaller than the blob, else the blob as it is. */
 export function compressedForm(blob: Buffer, compressed: Buffer): Buffer {
-  return compressed.byteLength + 14 < blob.byteLength ? Buffer.concat([ascii('ZL123\0'), u64(blob.byteLength), compressed]) : blob;
+  return zl123(blob.byteLength, compressed) ?? blob;
+}
+
+/** A blob of `length` bytes as its zlib stream in the `ZL123` framing, when that is smaller. */
+export function zl123(length: number, compressed: Buffer): Buffer | undefined {
+  return compressed.byteLength + 14 < length ? Buffer.concat([ascii('ZL123\0'), u64(length), compressed]) : undefined;
 }

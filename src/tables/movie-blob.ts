@@ -17,13 +17,17 @@ const PIECE_BYTES = 4 << 20;
 const packing = new WeakMap<object, Promise<PackedBlob>>();
 /** The end of the queue: movies are packed one after the other, each on every core. */
 let queue: Promise<unknown> = Promise.resolve();
+let queued = 0;
+/** Memory a movie's file region is read into, reused from movie to movie while the queue runs. */
+let regionMemory: ArrayBuffer | undefined;
 
 async function pack(movie: NdArray): Promise<PackedBlob> {
   const prefix = float64ArrayBlobPrefix(movie.shape);
   const frames = movie.shape[movie.shape.length - 1]!;
   const frameSize = movie.size / Math.max(1, frames);
   const step = Math.max(1, Math.floor(PIECE_BYTES / 8 / Math.max(1, frameSize)));
-  const write = columnMajorWriter(movie);
+  if (!regionMemory || regionMemory.byteLength < movie.size * 8) regionMemory = new ArrayBuffer(movie.size * 8);
+  const write = columnMajorWriter(movie, regionMemory);
   let frame = -1;
   // Piece memory goes round (a handful of pieces), rather than to the allocator and back.
   const free: ArrayBuffer[] = [];
@@ -62,8 +66,11 @@ async function pack(movie: NdArray): Promise<PackedBlob> {
 export function packMovie(movie: NdArray): Promise<PackedBlob> {
   let packed = packing.get(movie);
   if (packed) return packed;
+  queued++;
   packed = queue.then(() => pack(movie));
-  queue = packed.catch(() => undefined);
+  queue = packed.catch(() => undefined).finally(() => {
+    if (--queued === 0) regionMemory = undefined;
+  });
   packing.set(movie, packed);
   packed.catch(() => packing.delete(movie));
   return packed;
@@ -80,5 +87,8 @@ export function packMovie(movie: NdArray): Promise<PackedBlob> {
  * ```
  */
 export function packMoviesAhead(movies: readonly NdArray[]): void {
+  // Memory for the largest at once: growing it movie by movie would leave the smaller behind.
+  const largest = Math.max(0, ...movies.map((m) => m.size * 8));
+  if (!regionMemory || regionMemory.byteLength < largest) regionMemory = new ArrayBuffer(largest);
   for (const movie of movies) packMovie(movie).catch(() => undefined);
 }

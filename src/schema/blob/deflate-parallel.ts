@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { constants, deflate, deflateRaw } from 'node:zlib';
+import { constants, createDeflate, deflate, deflateRaw } from 'node:zlib';
 
 const deflateOnPool = promisify(deflate);
 const deflateRawOnPool = promisify(deflateRaw);
@@ -26,11 +26,7 @@ function adler32Combine(a: number, b: number, lengthB: number): number {
   return ((sum2 << 16) | sum1) >>> 0;
 }
 
-/**
- * The adler32 of a piece (RFC 1950): sums kept below 2^53 for 5552 bytes at a time, as zlib does,
- * four bytes a step. Computed here rather than by zlib: a stored stream just for its checksum cost
- * more in callbacks and buffers than the sums themselves.
- */
+/** The adler32 of bytes (RFC 1950): sums reduced every 5552 bytes, as zlib does. */
 export function adler32(piece: Uint8Array): number {
   let a = 1;
   let b = 0;
@@ -48,6 +44,44 @@ export function adler32(piece: Uint8Array): number {
     b %= ADLER_BASE;
   }
   return ((b << 16) | a) >>> 0;
+}
+
+/** The bytes a sync flush ends on (an empty stored block), and the empty final block after it. */
+const SYNC_MARKER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const EMPTY_FINAL = Buffer.from([0x03, 0x00]);
+
+/**
+ * One piece as raw deflate data that the next piece's data can follow, with the piece's adler32.
+ * zlib compresses it as a stream of its own (primed with the dictionary): flushed to a byte
+ * boundary (a sync flush) and then finished, so that its trailer carries the adler32 zlib computed
+ * on the way; the header, the empty final block and the trailer are cut off. The last piece keeps
+ * its final block. Should zlib end a stream differently, the piece is compressed again as raw
+ * deflate and its checksum computed here.
+ */
+function deflatePiece(piece: Uint8Array, level: number, dictionary: Uint8Array | undefined, last: boolean): Promise<[Buffer, number, number]> {
+  // Room for the whole compressed piece in one output buffer: one callback, no concatenation.
+  const chunkSize = Math.max(64 << 10, piece.byteLength >>> 2);
+  const stream = new Promise<Buffer>((resolve, reject) => {
+    const z = createDeflate({ level, chunkSize, ...(dictionary ? { dictionary } : {}) });
+    const out: Buffer[] = [];
+    z.on('data', (chunk: Buffer) => out.push(chunk));
+    z.on('error', reject);
+    z.on('end', () => resolve(out.length === 1 ? out[0]! : Buffer.concat(out)));
+    z.write(piece);
+    if (last) z.end();
+    else z.flush(constants.Z_SYNC_FLUSH, () => z.end());
+  });
+  return stream.then((z) => {
+    const head = dictionary ? 6 : 2; // CMF, FLG (and the dictionary's id)
+    const adler = z.readUInt32BE(z.byteLength - 4);
+    if (last) return [z.subarray(head, z.byteLength - 4), adler, piece.byteLength];
+    const body = z.subarray(head, z.byteLength - 6);
+    if (z.subarray(z.byteLength - 6, z.byteLength - 4).equals(EMPTY_FINAL) && body.subarray(body.byteLength - 4).equals(SYNC_MARKER)) {
+      return [body, adler, piece.byteLength];
+    }
+    const options = { level, chunkSize, finishFlush: constants.Z_SYNC_FLUSH, ...(dictionary ? { dictionary } : {}) };
+    return deflateRawOnPool(piece, options).then((raw) => [raw, adler32(piece), piece.byteLength]);
+  });
 }
 
 /** The zlib header (RFC 1950) zlib itself writes for a level: CMF 0x78, FLEVEL, check bits. */
@@ -105,14 +139,8 @@ export async function deflatePieces(next: () => Uint8Array | undefined, level: n
   while (piece !== undefined) {
     const following = next();
     const current = piece;
-    const options = {
-      level,
-      // Room for the whole compressed piece in one output buffer: one callback, no concatenation.
-      chunkSize: Math.max(64 << 10, current.byteLength >>> 2),
-      finishFlush: following === undefined ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-      ...(previous && previous.piece.byteLength > 0 ? { dictionary: previous.piece.subarray(Math.max(0, previous.piece.byteLength - WINDOW)) } : {}),
-    };
-    const job = Promise.all([deflateRawOnPool(current, options), adler32(current), current.byteLength] as const);
+    const dictionary = previous && previous.piece.byteLength > 0 ? previous.piece.subarray(Math.max(0, previous.piece.byteLength - WINDOW)) : undefined;
+    const job = deflatePiece(current, level, dictionary, following === undefined);
     // zlib has copied the dictionary: the previous piece is free once its own jobs are done.
     if (previous && release) {
       const { piece: old, job: oldJob } = previous;

@@ -69,14 +69,15 @@ export function writeColumnMajor(array: NdArray, out: Float64Array, frame = 0): 
 
 /**
  * A {@link writeColumnMajor} for one array, to call for frame after frame: a deferred array whose
- * values are in a region of its file reads that region once, for the writer's life.
+ * values are in a region of its file reads that region once, for the writer's life (into `memory`
+ * when it is large enough, so that one piece of memory can serve movie after movie).
  */
-export function columnMajorWriter(array: NdArray): (out: Float64Array, frame: number) => void {
+export function columnMajorWriter(array: NdArray, memory?: ArrayBuffer): (out: Float64Array, frame: number) => void {
   const { shape, stride, offset } = array;
   const frameSize = shape.slice(0, -1).reduce((p, d) => p * d, 1);
   const source = sources.get(array);
   if (source) {
-    const bytes = bytesOf(source);
+    const bytes = bytesOf(source, memory);
     return (out, frame) => copyColumnMajor(source, bytes, out, frame, frameSize);
   }
   const data = array.data as ArrayLike<number>;
@@ -99,8 +100,8 @@ export function columnMajorWriter(array: NdArray): (out: Float64Array, frame: nu
 }
 
 /** The source's bytes: its own, or its file region read now. */
-function bytesOf(source: Source): Uint8Array {
-  return source.data instanceof Uint8Array ? source.data : readRegion(source.data);
+function bytesOf(source: Source, memory?: ArrayBuffer): Uint8Array {
+  return source.data instanceof Uint8Array ? source.data : readRegion(source.data, memory);
 }
 
 /** Calls `visit` with aligned views of the source's values `first` … `end` − 1 (file order), a chunk at a time. */

@@ -191,17 +191,17 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
 }
 
 /**
- * Reads a region of a pickle file, checking first that the file is the one the skeleton was read
- * from (same size and modification time).
+ * Reads a region of a pickle file (into `into` when it is large enough), checking first that the
+ * file is the one the skeleton was read from (same size and modification time).
  */
-export function readRegion(region: FileRegion): Buffer {
+export function readRegion(region: FileRegion, into?: ArrayBuffer): Buffer {
   const fd = openSync(region.file, 'r');
   try {
     const info = fstatSync(fd);
     if (info.size !== region.size || info.mtimeMs !== region.mtimeMs) {
       throw new DataSourceError(`${region.file} changed since it was read (its size or modification time differs); load it again.`, { source: region.file });
     }
-    const out = Buffer.allocUnsafe(region.length);
+    const out = into && into.byteLength >= region.length ? Buffer.from(into, 0, region.length) : Buffer.allocUnsafe(region.length);
     for (let filled = 0; filled < region.length;) {
       const n = readSync(fd, out, filled, region.length - filled, region.offset + filled);
       if (n === 0) throw new DataSourceError(`${region.file} ended while reading an array's data: it was truncated since it was read.`, { source: region.file });

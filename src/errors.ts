@@ -95,6 +95,9 @@ export class UnknownAttributeError extends QueryError {}
 /** A row lacks a value the table requires, or a value has the wrong type. */
 export class InvalidValueError extends QueryError {}
 
+/** A column whose type rg-schema can open but not read or write (external stores, custom codecs). */
+export class UnsupportedTypeError extends QueryError {}
+
 /** fetch1 found zero rows or more than one. */
 export class CardinalityError extends QueryError {}
 

@@ -7,7 +7,7 @@ import 'reflect-metadata';
 export {
   RgSchemaError, DefinitionError, ConnectionError, SchemaMismatchError, DataLossError, QueryError,
   DuplicateError, IntegrityError, UnknownAttributeError, InvalidValueError, CardinalityError,
-  BlobError, PopulateError, InterruptedError, DataSourceError, KernelError,
+  BlobError, PopulateError, InterruptedError, DataSourceError, UnsupportedTypeError, KernelError,
 } from './errors.js';
 export type { DefinitionLocation } from './errors.js';
 
@@ -30,10 +30,18 @@ export type { Tier } from './schema/declare/tiers.js';
 export { parseDefinition } from './schema/definition/parser.js';
 export type { ParsedDefinition, DefinitionLine, AttributeLine, ForeignKeyLine, IndexLine } from './schema/definition/parser.js';
 export { resolveType } from './schema/definition/types.js';
-export type { AttributeType, TypeCategory } from './schema/definition/types.js';
+export type { AttributeType, TypeCategory, Spelling } from './schema/definition/types.js';
 export { Heading } from './schema/definition/heading.js';
 export type { Attribute, DefaultValue } from './schema/definition/heading.js';
 export type { CatalogTable, CatalogAttribute } from './schema/declare/catalog.js';
+
+export { virtualSchema } from './schema/virtual/virtual-schema.js';
+export type { VirtualModule, VirtualSchemaInfo, VirtualSchemaOptions, VirtualTable } from './schema/virtual/virtual-schema.js';
+export { codegen } from './schema/codegen/codegen.js';
+export type { CodegenResult } from './schema/codegen/codegen.js';
+export type { CodegenOptions } from './schema/codegen/generate.js';
+export { lineageRows } from './schema/declare/lineage.js';
+export type { LineageRow } from './schema/declare/lineage.js';
 
 export { Connection } from './schema/connection/connection.js';
 export { redactUrl, redactCredentials } from './schema/util/redact.js';
@@ -52,6 +60,7 @@ export type { OrderSpec } from './schema/query/order.js';
 export type { Columns, ColumnOf, NumberColumn } from './schema/query/columns.js';
 export type { Key, Default, AutoIncrement, Marked, Unmarked, Selectable, Insertable, KeyOfRow } from './schema/query/row-types.js';
 export type { InsertOptions, RowSource } from './schema/query/insert.js';
+export type { Attachment } from './schema/query/attachment.js';
 export type { DeleteOptions } from './schema/query/delete.js';
 
 export { packBlob } from './schema/blob/pack.js';
@@ -61,7 +70,11 @@ export { unpackBlob } from './schema/blob/unpack.js';
 export type { UnpackOptions } from './schema/blob/unpack.js';
 export {
   BoolArray, Datetime64Array, Complex, ComplexArray, MatStruct, MatCell, RecArray, Temporal, Uuid, Decimal, tuple,
+  list, markList, isList, isTuple, PyFloat, PyInt, pyFloat, pyInt,
 } from './schema/blob/blob-types.js';
+export { numpyScalar } from './schema/blob/dtypes.js';
+export type { NumpyDtype } from './schema/blob/dtypes.js';
+export { float32Value } from './schema/query/float32.js';
 
 // The RGC pipeline: its schema, tables, Computed tables, loaders and synthetic data.
 export {

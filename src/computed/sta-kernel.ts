@@ -1,7 +1,10 @@
 import type { NdArray } from 'ndarray';
 import { KernelError } from '../errors.js';
 import { columnMajorFloat64 } from '../tables/sources/validate.js';
+import { frameAt } from '../tables/spike-frame.js';
 import { accumulateSimd } from './sta-simd.js';
+
+export { frameAt };
 
 /** A movie ready for STAs: column-major float64, so each frame is one contiguous run. */
 export interface PreparedMovie {
@@ -23,14 +26,6 @@ export function prepareMovie(movie: NdArray, fps: number, onset: number): Prepar
   let sum = 0;
   for (let i = 0; i < data.length; i++) sum += data[i]!;
   return { data, xBlocks: x, yBlocks: y, nFrames: t, frameSize: x * y, fps, onset, mean: data.length > 0 ? sum / data.length : 0 };
-}
-
-/**
- * The frame on screen at time `t` (s from the recording start): floor((t − onset) · fps).
- * The seed's screenshot: spike 1.8144 s, onset 1.65657 s, fps 59.9815 → frame 9.
- */
-export function frameAt(t: number, onset: number, fps: number): number {
-  return Math.floor((t - onset) * fps);
 }
 
 /** An STA and how many spikes went into it. */

@@ -7,3 +7,4 @@ export { Stimulation, Neuron, Spike, type StimulationRow, type NeuronRow, type S
 export type { RgcDataset, RgcSession, RgcStimulation } from './dataset.js';
 export { readSource, readSourceCached, sourceId, checkEntry, SUPPORTED_TYPES, type SourceRead, type ReadOptions } from './sources/read-source.js';
 export { parseNumpyPickle } from './sources/numpy-pickle.js';
+export { frameAt } from './spike-frame.js';

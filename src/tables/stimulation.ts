@@ -7,6 +7,7 @@ import { packMovie } from './movie-blob.js';
 import { pipeline } from './pipeline-schema.js';
 import { Session, type SessionRow } from './session.js';
 import { readSourceCached } from './sources/read-source.js';
+import { frameAt } from './spike-frame.js';
 
 export interface StimulationRow {
   subject_name: string;
@@ -123,11 +124,12 @@ export class Stimulation extends Imported<StimulationRow> {
         pixel_size: stim.pixel_size, stim_height: stim.stim_height, stim_width: stim.stim_width,
         stimulus_onset: stim.stimulus_onset, x_block_size: stim.x_block_size, y_block_size: stim.y_block_size,
       });
-      const movieEnd = stim.stimulus_onset + stim.n_frames / stim.fps;
-      await Stimulation.Neuron.insert(stim.spikes.map((times, neuronIndex) => ({
-        ...stimKey, neuron_index: neuronIndex, n_spikes: times.length,
-        n_before_onset: times.filter((t) => t < stim.stimulus_onset).length,
-        n_after_movie: times.filter((t) => t >= movieEnd).length,
+      // The same frame rule as the STA's, so these counts agree with its skipped spikes.
+      const frames = stim.spikes.map((times) => times.map((t) => frameAt(t, stim.stimulus_onset, stim.fps)));
+      await Stimulation.Neuron.insert(frames.map((f, neuronIndex) => ({
+        ...stimKey, neuron_index: neuronIndex, n_spikes: f.length,
+        n_before_onset: f.filter((frame) => frame < 0).length,
+        n_after_movie: f.filter((frame) => frame >= stim.n_frames).length,
       })));
       const spikes: SpikeRow[] = [];
       stim.spikes.forEach((times, neuronIndex) => {

@@ -81,9 +81,9 @@ describe.each(dialects)('declaring on $name', (dialect) => {
         ['rec', 'int', 'PRI', ':int32:', 'NO'],
         ['probe', 'char(8)', 'MUL', '', 'YES'],
         ['gain', 'double', 'MUL', ':float64:volts per bit', 'NO'],
-        ['raw', 'longblob', '', '', 'YES'],
+        ['raw', 'longblob', '', ':<blob>:', 'YES'],
         ['started', 'timestamp', '', '', 'NO'],
-        ['state', "enum('new','done')", '', '', 'NO'],
+        ['state', "enum('new','done')", '', ":enum('new', 'done'):", 'NO'],
       ]);
       const fks = await c.query<{ t: string; col: string; rt: string; rc: string; upd: string; del: string }>(
         `SELECT k.TABLE_NAME t, k.COLUMN_NAME col, k.REFERENCED_TABLE_NAME rt, k.REFERENCED_COLUMN_NAME rc, r.UPDATE_RULE upd, r.DELETE_RULE del
@@ -125,7 +125,7 @@ describe.each(dialects)('declaring on $name', (dialect) => {
     }
     expect(await Recording.describe()).toBe([
       '-> Animal', 'rec : int32', '---', '-> [nullable] Probe', 'gain = 1.0 : float64  # volts per bit',
-      'raw = null : longblob', 'started = CURRENT_TIMESTAMP : timestamp', "state = \"new\" : enum('new','done')", 'unique index(gain, state)', '',
+      'raw = null : <blob>', 'started = CURRENT_TIMESTAMP : timestamp', "state = 'new' : enum('new', 'done')", 'unique index(gain, state)', '',
     ].join('\n').replace('gain = 1.0', dialect.name === 'mysql' ? 'gain = 1' : 'gain = 1.0'));
   });
 

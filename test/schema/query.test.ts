@@ -66,7 +66,8 @@ describe.each(dialects)('queries on $name', (dialect) => {
   it('restricts by object, array, string, sql, not and another query, with bound SQL', async () => {
     const byObject = Subject.restrict({ species: 'mouse' });
     expect(byObject.toSQL()).toEqual({
-      sql: q('SELECT "_q1"."subject_name" AS "subject_name", "_q1"."species" AS "species", "_q1"."weight" AS "weight" FROM "DB"."subject" AS "_q1" WHERE ("_q1"."species" = ?)')
+      // MySQL prints a 4-byte float with 6 digits: it is read as a double to keep all of the float32.
+      sql: q(`SELECT "_q1"."subject_name" AS "subject_name", "_q1"."species" AS "species", ${dialect.name === 'mysql' ? 'CAST("_q1"."weight" AS DOUBLE)' : '"_q1"."weight"'} AS "weight" FROM "DB"."subject" AS "_q1" WHERE ("_q1"."species" = ?)`)
         .replace(q('"DB"."subject"'), dialect.name === 'mysql' ? `\`${schema.database}\`.\`subject\`` : `"${schema.database}.subject"`),
       params: ['mouse'],
     });

@@ -6,18 +6,20 @@ import type { NdArray } from 'ndarray';
  * | DataJoint / numpy / MATLAB | JS |
  * | --- | --- |
  * | numeric array (any dtype, n-d) | `ndarray` over a typed array, column-major (int64/uint64: BigInt arrays) |
+ * | numpy scalar, 0-d array (`np.float32(1.5)`, `np.array(5.0)`) | a 0-d `ndarray` of its dtype (shape `[]`; {@link numpyScalar} makes one) |
  * | bool array | `ndarray` over a {@link BoolArray} |
  * | complex array | {@link ComplexArray} (`real`, `imag` ndarrays) |
- * | 0-d numeric array, Python int/float | `number` (`bigint` when it does not fit) |
+ * | Python int | `number` (`bigint` when it is not a safe integer); {@link PyInt} to force an int |
+ * | Python float | `number`; a whole one (`3.0`) as a {@link PyFloat}, so that it packs back as a float |
  * | Python bool | `boolean` |
- * | complex scalar | {@link Complex} |
+ * | Python complex | {@link Complex} (a numpy complex scalar is a 0-d {@link ComplexArray}) |
  * | str / MATLAB char row | `string` |
  * | bytes | `Buffer` |
  * | None | `null` |
- * | list | `Array` (marked so it packs back as a list) |
+ * | list | `Array` marked as a list (make one with {@link list}); an unmarked array of numbers packs as a float64 array, as `np.array` would |
  * | tuple | `Array` made by {@link tuple} |
  * | set | `Set` |
- * | dict | plain object when all keys are strings, else `Map` |
+ * | dict | plain object when all keys are strings and JS keeps their order, else `Map` (keys like `'1'` would be reordered in an object) |
  * | MATLAB struct | {@link MatStruct} |
  * | MATLAB cell | {@link MatCell} |
  * | numpy record array | {@link RecArray} |
@@ -79,6 +81,66 @@ export class Decimal {
   }
 }
 
+/**
+ * A Python float. Whole numbers are ints in JS (`3` packs as a Python int); a `PyFloat` packs as a
+ * float (`3.0`), and unpacking a whole Python float gives one, so a value read from DataJoint
+ * packs back to the same bytes. Arithmetic works through `valueOf()`; `.value` is the number.
+ *
+ * @example
+ * ```ts
+ * packBlob(pyFloat(3));          // dj0 0x0d then 3.0 as a double, as Python's pack(3.0)
+ * +unpackBlob(packBlob(pyFloat(3)));  // 3
+ * ```
+ */
+export class PyFloat {
+  constructor(readonly value: number) {}
+  valueOf(): number {
+    return this.value;
+  }
+  toJSON(): number {
+    return this.value;
+  }
+  toString(): string {
+    return Number.isInteger(this.value) ? this.value.toFixed(1) : String(this.value);
+  }
+}
+
+/**
+ * A Python int, for whole numbers JS would otherwise write as a float: a number above 2^53
+ * (`2 ** 60`) packs as a double unless wrapped. bigints and safe integers are ints already.
+ *
+ * @example
+ * ```ts
+ * packBlob(pyInt(2 ** 60));      // dj0 0x0a: the int 1152921504606846976
+ * ```
+ */
+export class PyInt {
+  readonly value: bigint;
+  constructor(value: number | bigint) {
+    if (typeof value === 'number' && !Number.isInteger(value)) throw new RangeError(`${value} is not a whole number`);
+    this.value = BigInt(value);
+  }
+  valueOf(): number {
+    return Number(this.value);
+  }
+  toJSON(): string {
+    return this.value.toString();
+  }
+  toString(): string {
+    return this.value.toString();
+  }
+}
+
+/** `3` as a Python float: see {@link PyFloat}. */
+export function pyFloat(value: number): PyFloat {
+  return new PyFloat(value);
+}
+
+/** A whole number as a Python int: see {@link PyInt}. */
+export function pyInt(value: number | bigint): PyInt {
+  return new PyInt(value);
+}
+
 const TUPLE = Symbol('rg-schema.tuple');
 const LIST = Symbol('rg-schema.list');
 
@@ -92,10 +154,24 @@ export function isTuple(value: unknown): boolean {
   return Array.isArray(value) && (value as unknown as Record<symbol, unknown>)[TUPLE] === true;
 }
 
-/** Marks a decoded Python list, so that a list of numbers packs back as a list, not an array. */
+/** Marks an array as a Python list, so that a list of numbers packs as a list, not an array. */
 export function markList<T extends unknown[]>(items: T): T {
   Object.defineProperty(items, LIST, { value: true });
   return items;
+}
+
+/**
+ * A Python list. A plain JS array of numbers packs as a float64 array (numpy's `np.array`); a list
+ * keeps its items as Python values. Decoded lists are marked already.
+ *
+ * @example
+ * ```ts
+ * packBlob(list(1, 2, 3));   // dj0 0x02: [1, 2, 3], as Python's pack([1, 2, 3])
+ * packBlob([1, 2, 3]);       // mYm 'A': a float64 array of shape (3,)
+ * ```
+ */
+export function list<T extends unknown[]>(...items: T): T {
+  return markList(items);
 }
 
 export function isList(value: unknown): boolean {

@@ -1,3 +1,4 @@
+import ndarray, { type NdArray } from 'ndarray';
 import { BoolArray, Datetime64Array } from './blob-types.js';
 
 /** DataJoint's type ids (blob.py's table) and the typed arrays that hold them. */
@@ -42,4 +43,28 @@ export function dtypeIdOf(data: ArrayLike<unknown>): number | undefined {
   if (data instanceof BigInt64Array) return 14;
   if (data instanceof BigUint64Array) return 15;
   return undefined;
+}
+
+/** numpy dtype names of the numeric type ids. */
+export const DTYPE_IDS = {
+  bool: 3, float64: 6, float32: 7, int8: 8, uint8: 9, int16: 10, uint16: 11, int32: 12, uint32: 13, int64: 14, uint64: 15,
+} as const;
+
+export type NumpyDtype = keyof typeof DTYPE_IDS;
+
+/**
+ * A numpy scalar (`np.float32(1.5)`, `np.int64(-7)`): a 0-d array of that dtype, which DataJoint
+ * packs and unpacks as a 0-d array. Unpacking one gives the same kind of value back.
+ *
+ * @example
+ * ```ts
+ * packBlob(numpyScalar(1.5, 'float32'));   // dj0 'A', 0 dimensions, type 7 (float32), then 1.5 in 4 bytes
+ * numpyScalar(-7n, 'int64').get();          // -7n
+ * ```
+ */
+export function numpyScalar(value: number | bigint | boolean, dtype: NumpyDtype): NdArray {
+  const info = DTYPES.get(DTYPE_IDS[dtype])!;
+  const data = info.make(new ArrayBuffer(info.bytes), 0, 1) as unknown as { [i: number]: number | bigint };
+  data[0] = typeof value === 'boolean' ? Number(value) : dtype === 'int64' || dtype === 'uint64' ? BigInt(value) : Number(value);
+  return ndarray(data as never, []);
 }

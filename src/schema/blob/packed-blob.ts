@@ -1,6 +1,8 @@
 import { BlobError } from '../../errors.js';
 import { deflateParallel } from './deflate-parallel.js';
-import { compressedForm, compressionWanted, serializeBlob, type PackOptions } from './pack.js';
+import { compressedForm, compressionWanted, packBlob, serializeBlob, type PackOptions } from './pack.js';
+
+const PARALLEL_ABOVE = 4 << 20;
 const PROTOCOLS = ['mYm\0', 'dj0\0', 'ZL123\0'];
 
 /**
@@ -28,10 +30,10 @@ export class PackedBlob {
 }
 
 /**
- * packBlob with its zlib step on libuv's thread pool (UV_THREADPOOL_SIZE threads, 4 by default),
- * while JavaScript goes on; a blob over 4 MiB is cut into pieces compressed at once on every core
- * ({@link deflateParallel}). The result unpacks to the same value as packBlob's; up to 4 MiB its
- * bytes are packBlob's too.
+ * packBlob for large values with its zlib step on libuv's thread pool (UV_THREADPOOL_SIZE threads,
+ * 4 by default), while JavaScript goes on: a blob over 4 MiB is cut into pieces compressed at once
+ * on every core ({@link deflateParallel}); it unpacks to the same value as packBlob's. Up to 4 MiB
+ * the bytes are packBlob's (DataJoint's own).
  *
  * @example
  * ```ts
@@ -41,5 +43,7 @@ export class PackedBlob {
 export async function packBlobAsync(value: unknown, options: PackOptions = {}): Promise<PackedBlob> {
   const blob = serializeBlob(value);
   if (!compressionWanted(blob, options)) return new PackedBlob(blob);
+  // Up to 4 MiB packBlob writes DataJoint's very bytes (pako), quickly enough on this thread.
+  if (blob.byteLength <= PARALLEL_ABOVE) return new PackedBlob(packBlob(value, options));
   return new PackedBlob(compressedForm(blob, await deflateParallel(blob, options.level ?? 6)));
 }

@@ -1,10 +1,11 @@
 import { inflateSync } from 'node:zlib';
 import ndarray, { type NdArray } from 'ndarray';
 import { BlobError } from '../../errors.js';
-import { Complex, ComplexArray, Datetime64Array, Decimal, MatCell, MatStruct, RecArray, Temporal, Uuid, markList, tuple } from './blob-types.js';
+import { Complex, ComplexArray, Datetime64Array, Decimal, MatCell, MatStruct, PyFloat, RecArray, Temporal, Uuid, markList, tuple } from './blob-types.js';
 import { DATETIME64_UNITS, DTYPES } from './dtypes.js';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string that starts with U+FEFF keeps it, as Python's decode('utf-8') does.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const MAX_DEPTH = 100;
 /** zlib cannot expand more than about 1032:1. */
 const MAX_ZLIB_RATIO = 1100;
@@ -95,7 +96,7 @@ class Reader {
       case 0x0a: value = this.int(); break;
       case 0x0b: value = this.u8('a boolean') !== 0; break;
       case 0x0c: { const b = this.bytes(16, 'a complex number'); value = new Complex(b.readDoubleLE(0), b.readDoubleLE(8)); break; }
-      case 0x0d: value = this.bytes(8, 'a float').readDoubleLE(0); break;
+      case 0x0d: value = pythonFloat(this.bytes(8, 'a float').readDoubleLE(0)); break;
       case 0x64: value = new Decimal(this.text(this.u64('a decimal length'))); break;
       case 0x74: value = this.temporal(); break;
       case 0x75: value = new Uuid(formatUuid(this.bytes(16, 'a UUID'))); break;
@@ -127,7 +128,12 @@ class Reader {
     if (n * 18 > this.buf.byteLength - this.pos) throw new BlobError(`The dict size ${n} is more than the remaining bytes can hold`, this.pos - 8);
     const pairs: Array<[unknown, unknown]> = [];
     for (let i = 0; i < n; i++) pairs.push([this.sized(), this.sized()]);
-    if (pairs.every(([k]) => typeof k === 'string')) return Object.fromEntries(pairs);
+    if (pairs.every(([k]) => typeof k === 'string')) {
+      // JS puts keys like '1' first in an object; a dict whose order that would change stays a Map.
+      const object = Object.fromEntries(pairs);
+      const keys = Object.keys(object);
+      if (keys.length === pairs.length && keys.every((k, i) => k === pairs[i]![0])) return object;
+    }
     return new Map(pairs);
   }
 
@@ -171,7 +177,7 @@ class Reader {
       const n = this.count(shape, 9, 'objects');
       const items: unknown[] = [];
       for (let i = 0; i < n; i++) items.push(this.sized());
-      return shape.length === 0 ? items[0] : ndarray(items, shape, columnMajorStrides(shape));
+      return ndarray(items, shape, columnMajorStrides(shape));
     }
     if (typeId === 4) {
       const n = this.count(shape, 2, 'characters');
@@ -186,16 +192,10 @@ class Reader {
     if (!info) throw new BlobError(`Unknown array type id ${typeId}`, this.pos - 8);
     const n = this.count(shape, info.bytes * (isComplex ? 2 : 1), 'elements');
     const real = this.typed(info, n, isDatetime ? DATETIME64_UNITS[typeId - 65_536] : undefined);
+    // 0-d arrays (numpy scalars included) stay 0-d arrays of their dtype, as DataJoint reads them.
     if (isComplex) {
       const imag = this.typed(info, n);
-      if (shape.length === 0) return new Complex(Number(real[0]), Number(imag[0]));
       return new ComplexArray(ndarray(real as never, shape, columnMajorStrides(shape)), ndarray(imag as never, shape, columnMajorStrides(shape)));
-    }
-    if (shape.length === 0) {
-      const v = real[0];
-      if (typeId === 3) return v !== 0;
-      if (typeof v === 'bigint' && !isDatetime) return Number.isSafeInteger(Number(v)) ? Number(v) : v;
-      if (!isDatetime) return v;
     }
     return ndarray(real as never, shape, columnMajorStrides(shape));
   }
@@ -255,6 +255,11 @@ class Reader {
     for (const name of names) fields[name] = this.blob();
     return new RecArray(fields);
   }
+}
+
+/** A Python float: a whole one stays a float (a JS number that is whole would pack as an int). */
+function pythonFloat(value: number): number | PyFloat {
+  return Number.isSafeInteger(value) && !Object.is(value, -0) ? new PyFloat(value) : value;
 }
 
 function formatUuid(b: Uint8Array): string {

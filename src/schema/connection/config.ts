@@ -200,6 +200,7 @@ function withMysqlDefaults(config: Knex.Config): Knex.Config {
       supportBigNumbers: true,
       bigNumberStrings: true,
       decimalNumbers: false,
+      ...{ jsonStrings: true }, // json is parsed once, by the heading (mysql2 would parse MariaDB's json too)
       charset: 'utf8mb4',
       ...connection,
     },

@@ -5,6 +5,7 @@ import knexFactory, { type Knex } from 'knex';
 import { BlobError, ConnectionError, DuplicateError, IntegrityError, QueryError } from '../../errors.js';
 import type { ConnectionSpec } from './config.js';
 import { mysqlDialect, sqliteDialect, type Dialect } from './dialect.js';
+import { installExactDoubles } from './exact-doubles.js';
 import { execute, formatMysql, preparedStatement, type MysqlRaw, type RawConnection, type SqliteRaw, type SqliteStatement } from './driver.js';
 
 function threadId(raw: RawConnection): number {
@@ -18,6 +19,9 @@ export interface RunResult {
 }
 
 const open = new Map<string, Connection>();
+
+// mysql2's text protocol reads some doubles one unit in the last place off; every read is exact.
+installExactDoubles();
 
 /**
  * One database target shared by every schema that names it. knex holds the pool (one connection
@@ -52,6 +56,20 @@ export class Connection {
           // 64-bit integers come back exactly; the heading turns the small ones into numbers.
           raw.defaultSafeIntegers(true);
           done(null, raw);
+        },
+      };
+    }
+    if (spec.dialect === 'mysql') {
+      const userHook = (config.pool as { afterCreate?: (raw: unknown, done: (e: Error | null, c: unknown) => void) => void } | undefined)?.afterCreate;
+      config.pool = {
+        ...config.pool,
+        // TIMESTAMP values are kept in UTC and converted through the session's time zone; in UTC
+        // no value falls into a daylight-saving gap, and the text read back is the text written.
+        afterCreate(raw: MysqlRaw, done: (e: Error | null, c: unknown) => void) {
+          raw.query("SET time_zone = '+00:00'", (error) => {
+            if (error || !userHook) done(error, raw);
+            else userHook(raw, done);
+          });
         },
       };
     }

@@ -1,6 +1,7 @@
 import type { Connection } from '../connection/connection.js';
 import type { DefaultValue } from '../definition/heading.js';
-import { normaliseCatalogType, resolveType, typeFromColumn, type AttributeType } from '../definition/types.js';
+import { typeFromColumn } from '../definition/catalog-types.js';
+import { makeType, resolveType, type AttributeType } from '../definition/types.js';
 import { SQLITE_META_TABLE, type SqliteDeclaration } from './ddl.js';
 
 /** A column as the database holds it. */
@@ -8,7 +9,10 @@ export interface CatalogAttribute {
   readonly name: string;
   /** The type as a definition would spell it (marker restored), e.g. `int unsigned`, `float32`. */
   readonly typeText: string;
-  readonly type: AttributeType | undefined;
+  /** The column's SQL type as the catalog shows it (`int(11)`, `longtext`). */
+  readonly sqlType: string;
+  /** The type as DataJoint reads it; `unsupported` for what rg-schema cannot read. */
+  readonly type: AttributeType;
   readonly inKey: boolean;
   readonly nullable: boolean;
   readonly default: DefaultValue | undefined;
@@ -71,6 +75,7 @@ async function readMysql(connection: Connection, database: string, only?: string
     `SELECT TABLE_NAME AS tbl, CONSTRAINT_NAME AS constraintName, COLUMN_NAME AS name, REFERENCED_TABLE_SCHEMA AS refDb,
             REFERENCED_TABLE_NAME AS refTable, REFERENCED_COLUMN_NAME AS refName
        FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ?${filter} ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`, params);
+  const jsonChecks = await readJsonChecks(connection, database, only);
   const stats = await connection.query<{ tbl: string; indexName: string; nonUnique: number | string; name: string }>(
     `SELECT TABLE_NAME AS tbl, INDEX_NAME AS indexName, NON_UNIQUE AS nonUnique, COLUMN_NAME AS name
        FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?${filter} AND INDEX_NAME <> 'PRIMARY' ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`, params);
@@ -78,12 +83,11 @@ async function readMysql(connection: Connection, database: string, only?: string
     const primary = new Set(keys.filter((k) => k.tbl === t.name && k.constraintName === 'PRIMARY').map((k) => k.name));
     const attributes = columns.filter((c) => c.tbl === t.name).map((c): CatalogAttribute => {
       const nullable = c.nullable === 'YES';
-      const { type, comment } = typeFromColumn(c.type, c.comment);
-      const marker = /^:([^:]+):/.exec(c.comment)?.[1];
-      const extra = /auto_increment/i.test(c.extra) ? ' auto_increment' : '';
+      const { type, typeText, comment } = typeFromColumn(c.type, c.comment, { jsonCheck: jsonChecks.has(`${t.name}.${c.name}`) });
+      const autoIncrement = /auto_increment/i.test(c.extra);
       return {
-        name: c.name, type, inKey: primary.has(c.name), nullable,
-        typeText: (marker ?? normaliseCatalogType(c.type)) + extra,
+        name: c.name, type: autoIncrement ? { ...type, autoIncrement } : type, inKey: primary.has(c.name), nullable,
+        typeText: typeText + (autoIncrement ? ' auto_increment' : ''), sqlType: c.type,
         default: parseMysqlDefault(c.dflt, nullable), comment,
       };
     });
@@ -108,6 +112,26 @@ async function readMysql(connection: Connection, database: string, only?: string
   });
 }
 
+/**
+ * `table.column` of MariaDB's json columns: MariaDB stores `json` as a longtext with a
+ * `json_valid(column)` check. MySQL has a real json type (and no TABLE_NAME in this view).
+ */
+async function readJsonChecks(connection: Connection, database: string, only?: string): Promise<Set<string>> {
+  try {
+    const rows = await connection.query<{ tbl: string; clause: string }>(
+      `SELECT TABLE_NAME AS tbl, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?${only === undefined ? '' : ' AND TABLE_NAME = ?'}`,
+      only === undefined ? [database] : [database, only]);
+    const found = new Set<string>();
+    for (const row of rows) {
+      const column = /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(row.clause.trim())?.[1];
+      if (column !== undefined) found.add(`${row.tbl}.${column.replace(/``/g, '`')}`);
+    }
+    return found;
+  } catch {
+    return new Set();
+  }
+}
+
 async function readSqlite(connection: Connection, database: string, only?: string): Promise<CatalogTable[]> {
   const exists = await connection.query<{ n: number | bigint }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ?", [SQLITE_META_TABLE]);
   if (Number(exists[0]?.n ?? 0) === 0) return [];
@@ -122,10 +146,13 @@ async function readSqlite(connection: Connection, database: string, only?: strin
       database,
       name: r.table_name,
       comment: d.comment,
-      attributes: d.attributes.map((a) => ({
-        name: a.name, typeText: a.type, type: resolveType(a.type), inKey: a.inKey, nullable: a.nullable,
-        default: a.default ?? undefined, comment: a.comment,
-      })),
+      attributes: d.attributes.map((a) => {
+        const type = resolveType(a.type) ?? makeType(a.type, 'unsupported', a.type, 'BLOB', { unsupported: `the type ${a.type}` });
+        return {
+          name: a.name, typeText: a.type, sqlType: type.mysql, type, inKey: a.inKey, nullable: a.nullable,
+          default: a.default ?? undefined, comment: a.comment,
+        };
+      }),
       foreignKeys: d.foreignKeys,
       indexes: d.indexes,
     };

@@ -113,7 +113,7 @@ export function sqliteDeclaration(info: TableInfo, table: ResolvedTable): Sqlite
     className: info.className,
     comment: table.comment,
     attributes: table.heading.attributes.map((a) => ({
-      name: a.name, type: a.type.declared, inKey: a.inKey, nullable: a.nullable, default: a.default ?? null, comment: a.comment,
+      name: a.name, type: a.type.marker ?? a.type.declared, inKey: a.inKey, nullable: a.nullable, default: a.default ?? null, comment: a.comment,
     })),
     foreignKeys: table.foreignKeys.map((fk) => ({
       attributes: fk.attributes, parentDatabase: fk.parent.schema.database, parentTable: fk.parent.tableName,

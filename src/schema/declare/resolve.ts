@@ -1,7 +1,7 @@
 import { DefinitionError } from '../../errors.js';
 import { Heading, type Attribute } from '../definition/heading.js';
 import type { AttributeLine, ForeignKeyLine } from '../definition/parser.js';
-import { resolveType } from '../definition/types.js';
+import { inheritedType, inSpelling, resolveType } from '../definition/types.js';
 import { validateDefault } from './defaults.js';
 import type { IndexDefinition, ResolvedForeignKey, ResolvedTable, TableInfo } from './table-info.js';
 
@@ -27,7 +27,22 @@ export function resolveTable(info: TableInfo, lookup: ParentLookup, path: TableI
   }
 }
 
+/**
+ * Whether the table is spelled the 0.x or the 2.x way: by its own attribute types when one of them
+ * belongs to one generation only (`int32`, `<blob>` → 2.x; `attach` → 0.x), then its master's, then
+ * the schema's default.
+ */
+export function tableSpelling(info: TableInfo): 'dj0' | 'dj2' {
+  for (const t of info.master ? [info, info.master] : [info]) {
+    const spellings = t.parsed.lines.flatMap((l) => (l.kind === 'attribute' ? [resolveType(l.type)?.spelling] : []));
+    if (spellings.includes('dj2')) return 'dj2';
+    if (spellings.includes('dj0')) return 'dj0';
+  }
+  return info.schema.defaultSpelling();
+}
+
 function build(info: TableInfo, lookup: ParentLookup, path: TableInfo[]): ResolvedTable {
+  const spelling = tableSpelling(info);
   const attributes: Attribute[] = [];
   const byName = new Map<string, Attribute>();
   const foreignKeys: ResolvedForeignKey[] = [];
@@ -41,7 +56,7 @@ function build(info: TableInfo, lookup: ParentLookup, path: TableInfo[]): Resolv
       if (byName.has(line.name)) {
         throw new DefinitionError({ table: info.className, line: line.line, text: line.text }, `Attribute "${line.name}" is declared twice (or also comes from a foreign key).`, 'give each attribute one line; rename one of them.');
       }
-      add(attributeFrom(info, line));
+      add(attributeFrom(info, line, spelling));
     } else if (line.kind === 'foreignKey') {
       const fk = foreignKeyFrom(info, line, lookup, path, byName);
       for (const attribute of fk.added) add(attribute);
@@ -60,20 +75,22 @@ function build(info: TableInfo, lookup: ParentLookup, path: TableInfo[]): Resolv
   if (!ordered.some((a) => a.inKey)) {
     throw new DefinitionError({ table: info.className }, 'The table has no primary key.', 'declare at least one attribute (or -> Parent) above the `---` line.');
   }
-  return { heading: new Heading(ordered), foreignKeys, indexes, comment: info.parsed.comment };
+  return { heading: new Heading(ordered), foreignKeys, indexes, comment: info.parsed.comment, spelling };
 }
 
-function attributeFrom(info: TableInfo, line: AttributeLine): Attribute {
+function attributeFrom(info: TableInfo, line: AttributeLine, spelling: 'dj0' | 'dj2'): Attribute {
   const where = { table: info.className, line: line.line, text: line.text };
-  const type = resolveType(line.type);
-  if (!type) {
-    throw new DefinitionError(where, `Unknown type "${line.type}".`, 'use a DataJoint type: int, smallint unsigned, int32, float, double, float64, decimal(8,3), bool, char(n), varchar(n), enum(...), date, time, datetime, timestamp, uuid, json, bytes, longblob or <blob>.');
+  const written = resolveType(line.type);
+  if (!written) {
+    throw new DefinitionError(where, `Unknown type "${line.type}".`, 'use a DataJoint type: int, smallint unsigned, int32, float, double, float64, decimal(8,3), bool, char(n), varchar(n), enum(...), date, time, datetime, timestamp, uuid, json, bytes, longblob, <blob>, attach or <attach>, or a MySQL type such as longtext.');
   }
+  const type = inSpelling(written, spelling);
   const nullable = line.default !== undefined && line.default.toUpperCase() === 'NULL';
   if (line.inKey && nullable) {
     throw new DefinitionError(where, 'A primary-key attribute cannot be NULL.', 'remove "= NULL", or move the attribute below `---`.');
   }
-  if (line.inKey && (type.category === 'blob' || type.category === 'bytes' || type.category === 'json')) {
+  const large = type.category === 'blob' || (type.category === 'bytes' && type.length === undefined) || type.category === 'json' || type.category === 'attach';
+  if (line.inKey && (large || type.category === 'unsupported')) {
     throw new DefinitionError(where, `A ${type.declared} attribute cannot be part of the primary key.`, 'move it below `---`; key on a small identifier instead.');
   }
   if (type.autoIncrement && !line.inKey) {
@@ -114,7 +131,7 @@ function foreignKeyFrom(
       const source = parentTable.heading.get(parentName);
       added.push({
         name,
-        type: { ...source.type, autoIncrement: false },
+        type: inheritedType(source.type),
         inKey: line.inKey,
         nullable: line.nullable,
         default: line.nullable ? { kind: 'null' } : undefined,

@@ -3,11 +3,13 @@ import { DataLossError, DefinitionError, RgSchemaError, SchemaMismatchError } fr
 import { Connection } from '../connection/connection.js';
 import { resolveConnectionSpec, type ConnectionOptions } from '../connection/config.js';
 import { parseDefinition } from '../definition/parser.js';
+import { resolveType } from '../definition/types.js';
 import { readCatalog, listTableNames, type CatalogTable } from './catalog.js';
 import { withCreationLock } from './creation-lock.js';
 import { createTableStatements, SQLITE_META_TABLE, sqliteDeclaration } from './ddl.js';
 import { DependencyGraph, noteRegistration } from './dependencies.js';
 import { compareWithCatalog } from './compare.js';
+import { deleteLineage, hasLineageTable, writeLineage } from './lineage.js';
 import { resolveTable } from './resolve.js';
 import { AFTER_ACTIVATE, findTableInfo, setTableInfo, tableInfo, type TableInfo } from './table-info.js';
 import { tableNameFor, type Tier } from './tiers.js';
@@ -19,6 +21,16 @@ export interface SchemaOptions extends ConnectionOptions {
    * schemas, or module namespaces; like DataJoint's `dj.Schema(name, locals())`.
    */
   readonly context?: Readonly<Record<string, unknown>>;
+  /**
+   * How tables record the types both DataJoint generations spell alike (`varchar(n)`, `date`,
+   * `json`, `enum`, `bool`, `longblob`) when their definition does not say: `'2.x'` writes DataJoint
+   * 2's `:type:` markers (so DataJoint 2 reads json as dicts and blobs as blobs), `'0.x'` plain
+   * columns (DataJoint 0.14 rejects markers it does not know). A table using a type of one
+   * generation only (`int32`, `<blob>` / `attach`) follows that. Default: `'2.x'` when another
+   * table of the schema is spelled the 2.x way or the database holds DataJoint 2's `~lineage`
+   * table, `'0.x'` otherwise.
+   */
+  readonly spelling?: '0.x' | '2.x';
 }
 
 /** How a class is declared when it is not nested in its master. */
@@ -60,6 +72,8 @@ export class Schema {
   private readonly registry!: Map<string, TableInfo>;
   private ownConnection: Connection | undefined;
   private activation: Promise<void> | undefined;
+  /** Set on activation: the database holds DataJoint 2's ~lineage table. */
+  private lineageFound: boolean | undefined;
 
   constructor(name: string, options: SchemaOptions = {}) {
     if (!/^[a-z][a-z0-9_]*$/.test(name)) {
@@ -71,7 +85,7 @@ export class Schema {
     };
     Object.setPrototypeOf(decorate, new.target.prototype);
     const fields: Record<string, unknown> = {
-      name, context: options.context ?? {}, options, registry: new Map(), ownConnection: undefined, activation: undefined,
+      name, context: options.context ?? {}, options, registry: new Map(), ownConnection: undefined, activation: undefined, lineageFound: undefined,
     };
     for (const [key, value] of Object.entries(fields)) {
       Object.defineProperty(decorate, key, { value, writable: true, enumerable: true, configurable: true });
@@ -88,6 +102,7 @@ export class Schema {
     Object.defineProperty(this, 'options', { value: { ...this.options, ...options }, writable: true, enumerable: true, configurable: true });
     this.ownConnection = undefined;
     this.activation = undefined;
+    this.lineageFound = undefined;
   }
 
   /** The shared connection, resolved from the options, the environment, config.ini, or the default. */
@@ -161,6 +176,22 @@ export class Schema {
     return cls;
   }
 
+  /**
+   * How this schema's tables spell the types both DataJoint generations share, when their own
+   * definition does not decide (see {@link SchemaOptions.spelling}).
+   *
+   * @example
+   * ```ts
+   * new Schema('lab', { spelling: '2.x' }).defaultSpelling(); // 'dj2'
+   * ```
+   */
+  defaultSpelling(): 'dj0' | 'dj2' {
+    if (this.options.spelling !== undefined) return this.options.spelling === '2.x' ? 'dj2' : 'dj0';
+    if (this.lineageFound) return 'dj2';
+    const spellsDj2 = (t: TableInfo): boolean => t.parsed.lines.some((l) => l.kind === 'attribute' && resolveType(l.type)?.spelling === 'dj2');
+    return [...this.registry.values()].some(spellsDj2) ? 'dj2' : 'dj0';
+  }
+
   /** Finds what a `-> ref` line names, from this schema's registry and context. */
   lookup(ref: string, from: TableInfo): TableInfo | undefined {
     if (ref === 'master') return from.master;
@@ -214,6 +245,7 @@ export class Schema {
   }
 
   private async createTables(): Promise<void> {
+    await this.detectSpelling();
     const tables = this.resolve();
     const graph = DependencyGraph.of(tables);
     for (const other of new Set(graph.nodes.map((t) => t.schema))) if (other !== this) await other.activate();
@@ -232,6 +264,7 @@ export class Schema {
       throw new SchemaMismatchError(`Schema ${this.name} (${this.database}) does not match the database:\n  ${problems.join('\n  ')}\nrg-schema never alters a table silently. Fix: change the definition to match, or drop the table (Table.drop({ force: true })) to declare it anew.`);
     }
     const missing = order.filter((t) => !catalog.has(t.tableName));
+    for (const t of missing) refuseUnsupported(t);
     const created: TableInfo[] = [];
     try {
       for (const t of missing) {
@@ -244,11 +277,40 @@ export class Schema {
         });
         created.push(t);
       }
+      const lineage = created.filter((t) => t.schema.lineageFound || t.resolved!.spelling === 'dj2');
+      await writeLineage(connection, this.database, lineage);
       for (const t of order) await afterActivate(t);
     } catch (error) {
       for (const t of created.reverse()) await this.dropTable(t).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * On MySQL, a database that holds DataJoint 2's `~lineage` table makes 2.x the default spelling;
+   * tables resolved before this was known are resolved again.
+   */
+  private async detectSpelling(): Promise<void> {
+    if (this.lineageFound !== undefined || this.connection.dialect.name !== 'mysql') return;
+    const before = this.defaultSpelling();
+    this.lineageFound = await hasLineageTable(this.connection, this.database);
+    if (this.defaultSpelling() !== before) for (const t of this.registry.values()) t.resolved = undefined;
+  }
+
+  /**
+   * Writes DataJoint 2's `~lineage` rows for every declared table of the schema (MySQL), as
+   * DataJoint's `schema.rebuild_lineage()` does, so DataJoint 2 can join tables declared before
+   * rg-schema wrote lineage.
+   *
+   * @example
+   * ```ts
+   * await schema.rebuildLineage();
+   * // DELETE FROM `lab`.`~lineage` WHERE `table_name` = ?; INSERT INTO `lab`.`~lineage` … (per table)
+   * ```
+   */
+  async rebuildLineage(): Promise<void> {
+    await this.activate();
+    await writeLineage(this.connection, this.database, this.tables);
   }
 
   private async ensureDatabase(): Promise<void> {
@@ -327,6 +389,7 @@ export class Schema {
   async dropTable(t: TableInfo): Promise<void> {
     const connection = this.connection;
     await connection.run(`DROP TABLE IF EXISTS ${connection.dialect.tableRef(this.database, t.tableName)}`);
+    await deleteLineage(connection, this.database, t.tableName);
     if (connection.dialect.name === 'sqlite') {
       await connection.run(`DELETE FROM ${connection.dialect.quote(SQLITE_META_TABLE)} WHERE database_name = ? AND table_name = ?`, [this.database, t.tableName]).catch(() => undefined);
     }
@@ -355,6 +418,14 @@ async function dropInOrder(doomed: TableInfo[], options: { force?: boolean }, wh
     throw new DataLossError(`Dropping ${what} would delete data (${counts.join(', ')}). Pass { force: true } to drop anyway.`);
   }
   for (const t of [...doomed].reverse()) await t.schema.dropTable(t);
+}
+
+/** Columns rg-schema cannot write are refused before anything is created. */
+function refuseUnsupported(t: TableInfo): void {
+  const bad = t.resolved!.heading.attributes.find((a) => a.type.category === 'unsupported');
+  if (bad) {
+    throw new DefinitionError({ table: t.className }, `${bad.name} uses ${bad.type.unsupported ?? bad.type.declared}, which rg-schema can open in an existing table but cannot create.`, 'declare this table with DataJoint for Python, or store the value in the table (<blob>, <attach>, bytes).');
+  }
 }
 
 /** Runs the class's {@link AFTER_ACTIVATE} hook (Lookup contents), if it has one. */

@@ -45,6 +45,8 @@ export interface ResolvedTable {
   readonly foreignKeys: readonly ResolvedForeignKey[];
   readonly indexes: readonly IndexDefinition[];
   readonly comment: string;
+  /** How the table spells the types both DataJoint generations share: 0.x plain, or 2.x with markers. */
+  readonly spelling: 'dj0' | 'dj2';
 }
 
 /**

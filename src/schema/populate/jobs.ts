@@ -91,7 +91,7 @@ export class JobsTable {
 
   private keyValues(key: Record<string, unknown>): unknown[] {
     const heading = this.info.resolved!.heading;
-    return this.keyAttributes.map((k) => encodeValue(heading.get(k), key[k], jobsTableName(this.info), key));
+    return this.keyAttributes.map((k) => encodeValue(heading.get(k), key[k], jobsTableName(this.info), key, this.connection.dialect.name));
   }
 
   private keyWhere(): string {

@@ -4,6 +4,7 @@ import type { Heading } from '../definition/heading.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { parseOrder } from './order.js';
 import { Not, SqlFragment } from './sql.js';
+import { isFloat32Column } from './float32.js';
 import { mergeTops, type TopSpec } from './top.js';
 import { encodeValue } from './values.js';
 
@@ -203,21 +204,28 @@ class Compiler {
     return { sql, params };
   }
 
-  render(select: Select, names: readonly string[], modifiers: Modifiers = {}): { sql: string; params: unknown[] } {
+  /**
+   * The SELECT's text. `output` is the heading of the rows the caller reads: on MySQL its 4-byte
+   * floats are read as doubles, because MySQL prints a FLOAT with 6 significant digits and would
+   * lose the rest of the float32.
+   */
+  render(select: Select, names: readonly string[], modifiers: Modifiers = {}, output?: Heading): { sql: string; params: unknown[] } {
     let tail = select.tail;
     if (hasModifiers(modifiers)) {
       if (tail !== undefined && modifiers.orderBy !== undefined) {
         // A new order over a Top's rows: the Top runs first, as a subquery.
-        return this.render(this.wrap(select), names, modifiers);
+        return this.render(this.wrap(select), names, modifiers, output);
       }
       const paging = { limit: modifiers.limit, offset: modifiers.offset ?? 0 };
       tail = tail === undefined ? { orderBy: modifiers.orderBy ?? [], ...paging } : mergeTops(tail, paging);
     }
     const params: unknown[] = [];
+    const widen = (n: string): boolean => this.dialect.name === 'mysql' && output !== undefined && output.has(n)
+      && output.get(n).type.category === 'float' && isFloat32Column(output.get(n).type.mysql);
     const columns = names.map((n) => {
       const column = this.column(select, n);
       params.push(...column.params);
-      return `${column.sql} AS ${this.dialect.quote(n)}`;
+      return `${widen(n) ? `CAST(${column.sql} AS DOUBLE)` : column.sql} AS ${this.dialect.quote(n)}`;
     });
     const body = this.body(select);
     params.push(...body.params);
@@ -281,7 +289,7 @@ class Compiler {
         const column = this.column(select, name);
         params.push(...column.params);
         if (value === null) return `${column.sql} IS NULL`;
-        params.push(encodeValue({ ...heading.get(name), nullable: true }, value, 'restriction', condition));
+        params.push(encodeValue({ ...heading.get(name), nullable: true }, value, 'restriction', condition, this.dialect.name));
         return `${column.sql} = ?`;
       });
       return { sql: `(${parts.join(' AND ')})`, params };
@@ -322,7 +330,7 @@ function isCompilable(value: unknown): value is Compilable {
  */
 export function compileQuery(dialect: Dialect, node: QueryNode, modifiers: Modifiers = {}, names: readonly string[] = node.heading.names): { sql: string; params: unknown[] } {
   const compiler = new Compiler(dialect);
-  return compiler.render(compiler.select(node), names, modifiers);
+  return compiler.render(compiler.select(node), names, modifiers, node.heading);
 }
 
 /**

@@ -2,7 +2,8 @@ import type { DialectName } from '../connection/config.js';
 import type { Attribute, Heading } from '../definition/heading.js';
 import { unpackBlob } from '../blob/unpack.js';
 import { memoize2 } from '../util/memo.js';
-import { decodeValue } from './values.js';
+import { isFloat32Column } from './float32.js';
+import { decodeValue, unsupportedType } from './values.js';
 
 type Decoder = (raw: Record<string, unknown>) => Record<string, unknown>;
 
@@ -10,13 +11,15 @@ const cache = new WeakMap<Heading, Map<DialectName, Decoder>>();
 
 /** Whether the driver already returns the documented JS value for this attribute. */
 function isIdentity(attribute: Attribute, dialect: DialectName): boolean {
-  const { category, intBytes } = attribute.type;
+  const { category, intBytes, mysql } = attribute.type;
+  // 4-byte floats come back through float32Value on every backend, so both give the same number.
+  const double = category === 'float' && !isFloat32Column(mysql);
   if (dialect === 'mysql') {
-    return (category === 'integer' && (intBytes ?? 4) < 8) || category === 'float' || category === 'string'
+    return (category === 'integer' && (intBytes ?? 4) < 8) || double || category === 'string'
       || category === 'enum' || category === 'date' || category === 'datetime' || category === 'timestamp'
       || category === 'time' || category === 'decimal' || category === 'bytes';
   }
-  return category === 'float' || category === 'string' || category === 'enum' || category === 'date'
+  return double || category === 'string' || category === 'enum' || category === 'date'
     || category === 'datetime' || category === 'timestamp' || category === 'time' || category === 'bytes';
 }
 
@@ -41,13 +44,15 @@ function defineLazyBlob(row: Record<string, unknown>, name: string, value: unkno
 }
 
 function buildDecoder(heading: Heading, dialect: DialectName): Decoder {
+  const unreadable = heading.attributes.find((a) => a.type.category === 'unsupported');
+  if (unreadable) throw unsupportedType(unreadable);
   const converted = heading.attributes.filter((a) => !isIdentity(a, dialect));
   if (converted.length === 0) return (raw) => raw;
   return (raw) => {
     for (const attribute of converted) {
       const value = raw[attribute.name];
       if (attribute.type.category === 'blob' && value !== null && value !== undefined) defineLazyBlob(raw, attribute.name, value);
-      else raw[attribute.name] = decodeValue(attribute, value, dialect);
+      else raw[attribute.name] = decodeValue(attribute, value);
     }
     return raw;
   };

@@ -181,7 +181,7 @@ function encodeRow(info: TableInfo, attributes: readonly Attribute[], row: objec
     present++;
     const encoded = attribute.type.category === 'blob' && value !== null
       ? encodeBlobValue(attribute, value, { table: info.className })
-      : encodeValue(attribute, value, info.className, row);
+      : encodeValue(attribute, value, info.className, row, info.schema.connection.dialect.name);
     if (encoded instanceof Uint8Array) bytes += encoded.byteLength;
     values.push(encoded);
   }

@@ -25,15 +25,16 @@ export async function updateRow(info: TableInfo, row: Record<string, unknown>): 
   const changes = heading.secondary.filter((k) => row[k] !== undefined);
   if (changes.length === 0) return;
   const connection = info.schema.connection;
+  const dialect = connection.dialect.name;
   const q = (n: string): string => connection.dialect.quote(n);
   const where = { table: info.className, row };
   const params = [
     ...changes.map((k) => {
       const attribute = heading.get(k);
       const value = row[k];
-      return attribute.type.category === 'blob' && value !== null ? encodeBlobValue(attribute, value, where) : encodeValue(attribute, value, info.className, row);
+      return attribute.type.category === 'blob' && value !== null ? encodeBlobValue(attribute, value, where) : encodeValue(attribute, value, info.className, row, dialect);
     }),
-    ...heading.primaryKey.map((k) => encodeValue(heading.get(k), row[k], info.className, row)),
+    ...heading.primaryKey.map((k) => encodeValue(heading.get(k), row[k], info.className, row, dialect)),
   ];
   const sql = `UPDATE ${connection.dialect.tableRef(info.schema.database, info.tableName)} SET ${changes.map((k) => `${q(k)} = ?`).join(', ')} WHERE ${heading.primaryKey.map((k) => `${q(k)} = ?`).join(' AND ')}`;
   await connection.transaction(async () => {

@@ -1,36 +1,48 @@
-import { InvalidValueError } from '../../errors.js';
+import { InvalidValueError, UnsupportedTypeError } from '../../errors.js';
 import type { DialectName } from '../connection/config.js';
 import type { Attribute } from '../definition/heading.js';
+import { packAttachment, unpackAttachment } from './attachment.js';
+import { canonicalDecimal, decimalShape } from './exact-decimal.js';
+import { ValueProblem } from './value-problem.js';
+import { float32Value, isFloat32Column } from './float32.js';
+import { canonicalDate, canonicalDatetime, canonicalTime, fractionalDigits } from './temporal-values.js';
+import { jsonProblem } from './json-values.js';
+import { isUnicode } from '../util/unicode.js';
 
 /**
- * The JS values attributes take, the same on both dialects:
+ * The JS values attributes take, the same on every backend:
  *
  * | type | JS value |
  * | --- | --- |
  * | tinyint … int, int8 … int32, uint8 … uint32 | `number` |
- * | bigint, int64, uint64 | `bigint` |
- * | float, double, float32, float64 | `number` |
- * | decimal(p,s) | `string` (exact) |
+ * | bigint, int64, uint64 | `bigint` (exact over the whole range, also above 2^63 on SQLite) |
+ * | double, float64 | `number` (bit for bit) |
+ * | float, float32 | `number`: the float32 the column holds, as its shortest decimal ({@link float32Value}) |
+ * | decimal(p,s) | `string`, exactly `s` digits after the point |
  * | bool | `boolean` |
  * | char, varchar, enum | `string` |
  * | date | `'YYYY-MM-DD'` |
- * | datetime, timestamp | `'YYYY-MM-DD HH:MM:SS'` (no time zone is applied) |
- * | time | `'HH:MM:SS'` |
+ * | datetime(n), timestamp(n) | `'YYYY-MM-DD HH:MM:SS'` and `n` fractional digits (no time zone is applied; timestamps in UTC) |
+ * | time(n) | `'[-]HH:MM:SS'` and `n` fractional digits |
  * | json | the parsed value |
- * | uuid | `'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'` |
- * | bytes | `Buffer` |
+ * | uuid | `'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx'` (lower case) |
+ * | bytes, binary(n), varbinary(n), bit(n) | `Buffer` |
+ * | tinytext … longtext, set(...) | `string` |
+ * | year | `number` |
  * | longblob, blob, <blob> | the unpacked DataJoint blob |
+ * | attach, <attach> | {@link Attachment} `{ filename, content }` |
+ * | external stores, spatial types, unknown codecs | not fetched: {@link UnsupportedTypeError} |
  * | NULL | `null` |
  */
-export function decodeValue(attribute: Attribute, raw: unknown, dialect: DialectName): unknown {
+export function decodeValue(attribute: Attribute, raw: unknown): unknown {
   if (raw === null || raw === undefined) return null;
   const type = attribute.type;
   switch (type.category) {
     case 'integer':
-      if ((type.intBytes ?? 4) >= 8) return typeof raw === 'bigint' ? raw : BigInt(raw as string | number);
+      if ((type.intBytes ?? 4) >= 8) return decodeInt64(raw);
       return Number(raw);
     case 'float':
-      return Number(raw);
+      return isFloat32Column(type.mysql) ? float32Value(Number(raw)) : Number(raw);
     case 'decimal':
       return String(raw);
     case 'bool':
@@ -49,9 +61,34 @@ export function decodeValue(attribute: Attribute, raw: unknown, dialect: Dialect
     case 'bytes':
     case 'blob':
       return raw;
+    case 'attach':
+      return unpackAttachment(attribute, raw as Uint8Array);
+    case 'unsupported':
+      throw unsupportedType(attribute);
     case 'computed':
       return decodeComputed(raw);
   }
+  return raw;
+}
+
+/**
+ * The error for reading or writing a column rg-schema can open but not read.
+ *
+ * @example
+ * ```ts
+ * throw unsupportedType(heading.get('raw'));
+ * // Attribute "raw" uses DataJoint's external store "shared" (blob@shared), which rg-schema cannot read or write. …
+ * ```
+ */
+export function unsupportedType(attribute: Attribute): UnsupportedTypeError {
+  return new UnsupportedTypeError(`Attribute "${attribute.name}" uses ${attribute.type.unsupported ?? attribute.type.declared}, which rg-schema cannot read or write. Fetch the other attributes by name (fetch('a', 'b')) or proj() them; DataJoint for Python can read this one.`);
+}
+
+/** A 64-bit integer from the driver: a bigint, a numeric string, or SQLite's 8-byte form of uint64 ≥ 2^63. */
+function decodeInt64(raw: unknown): bigint {
+  if (typeof raw === 'bigint') return raw;
+  if (raw instanceof Uint8Array && raw.byteLength === 8) return Buffer.from(raw.buffer, raw.byteOffset, 8).readBigUInt64BE(0);
+  return BigInt(raw as string | number);
 }
 
 /** A value computed in SQL, whose type the heading cannot know: numbers come back as numbers. */
@@ -62,18 +99,6 @@ export function decodeComputed(raw: unknown): unknown {
     return Number.isSafeInteger(n) || !/^-?\d+$/.test(raw) ? n : BigInt(raw);
   }
   return raw;
-}
-
-function pad(n: number, width = 2): string {
-  return String(n).padStart(width, '0');
-}
-
-/** Dates are written from their UTC fields, the way they are read back. */
-function formatDate(value: Date, withTime: boolean): string {
-  const date = `${value.getUTCFullYear()}-${pad(value.getUTCMonth() + 1)}-${pad(value.getUTCDate())}`;
-  if (!withTime) return date;
-  const ms = value.getUTCMilliseconds();
-  return `${date} ${pad(value.getUTCHours())}:${pad(value.getUTCMinutes())}:${pad(value.getUTCSeconds())}${ms ? `.${pad(ms, 3)}` : ''}`;
 }
 
 export function formatUuid(bytes: Uint8Array): string {
@@ -96,91 +121,120 @@ const INT_NUMBER_RANGE: Record<number, [number, number, number]> = {
   4: [-2147483648, 2147483647, 4294967295], 8: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 
+const INT64_MAX = 9223372036854775807n;
+
 /**
- * Checks a JS value against an attribute and turns it into what the driver binds. Blobs are left
- * to the blob codec. Throws InvalidValueError naming the table, the attribute and the row.
+ * SQLite's INTEGER is a signed 64-bit integer. A uint64 of 2^63 or more is stored as its 8 bytes,
+ * big-endian, in a BLOB: SQLite orders every BLOB after every INTEGER and BLOBs by their bytes, so
+ * equality, ordering and restrictions hold over the whole uint64 range, and columns of files
+ * written by older versions (declared INTEGER) take such values unchanged too.
  */
-export function encodeValue(attribute: Attribute, value: unknown, table: string, row: unknown): unknown {
+function uint64ForSqlite(value: bigint): Buffer {
+  const bytes = Buffer.alloc(8);
+  bytes.writeBigUInt64BE(value);
+  return bytes;
+}
+
+/**
+ * Checks a JS value against an attribute and turns it into what the dialect's driver binds, so
+ * that the value read back is the same on every backend. A value a backend would silently change
+ * is refused on all of them. Blobs are left to the blob codec. Throws InvalidValueError naming the
+ * table, the attribute and the row.
+ */
+export function encodeValue(attribute: Attribute, value: unknown, table: string, row: unknown, dialect: DialectName): unknown {
   const where = { table, row };
   if (value === null || value === undefined) {
     if (attribute.nullable) return null;
     throw invalid(where, attribute, value, 'is required and cannot be NULL');
   }
+  if (attribute.type.category === 'unsupported') throw unsupportedType(attribute);
+  const encoded = encodeChecked(attribute, value, dialect);
+  if (encoded instanceof ValueProblem) throw invalid(where, attribute, value, encoded.text);
+  return encoded;
+}
+
+function encodeChecked(attribute: Attribute, value: unknown, dialect: DialectName): unknown {
   const type = attribute.type;
   switch (type.category) {
     case 'integer': {
       if (typeof value === 'number' && Number.isInteger(value)) {
         const range = INT_NUMBER_RANGE[type.intBytes ?? 4];
-        if (range && (type.unsigned ? value >= 0 && value <= range[2] : value >= range[0] && value <= range[1])) return value;
+        if (range && (type.unsigned ? value >= 0 && value <= range[2] : value >= range[0] && value <= range[1])) return value === 0 ? 0 : value;
       }
       let big: bigint;
       if (typeof value === 'bigint') big = value;
       else if (typeof value === 'number' && Number.isInteger(value)) big = BigInt(value);
       else if (typeof value === 'string' && /^[-+]?\d+$/.test(value.trim())) big = BigInt(value.trim());
       else if (typeof value === 'boolean') big = value ? 1n : 0n;
-      else throw invalid(where, attribute, value, 'must be an integer');
+      else return new ValueProblem('must be an integer');
       const range = INT_RANGE[type.intBytes ?? 4] ?? INT_RANGE[8]!;
       const [min, max, umax] = range;
-      if (type.unsigned ? big < 0n || big > umax : big < min || big > max) {
-        throw invalid(where, attribute, value, `is out of range for ${type.declared}`);
-      }
-      return Number.isSafeInteger(Number(big)) ? Number(big) : big.toString();
+      if (type.unsigned ? big < 0n || big > umax : big < min || big > max) return new ValueProblem(`is out of range for ${type.declared}`);
+      if (Number.isSafeInteger(Number(big))) return Number(big);
+      return dialect === 'sqlite' && big > INT64_MAX ? uint64ForSqlite(big) : big;
     }
     case 'float': {
-      const n = typeof value === 'string' ? Number(value) : value;
-      if (typeof n !== 'number' || (Number.isNaN(n) && typeof value === 'string')) throw invalid(where, attribute, value, 'must be a number');
-      if (!Number.isFinite(n)) throw invalid(where, attribute, value, 'must be finite (SQL has no NaN or Infinity)');
-      return n;
+      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof n !== 'number' || Number.isNaN(n) && typeof value === 'string') return new ValueProblem('must be a number');
+      if (!Number.isFinite(n)) return new ValueProblem('must be finite (SQL has no NaN or Infinity)');
+      if (type.unsigned && n < 0) return new ValueProblem('is negative, and the column is unsigned');
+      if (!isFloat32Column(type.mysql)) return n === 0 ? 0 : n; // MariaDB stores −0 as 0; so does every backend
+      if (!Number.isFinite(Math.fround(n))) return new ValueProblem('is out of range for a 4-byte float (±3.4028235e38); declare it double');
+      // MySQL gets the exact float32 (its FLOAT holds no more); SQLite the value MySQL returns for it.
+      const f = Math.fround(n);
+      return dialect === 'mysql' ? (f === 0 ? 0 : f) : float32Value(f);
     }
-    case 'decimal':
-      if ((typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^[-+]?(\d+\.?\d*|\.\d+)$/.test(value.trim())) || typeof value === 'bigint') {
-        return withScale(String(value).trim(), Number(/,\s*(\d+)\)/.exec(type.mysql)?.[1] ?? 0));
+    case 'decimal': {
+      if (!(typeof value === 'number' && Number.isFinite(value)) && typeof value !== 'string' && typeof value !== 'bigint') {
+        return new ValueProblem('must be a decimal number (a numeric string, finite number or bigint)');
       }
-      throw invalid(where, attribute, value, 'must be a decimal number (number or numeric string)');
+      const { precision, scale } = decimalShape(type.mysql);
+      return canonicalDecimal(value, precision, scale, type.unsigned);
+    }
     case 'bool':
       if (typeof value === 'boolean') return value ? 1 : 0;
       if (value === 0 || value === 1) return value;
-      throw invalid(where, attribute, value, 'must be a boolean');
+      return new ValueProblem('must be a boolean');
     case 'string':
     case 'enum': {
-      if (typeof value !== 'string') throw invalid(where, attribute, value, 'must be a string');
-      if (type.length !== undefined && value.length > type.length && [...value].length > type.length) throw invalid(where, attribute, value, `is longer than ${type.length} characters`);
-      if (type.enumValues && !type.enumValues.includes(value)) throw invalid(where, attribute, value, `must be one of ${type.enumValues.map((v) => `'${v}'`).join(', ')}`);
+      if (typeof value !== 'string') return new ValueProblem('must be a string');
+      if (!isUnicode(value)) return new ValueProblem('is not valid Unicode text (it holds a lone surrogate, which would be stored as U+FFFD)');
+      if (type.length !== undefined && value.length > type.length && [...value].length > type.length) return new ValueProblem(`is longer than ${type.length} characters`);
+      if (type.enumValues && !type.enumValues.includes(value)) return new ValueProblem(`must be one of ${type.enumValues.map((v) => `'${v}'`).join(', ')}`);
+      // MySQL pads char(n) with spaces and strips trailing ones on every read.
+      if (/^char\(/.test(type.mysql) && / $/.test(value)) return new ValueProblem('ends with a space, which a char(n) column drops on MySQL/MariaDB; declare it varchar(n)');
       return value;
     }
     case 'date':
-      if (value instanceof Date) return formatDate(value, false);
-      if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
-      throw invalid(where, attribute, value, "must be a Date or a 'YYYY-MM-DD' string");
+      return canonicalDate(value);
     case 'datetime':
     case 'timestamp':
-      if (value instanceof Date) return formatDate(value, true);
-      if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(value)) return value.replace('T', ' ');
-      throw invalid(where, attribute, value, "must be a Date or a 'YYYY-MM-DD HH:MM:SS' string");
+      return canonicalDatetime(value, fractionalDigits(type.mysql), type.category);
     case 'time':
-      if (typeof value === 'string' && /^-?\d{1,3}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) return value;
-      throw invalid(where, attribute, value, "must be an 'HH:MM:SS' string");
-    case 'json':
-      return JSON.stringify(value);
+      return canonicalTime(value, fractionalDigits(type.mysql));
+    case 'json': {
+      const problem = jsonProblem(value);
+      return problem === undefined ? JSON.stringify(value) : new ValueProblem(problem);
+    }
     case 'uuid': {
       const bytes = typeof value === 'string' ? parseUuid(value) : value instanceof Uint8Array && value.length === 16 ? Buffer.from(value) : undefined;
-      if (!bytes) throw invalid(where, attribute, value, 'must be a UUID string or 16 bytes');
-      return bytes;
+      return bytes ?? new ValueProblem('must be a UUID string or 16 bytes');
     }
     case 'bytes':
-      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-      throw invalid(where, attribute, value, 'must be a Buffer or Uint8Array');
+      if (!(value instanceof Uint8Array)) return new ValueProblem('must be a Buffer or Uint8Array');
+      if (type.length !== undefined && (type.fixedLength ? value.byteLength !== type.length : value.byteLength > type.length)) {
+        return new ValueProblem(`must be ${type.fixedLength ? 'exactly' : 'at most'} ${type.length} bytes`);
+      }
+      return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    case 'attach': {
+      const packed = packAttachment(value);
+      return typeof packed === 'string' ? new ValueProblem(packed) : packed;
+    }
     case 'blob':
     case 'computed':
       return value;
   }
-}
-
-/** A decimal as the database would store it: exactly `scale` digits after the point. */
-function withScale(text: string, scale: number): string {
-  const [whole = '0', fraction = ''] = text.replace(/^\+/, '').split('.');
-  if (fraction.length > scale) return Number(text).toFixed(scale);
-  return scale === 0 ? whole : `${whole}.${fraction.padEnd(scale, '0')}`;
+  return value;
 }
 
 function describeValue(value: unknown): string {

@@ -170,6 +170,7 @@ function valueFits(ts: typeof TS, checker: TS.TypeChecker, attribute: Attribute,
     case 'bigint': return all(ts.TypeFlags.BigIntLike);
     case 'boolean': return all(ts.TypeFlags.BooleanLike);
     case 'Buffer': return members.every((t) => /^(Buffer|Uint8Array)\b/.test(checker.typeToString(t)));
+    case 'Attachment': return members.every((t) => /^Attachment\b/.test(checker.typeToString(t)));
     case 'unknown': return true;
     default: return all(ts.TypeFlags.StringLike);
   }

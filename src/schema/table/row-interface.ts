@@ -11,7 +11,9 @@ export function valueTypeText(attribute: Attribute): string {
     case 'enum': return enumValues && enumValues.length > 0 ? enumValues.map((v) => JSON.stringify(v)).join(' | ') : 'string';
     case 'decimal': case 'string': case 'date': case 'time': case 'datetime': case 'timestamp': case 'uuid': return 'string';
     case 'bytes': return 'Buffer';
-    case 'json': case 'blob': case 'computed': return 'unknown';
+    case 'attach': return 'Attachment';
+    // Fetching one raises UnsupportedTypeError; the type says nothing more.
+    case 'json': case 'blob': case 'computed': case 'unsupported': return 'unknown';
   }
 }
 

@@ -2,18 +2,21 @@ import ndarray from 'ndarray';
 import { DataSourceError } from '../../errors.js';
 import type { SourceLimits } from './limits.js';
 import { readRegularFile, resolvePath } from './read-file.js';
+import { checkTimeUnit, secondsFrom, type TimeUnit } from './time-units.js';
 import { show } from './validate.js';
 
 /** A column of a plain-text file and what it means. */
 export interface TextColumn {
   readonly role: 'spike_time' | 'neuron' | 'stimulus' | 'ignore';
-  /** For spike_time, required: s, ms or us. */
-  readonly unit?: 's' | 'ms' | 'us';
-  /** For stimulus, required: samples per second; the trace becomes a (1, 1, n_samples) movie at that rate. */
+  /** For spike_time, required: s, ms, us, or samples (counts of a clock at `sample_rate`). */
+  readonly unit?: TimeUnit;
+  /**
+   * For stimulus, required: samples per second; the trace becomes a (1, 1, n_samples) movie at that
+   * rate. For a spike_time column in samples: the rate of the clock that counted them.
+   */
   readonly sample_rate?: number;
 }
 
-const UNIT: Record<string, number> = { s: 1, ms: 1e-3, us: 1e-6 };
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 const INDEX = /^(0|[1-9]\d*)$/;
 const SPIKE_ROLES = ['spike_time', 'neuron', 'ignore'];
@@ -95,8 +98,8 @@ export async function readTextSource(entry: Record<string, unknown>, baseDir: st
   if (timeIndex < 0 || columns.filter((c) => c.role === 'spike_time').length > 1) fail('"columns" must have exactly one {"role": "spike_time", "unit": …} column.', 'columns');
   if (columns.filter((c) => c.role === 'neuron').length > 1) fail('"columns" may have one "neuron" column, not more.', 'columns');
   const unit = columns[timeIndex]!.unit;
-  if (unit === undefined) fail('the spike_time column has no unit; say "unit": "s", "ms" or "us" (a missing unit is not taken to be seconds).', 'columns');
-  if (!(String(unit) in UNIT)) fail(`unknown unit ${show(unit)}; use s, ms or us.`, 'columns');
+  if (unit === undefined) fail('the spike_time column has no unit; say "unit": "s", "ms", "us", or "samples" with a "sample_rate" (a missing unit is not taken to be seconds).', 'columns');
+  checkTimeUnit(unit, columns[timeIndex]!.sample_rate, name);
   const stimulusColumns = columnsOf(name, entry.stimulus_columns, 'stimulus_columns', TRACE_ROLES);
   if (typeof entry.access2 !== 'string' || entry.access2 === '') {
     fail('a stimulus trace is needed: "access2" names its file and "stimulus_columns" its columns ([{ "role": "stimulus", "sample_rate": 20000 }]).', 'access2');
@@ -115,7 +118,9 @@ export async function readTextSource(entry: Record<string, unknown>, baseDir: st
   const spikeBytes = await readRegularFile(name, spikeFile, limits.maxBytes);
   const rows = parseRows(decode(spikeBytes, spikeFile), spikeFile, columns.length, '"columns"');
   const neuronIndex = columns.findIndex((c) => c.role === 'neuron');
-  const times = rows.map((r) => Number(r.fields[timeIndex]!)).map((t) => t * UNIT[unit!]!);
+  // ms and µs move the decimal point of the text, sample counts are divided by their rate: no
+  // floating-point step of our own, so a spike on a frame boundary stays on it (see frameAt).
+  const times = rows.map((r) => secondsFrom(r.fields[timeIndex]!, unit!, columns[timeIndex]!.sample_rate));
   const neurons: number[][] = [];
   const seen = new Map<string, number>();
   rows.forEach((row, i) => {

@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabt from 'wabt';
+import { wasm } from '../src/computed/wasm/webassembly-api.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -23,7 +24,7 @@ export async function assemble(name: string, text: string): Promise<Uint8Array> 
   try {
     const { buffer } = parsed.toBinary({ canonicalize_lebs: true });
     // wabt.js's own validate() ignores the feature flags; V8 checks the binary instead.
-    if (!WebAssembly.validate(buffer)) throw new Error(`${name} assembled to an invalid WebAssembly module`);
+    if (!wasm.validate(buffer)) throw new Error(`${name} assembled to an invalid WebAssembly module`);
     return buffer;
   } finally {
     parsed.destroy();

@@ -1,4 +1,5 @@
 import { KernelError } from '../errors.js';
+import { wasm } from './wasm/webassembly-api.js';
 
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; the memory is reserved (not committed) up to this many pages. */
@@ -19,7 +20,7 @@ const ALIGN = 64;
  * ```
  */
 export class KernelHeap {
-  readonly memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+  readonly memory = new wasm.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
   /** Free blocks as [start, size], by start, never adjacent. */
   private readonly holes: Array<[number, number]> = [];
   private readonly sizes = new Map<number, number>();

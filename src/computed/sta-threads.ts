@@ -4,6 +4,7 @@ import { KernelError } from '../errors.js';
 import { KernelHeap } from './sta-memory.js';
 import { ResidentMovies } from './sta-resident.js';
 import { STA_ACCUMULATE_WASM } from './wasm/sta-accumulate-wasm.js';
+import { wasm, type WasmModule } from './wasm/webassembly-api.js';
 
 /** accumulateTile of sta-accumulate.wat. */
 type AccumulateTile = (movie: number, pairs: number, np: number, F: number, p0: number, width: number, P: number, L: number, acc: number, scratch: number) => void;
@@ -108,15 +109,15 @@ export class KernelEngine {
   readonly heap = new KernelHeap(CONTROL_BYTES);
   readonly movies: ResidentMovies;
   readonly exports: KernelExports;
-  private readonly module: WebAssembly.Module;
+  private readonly module: WasmModule;
   private readonly ctrl: Int32Array;
   private readonly claim: BigInt64Array;
   private workers: Worker[] = [];
   private seq = 0;
 
   constructor(threads: number, movieBudget: number) {
-    this.module = new WebAssembly.Module(Buffer.from(STA_ACCUMULATE_WASM, 'base64'));
-    this.exports = new WebAssembly.Instance(this.module, { env: { memory: this.heap.memory } }).exports as unknown as KernelExports;
+    this.module = new wasm.Module(Buffer.from(STA_ACCUMULATE_WASM, 'base64'));
+    this.exports = new wasm.Instance(this.module, { env: { memory: this.heap.memory } }).exports as unknown as KernelExports;
     this.ctrl = new Int32Array(this.heap.memory.buffer, 0, CONTROL_BYTES / 4);
     this.claim = new BigInt64Array(this.heap.memory.buffer, CLAIM_BYTE, 1);
     this.movies = new ResidentMovies(this.heap, movieBudget);
@@ -207,7 +208,7 @@ export function configureStaKernel(options: StaKernelOptions): void {
 export function kernelEngine(): KernelEngine | undefined {
   if (engine === undefined) {
     try {
-      engine = WebAssembly.validate(Buffer.from(STA_ACCUMULATE_WASM, 'base64')) ? new KernelEngine(settings.threads, settings.movieBudget) : null;
+      engine = wasm.validate(Buffer.from(STA_ACCUMULATE_WASM, 'base64')) ? new KernelEngine(settings.threads, settings.movieBudget) : null;
     } catch {
       engine = null;
     }

@@ -17,7 +17,7 @@ import mysql from 'mysql2/promise';
 import { Connection, Manual, Schema, sql, type Key } from '../src/index.js';
 import { compileQuery } from '../src/schema/query/compile.js';
 import { decodeRow } from '../src/schema/query/decode.js';
-import { MYSQL_URL, printTable, runChild, time } from './util.js';
+import { MYSQL_URL, peakRssMb, printTable, runChild, time } from './util.js';
 
 const SCALE = Number(process.env.RG_BENCH_SCALE ?? 1);
 const SIZES = [100_000, 1_000_000, 2_000_000].map((n) => Math.round(n * SCALE));
@@ -104,8 +104,9 @@ function child(task: string, ...args: string[]): Promise<Record<string, number>>
 }
 
 const MB = 1024 * 1024;
+/** Peak RSS in MiB (VmHWM: a child's getrusage maxRSS would carry its parent's size at the fork). */
 function peak(): number {
-  return (process.resourceUsage().maxRSS * 1024) / MB;
+  return (peakRssMb() * 1e6) / MB;
 }
 
 async function childTask(task: string, args: string[]): Promise<void> {

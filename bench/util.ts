@@ -1,5 +1,6 @@
 /** Shared helpers of the benchmark scripts: timing and a printed table. */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 export async function time<T>(work: () => Promise<T>): Promise<{ seconds: number; result: T }> {
   const start = process.hrtime.bigint();
   const result = await work();
@@ -69,7 +70,17 @@ export function runChild(script: string, task: string, args: readonly string[]):
   });
 }
 
-/** This process's peak resident memory so far, in MB (10^6 bytes). */
+/**
+ * This process's peak resident memory so far, in MB (10^6 bytes). On Linux it is VmHWM, the peak
+ * of this process's own memory: getrusage's maxRSS of a child carries the parent's resident size
+ * at the fork over the exec, which would charge a small child with a large parent's memory.
+ */
 export function peakRssMb(): number {
+  try {
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return (Number(hwm[1]) * 1024) / 1e6;
+  } catch {
+    // not Linux
+  }
   return (process.resourceUsage().maxRSS * 1024) / 1e6;
 }

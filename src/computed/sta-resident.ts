@@ -76,19 +76,20 @@ export class ResidentMovies {
     this.makeRoom(data.length);
     const at = this.heap.alloc(data.length);
     const bytes = this.heap.i8(at, data.length);
-    let maxAbs = 0;
-    // Int8Array stores wrap and truncate, so a value that reads back the same is a small integer.
+    let low = 0;
+    let high = 0;
     for (let i = 0; i < data.length; i++) {
       const v = data[i]!;
-      bytes[i] = v;
-      if (bytes[i] !== v) {
+      const n = v | 0; // −0 becomes 0, which sums the same
+      if (n !== v || n < -128 || n > 127) {
         this.heap.free(at);
         return undefined;
       }
-      if (v > maxAbs) maxAbs = v;
-      else if (-v > maxAbs) maxAbs = -v;
+      bytes[i] = n;
+      if (n < low) low = n;
+      else if (n > high) high = n;
     }
-    return { movie: new WeakRef(movie), at, bytes: data.length, kind: 'i8', maxAbs };
+    return { movie: new WeakRef(movie), at, bytes: data.length, kind: 'i8', maxAbs: Math.max(high, -low) };
   }
 
   private copyF64(movie: MovieFrames): Resident {

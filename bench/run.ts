@@ -9,6 +9,7 @@ const suites: Record<string, { title: string; load: () => Promise<{ run(): Promi
   blob: { title: 'Blob codec (vs copy: relative to Buffer.copy into allocated memory; movie: compression ratio; MariaDB rows: seconds)', load: () => import('./blob.js') },
   populate: { title: 'populate() with a trivial make, 2000 keys (goal: ≥ 3× DataJoint 0.14)', load: () => import('./populate.js') },
   sta: { title: 'STA kernel, all 177 neurons of the full-size set, beside numpy in the same run (best / median; goal ≥ 3× numpy frame by frame)', load: () => import('./sta.js') },
+  'populate-workers': { title: 'populate --workers N: 531 STA keys, from the built package (when worker processes pay)', load: () => import('./populate-workers.js') },
   'query-scale': { title: 'Query paths at scale: streaming, semijoin count, insert of 10M rows and fetch of 1M rows (memory in child processes)', load: () => import('./query-scale.js') },
   hostile: { title: 'A 2 GB http/json answer against the size cap (the reader stops at the cap; its memory stays near it)', load: () => import('./hostile.js') },
   pipeline: { title: 'RGC pipeline at full size: parse, load (time and peak RSS, in child processes), the STA kernel, populate (best / median of runs)', load: () => import('./pipeline.js') },

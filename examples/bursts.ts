@@ -4,8 +4,7 @@
  *
  *   npx rg-pipeline demo && npx tsx examples/bursts.ts
  */
-import { Computed, Connection, Lookup, Schema } from '../src/index.js';
-import { Neuron, Spike } from '../src/pipeline.js';
+import { Computed, Connection, Lookup, Neuron, Schema, Spike } from 'rg-schema';
 
 // `context` lets definitions name tables of other schemas, as DataJoint's dj.Schema(name, locals()).
 const schema = new Schema('my_analysis', { context: { Neuron } });

@@ -4,8 +4,7 @@
  *   npx rg-pipeline synth rg-demo        # a small synthetic dataset, as examples/manifest.json expects
  *   npx tsx examples/load-and-populate.ts examples/manifest.json
  */
-import { Connection } from '../src/index.js';
-import { loadManifest, pipeline, readManifest, Session, SpikeTriggeredAverage, Stimulation } from '../src/pipeline.js';
+import { Connection, loadManifest, pipeline, readManifest, Session, SpikeTriggeredAverage, Stimulation } from 'rg-schema';
 
 const manifest = process.argv[2] ?? 'examples/manifest.json';
 const summary = await loadManifest(await readManifest(manifest), { display: true });

@@ -2,7 +2,7 @@
  * Declares a small DataJoint-style schema on the embedded SQLite default (./rg-data/rg.sqlite),
  * fills it, and queries it. Run with `npm run example`.
  */
-import { Connection, Lookup, Manual, Schema, U, sql, type Default, type Key } from '../src/index.js';
+import { Connection, Lookup, Manual, Schema, U, sql, type Default, type Key } from 'rg-schema/core';
 
 const schema = new Schema('quickstart');
 

@@ -1,21 +1,22 @@
 #!/usr/bin/env node
 /**
- * rg-pipeline: the seed's command line in TypeScript. Builds, loads, populates and inspects the
- * RGC pipeline on the embedded SQLite default or a MySQL/MariaDB server.
+ * rg-pipeline: builds, loads, populates and inspects the retinal ganglion cell pipeline on the
+ * embedded SQLite default or a MySQL/MariaDB server; compatible with the original rg_pipeline's
+ * options (-c, -db/-u/-p, -t as `check`).
  */
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
-import { InterruptedError } from '../errors.js';
-import { Connection } from '../schema/connection/connection.js';
+import { Option } from 'commander';
 import { redactCredentials } from '../schema/util/redact.js';
 import { PASSWORD_VARIABLES, promptForBarePassword, readPassword } from './password.js';
 import { Diagram } from '../erd/diagram.js';
 import { writeDiagram } from '../erd/write.js';
 import * as rgc from '../pipeline.js';
+import { pipelineCheck, pipelineStatus } from './pipeline-report.js';
+import { newProgram, positiveNumber, runProgram, UsageError, wholeNumber } from './program.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pipelineModule = path.join(here, import.meta.url.endsWith('.ts') ? '../pipeline.ts' : '../pipeline.js');
@@ -63,30 +64,57 @@ const AUTO_TABLES: Record<string, { populate(o?: object): Promise<{ successCount
   SpikeTriggeredAverage: rgc.SpikeTriggeredAverage as never,
 };
 
-async function status(): Promise<void> {
-  await rgc.pipeline.activate();
-  console.log(`database: ${rgc.pipeline.connection.display} (schema ${rgc.pipeline.database})`);
-  const tables: Array<[string, { count(): Promise<number> }]> = [
-    ['Subject', rgc.Subject], ['DataSource', rgc.DataSource], ['Session', rgc.Session], ['Stimulation', rgc.Stimulation],
-    ['Neuron', rgc.Neuron], ['Spike', rgc.Spike], ['StaParams', rgc.StaParams], ['SpikeTriggeredAverage', rgc.SpikeTriggeredAverage],
-  ];
-  for (const [name, table] of tables) {
-    const line = `${name.padEnd(22)} ${String(await table.count()).padStart(8)} rows`;
-    const auto = name === 'Stimulation' ? rgc.Stimulation : name === 'SpikeTriggeredAverage' ? rgc.SpikeTriggeredAverage : undefined;
-    if (auto) {
-      const { remaining, total } = await (auto as unknown as { progress(): Promise<{ remaining: number; total: number }> }).progress();
-      console.log(`${line}   populated ${total - remaining}/${total} keys`);
-    } else console.log(line);
+/** JSON for scripts: 64-bit integers as numbers when exact, else as strings. */
+function printJson(value: unknown): void {
+  console.log(JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v), 2));
+}
+
+async function status(options: { json?: boolean }): Promise<void> {
+  const report = await pipelineStatus();
+  if (options.json) return printJson(report);
+  console.log(`database: ${report.database} (schema ${report.schema})`);
+  if (!report.exists) {
+    console.log('nothing loaded yet: the pipeline\'s tables do not exist there (rg-pipeline load <manifest> creates them)');
+    return;
+  }
+  for (const t of report.tables) {
+    const line = `${t.table.padEnd(22)} ${String(t.rows).padStart(8)} rows`;
+    console.log(t.populated ? `${line}   populated ${t.populated.done}/${t.populated.total} keys` : line);
   }
 }
 
-async function populate(table: string | undefined, options: { reserveJobs?: boolean; workers?: string; display?: boolean }): Promise<boolean> {
+async function check(options: { json?: boolean }): Promise<void> {
+  const report = await pipelineCheck();
+  if (!report.ok) process.exitCode = 1;
+  if (options.json) return printJson(report);
+  console.log(report.connected ? `connected: ${report.database}` : `no database file yet: ${report.database}`);
+  if (!report.exists) {
+    console.log(`nothing to check: schema ${report.schema} does not exist yet (rg-pipeline load <manifest> creates it)`);
+    return;
+  }
+  if (report.tablesMatch) console.log(`tables match their declarations in ${report.schema}`);
+  for (const p of report.problems) console.log(`${p.kind}: ${p.message}`);
+  if (report.unpopulatedSessions > 0) console.log(`${report.unpopulatedSessions} sessions have stimulations that are not populated yet (rg-pipeline populate)`);
+  console.log(report.ok ? 'check passed' : `check found ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}`);
+}
+
+/** True when the table computes outside its transaction (DataJoint's three-part make). */
+function computesOutsideTransaction(table: unknown): boolean {
+  const proto = (table as { prototype?: Record<string, unknown> }).prototype;
+  return typeof proto?.makeCompute === 'function';
+}
+
+async function populate(table: string | undefined, options: { reserveJobs?: boolean; workers?: number; display?: boolean }): Promise<boolean> {
   const names = table ? [table] : Object.keys(AUTO_TABLES);
   let ok = true;
   for (const name of names) {
     const target = AUTO_TABLES[name];
-    if (!target) throw new Error(`"${name}" is not an auto-populated table; choose ${Object.keys(AUTO_TABLES).join(' or ')}.`);
-    const workers = Number(options.workers ?? 1);
+    if (!target) throw new UsageError(`"${name}" is not an auto-populated table of the pipeline; choose ${Object.keys(AUTO_TABLES).join(' or ')}.`);
+    const workers = options.workers ?? 1;
+    if (workers > 1 && rgc.pipeline.connection.dialect.name === 'sqlite' && !computesOutsideTransaction(target)) {
+      // Measured: 531 STA keys took about twice as long with --workers 2 or 4 as in one process.
+      console.error(`rg-pipeline: note: on SQLite each key's make() holds the database's only write lock, so ${workers} worker processes take turns and add their start-up; one process (the default) is usually faster for ${name}. Workers pay on a MySQL/MariaDB server (--db); see the README, "When worker processes pay".`);
+    }
     const result = await target.populate({
       reserveJobs: options.reserveJobs ?? workers > 1, suppressErrors: true, display: options.display ?? true,
       ...(workers > 1 ? { workers, workerModule: { path: pipelineModule, exportName: name } } : {}),
@@ -110,18 +138,17 @@ function printSummary(summary: rgc.LoadSummary): void {
 
 const inventoryPath = path.join(here, '../../data/ret1-inventory.json');
 
-async function synth(dir: string, options: { scale: string; seed: string; format: string }): Promise<string> {
+async function synth(dir: string, options: { scale: number; seed: number; format: rgc.DatasetFormat }): Promise<string> {
   const inventory = JSON.parse(readFileSync(inventoryPath, 'utf8')) as rgc.Inventory;
-  const { dataset } = rgc.generateDataset(inventory, { scale: Number(options.scale), seed: Number(options.seed) });
-  const manifest = await rgc.writeDataset(dataset, dir, options.format === 'json' ? 'json' : 'pickle');
+  const { dataset } = rgc.generateDataset(inventory, { scale: options.scale, seed: options.seed });
+  const manifest = await rgc.writeDataset(dataset, dir, options.format);
   const spikes = dataset.sessions.flatMap((s) => s.stimulations.flatMap((st) => st.spikes)).reduce((n, a) => n + a.length, 0);
   console.log(`wrote ${manifest}: ${dataset.sessions.length} sessions, ${spikes} spikes (scale ${options.scale}, seed ${options.seed})`);
   return manifest;
 }
 
-const program = new Command('rg-pipeline')
-  .description('The retinal ganglion cell pipeline: load recordings from a manifest, populate spike-triggered averages, inspect.')
-  .option('-c, --config <ini>', "a config.ini ([DEFAULT] database/user/pwd), as the seed's -c")
+const program = newProgram('rg-pipeline', 'The retinal ganglion cell pipeline: load recordings from a manifest, populate spike-triggered averages, inspect.')
+  .option('-c, --config <ini>', "a config.ini ([DEFAULT] database/user/pwd), compatible with the original rg_pipeline's -c")
   .option('--db <host|url>', 'a MySQL/MariaDB host (with -u/-p) or a connection URL; default: environment, config.ini, then ./rg-data/rg.sqlite')
   .option('-u, --user <name>', 'MySQL user (with --db host)')
   .option('-p, --password <password>', 'MySQL password (with --db); -p alone asks for it without echo; RG_DB_PASSWORD or DJ_PASS also give it')
@@ -130,103 +157,79 @@ const program = new Command('rg-pipeline')
 
 program.hook('preAction', () => connect(program.opts<GlobalOptions>()));
 
-program.command('build').description('declare every table').action(async () => {
+program.command('build').description('declare every table (creates the database and tables that are missing)').action(async () => {
   await rgc.pipeline.activate();
   console.log(`declared ${(await rgc.pipeline.listTables()).length} tables in ${rgc.pipeline.database} on ${rgc.pipeline.connection.display}`);
 });
 
-program.command('clean').description('drop every table of the pipeline').option('--yes', 'do not ask').action(async (options: { yes?: boolean }) => {
-  if (!options.yes) {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    const answer = await rl.question(`Drop every table of ${rgc.pipeline.database} on ${rgc.pipeline.connection.display}? [y/N] `);
-    rl.close();
-    if (!/^y(es)?$/i.test(answer.trim())) return console.log('nothing dropped');
-  }
-  await rgc.pipeline.drop({ force: true });
-  console.log(`dropped ${rgc.pipeline.database}`);
-});
+program.command('clean').description('drop every table of the pipeline (asks first, unless --yes)').option('--yes', 'drop without asking (needed when there is no terminal to ask on)')
+  .action(async (options: { yes?: boolean }) => {
+    const what = `every table of ${rgc.pipeline.database} on ${rgc.pipeline.connection.display}`;
+    if (!options.yes) {
+      if (!process.stdin.isTTY) throw new UsageError(`refusing to drop ${what} without asking, and there is no terminal to ask on. Pass --yes to drop without asking.`);
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question(`Drop ${what}? [y/N] `);
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) return console.log('nothing dropped');
+    }
+    await rgc.pipeline.drop({ force: true });
+    console.log(`dropped ${rgc.pipeline.database}`);
+  });
 
 program.command('load').description('load the data sources of a manifest; each loads whole or not at all, and the exit code is 1 if any did not')
   .argument('<manifest>', 'a JSON list of {type, access, access2}')
-  .option('--max-bytes <n>', `largest source in bytes (default ${rgc.DEFAULT_LIMITS.maxBytes})`)
-  .option('--timeout <s>', `http/json: seconds for a whole request (default ${rgc.DEFAULT_LIMITS.timeoutMs / 1000})`)
-  .option('--connect-timeout <s>', `http/json: seconds to connect (default ${rgc.DEFAULT_LIMITS.connectTimeoutMs / 1000})`)
-  .action(async (manifest: string, options: { maxBytes?: string; timeout?: string; connectTimeout?: string }) => {
-    const positive = (text: string | undefined, flag: string): number | undefined => {
-      if (text === undefined) return undefined;
-      const n = Number(text);
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number, got "${text}".`);
-      return n;
-    };
-    const maxBytes = positive(options.maxBytes, '--max-bytes');
-    const timeout = positive(options.timeout, '--timeout');
-    const connectTimeout = positive(options.connectTimeout, '--connect-timeout');
+  .option('--max-bytes <n>', `largest source in bytes (default ${rgc.DEFAULT_LIMITS.maxBytes})`, wholeNumber('--max-bytes', 1))
+  .option('--timeout <s>', `http/json: seconds for a whole request (default ${rgc.DEFAULT_LIMITS.timeoutMs / 1000})`, positiveNumber('--timeout'))
+  .option('--connect-timeout <s>', `http/json: seconds to connect (default ${rgc.DEFAULT_LIMITS.connectTimeoutMs / 1000})`, positiveNumber('--connect-timeout'))
+  .option('--json', 'print the summary as JSON (no progress bar)')
+  .action(async (manifest: string, options: { maxBytes?: number; timeout?: number; connectTimeout?: number; json?: boolean }) => {
     const limits = {
-      ...(maxBytes === undefined ? {} : { maxBytes: Math.floor(maxBytes) }),
-      ...(timeout === undefined ? {} : { timeoutMs: timeout * 1000 }),
-      ...(connectTimeout === undefined ? {} : { connectTimeoutMs: connectTimeout * 1000 }),
+      ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+      ...(options.timeout === undefined ? {} : { timeoutMs: options.timeout * 1000 }),
+      ...(options.connectTimeout === undefined ? {} : { connectTimeoutMs: options.connectTimeout * 1000 }),
     };
-    const summary = await rgc.loadManifest(await rgc.readManifest(manifest, limits), { display: true, limits });
-    printSummary(summary);
+    const summary = await rgc.loadManifest(await rgc.readManifest(manifest, limits), { display: !options.json, limits });
+    if (options.json) printJson(summary);
+    else printSummary(summary);
     if (summary.sources.some((s) => s.status === 'failed') || summary.populateErrors.length > 0) process.exitCode = 1;
   });
 
 program.command('populate').description('populate auto-populated tables (all of them, in dependency order, by default)')
   .argument('[table]', 'Stimulation or SpikeTriggeredAverage')
-  .option('--reserve-jobs', 'coordinate with other workers through the jobs tables')
-  .option('--workers <n>', 'local worker processes', '1')
+  .option('--reserve-jobs', 'coordinate with other workers, here or on other machines, through the jobs tables')
+  .option('--workers <n>', 'local worker processes; they pay on a MySQL/MariaDB server for slow keys, not on SQLite', wholeNumber('--workers', 1), 1)
   .option('--no-display', 'no progress bar')
-  .action(async (table: string | undefined, options: { reserveJobs?: boolean; workers?: string; display?: boolean }) => {
+  .action(async (table: string | undefined, options: { reserveJobs?: boolean; workers?: number; display?: boolean }) => {
     if (!(await populate(table, options))) process.exitCode = 1;
   });
 
-program.command('status').description('row counts and populate progress per table').action(status);
+program.command('status').description('row counts and populate progress per table (reads only: creates nothing)')
+  .option('--json', 'print the report as JSON').action(status);
 
-program.command('erd').description('write the ERD (.svg, .dot or .mmd)').argument('<file>').action(async (file: string) => {
+program.command('erd').description('write the ERD (.svg, .dot or .mmd; rg-erd draws other schemas)').argument('<file>').action(async (file: string) => {
+  if (!/\.(svg|dot|gv|mmd)$/i.test(file)) throw new UsageError(`Cannot tell the format of "${file}": name it .svg, .dot or .mmd.`);
   const diagram = Diagram.of(rgc.pipeline);
   await writeDiagram(diagram, file);
   console.log(`wrote ${file}`);
 });
 
-program.command('check').description("connectivity and integrity (the seed's -t)").action(async () => {
-  const connection = rgc.pipeline.connection;
-  await connection.query('SELECT 1 AS ok');
-  console.log(`connected: ${connection.display}`);
-  await rgc.pipeline.activate();
-  console.log(`tables match their declarations in ${rgc.pipeline.database}`);
-  let problems = 0;
-  for (const source of await rgc.DataSource.fetch()) {
-    try {
-      const { checksum } = await rgc.readSource(source.entry as Record<string, unknown>);
-      if (checksum !== source.checksum) {
-        problems++;
-        console.log(`changed: ${source.access} no longer has the checksum it was loaded with`);
-      }
-    } catch (error) {
-      problems++;
-      console.log(`unreadable: ${source.access}: ${(error as Error).message}`);
-    }
-  }
-  const unloaded = await rgc.Session.restrict('n_stimulations > 0').exclude(rgc.Stimulation).count();
-  if (unloaded > 0) console.log(`${unloaded} sessions have stimulations that are not populated yet (rg-pipeline populate)`);
-  console.log(problems === 0 ? 'check passed' : `check found ${problems} problems`);
-  if (problems > 0) process.exitCode = 1;
-});
+program.command('check').description("connectivity, declarations and source checksums (reads only); compatible with the original rg_pipeline's -t")
+  .option('--json', 'print the report as JSON').action(check);
 
 program.command('synth').description('write a synthetic dataset with the real one\'s structure, and its manifest').argument('<dir>')
-  .option('--scale <s>', 'movie length and spike counts relative to the real data', '0.05')
-  .option('--seed <n>', 'random seed', '1')
-  .option('--format <f>', 'pickle or json', 'pickle')
-  .action(async (dir: string, options: { scale: string; seed: string; format: string }) => { await synth(dir, options); });
+  .option('--scale <s>', 'movie length and spike counts relative to the real data (1 = full size)', positiveNumber('--scale'), 0.05)
+  .option('--seed <n>', 'random seed', wholeNumber('--seed', 0), 1)
+  .addOption(new Option('--format <f>', 'the data file: a numpy pickle like the original ret1_data.pkl, or JSON').choices(['pickle', 'json']).default('pickle'))
+  .action(async (dir: string, options: { scale: number; seed: number; format: rgc.DatasetFormat }) => { await synth(dir, options); });
 
 program.command('demo').description('generate a small dataset, load it, populate everything, summarise, and write the ERD')
   .option('--dir <dir>', 'where to write the dataset and the ERD', 'rg-demo')
-  .option('--scale <s>', 'dataset scale', '0.05')
-  .action(async (options: { dir: string; scale: string }) => {
+  .option('--scale <s>', 'dataset scale (1 = the real data\'s size)', positiveNumber('--scale'), 0.05)
+  .action(async (options: { dir: string; scale: number }) => {
     const started = Date.now();
     await mkdir(options.dir, { recursive: true });
     console.log(`database: ${rgc.pipeline.connection.display}`);
-    const manifest = await synth(options.dir, { scale: options.scale, seed: '1', format: 'pickle' });
+    const manifest = await synth(options.dir, { scale: options.scale, seed: 1, format: 'pickle' });
     printSummary(await rgc.loadManifest(await rgc.readManifest(manifest), { display: true }));
     await populate('SpikeTriggeredAverage', { display: true });
     const best = await rgc.SpikeTriggeredAverage.restrict({ n_lags: 10 } as never).orderBy('n_used DESC').limit(3)
@@ -239,11 +242,4 @@ program.command('demo').description('generate a small dataset, load it, populate
   });
 
 const commands = program.commands.map((c) => c.name());
-try {
-  await program.parseAsync(promptForBarePassword(process.argv.slice(2), commands), { from: 'user' });
-} catch (error) {
-  console.error(`rg-pipeline: ${redactCredentials((error as Error).message ?? String(error))}`);
-  process.exitCode = error instanceof InterruptedError ? 130 : 1;
-} finally {
-  await Connection.closeAll();
-}
+await runProgram(program, promptForBarePassword(process.argv.slice(2), commands));

@@ -4,13 +4,12 @@
  * database that DataJoint (0.14 or 2.x) or rg-schema declared.
  */
 import { writeFile } from 'node:fs/promises';
-import { Command } from 'commander';
-import { Connection } from '../schema/connection/connection.js';
 import { codegen } from '../schema/codegen/codegen.js';
+import { newProgram, runProgram } from './program.js';
 
 interface CodegenFlags { db?: string; schema: string; from: string; out?: string }
 
-const program = new Command('rg-schema').description('Work with existing DataJoint and rg-schema databases.');
+const program = newProgram('rg-schema', 'Work with existing DataJoint and rg-schema databases.');
 
 program.command('codegen')
   .description('Write typed TypeScript classes (definitions, row interfaces, Parts, foreign keys) for an existing database.')
@@ -19,18 +18,11 @@ program.command('codegen')
   .option('--from <module>', 'the module the classes import rg-schema from', 'rg-schema')
   .option('--out <file>', 'write to this file instead of standard output')
   .action(async (flags: CodegenFlags) => {
-    try {
-      const result = await codegen(flags.schema, { ...(flags.db === undefined ? {} : { connection: flags.db }), from: flags.from });
-      if (flags.out) await writeFile(flags.out, result.code);
-      else process.stdout.write(result.code);
-      for (const { table, reason } of result.skipped) console.error(`rg-schema: left out ${flags.schema}.${table}: ${reason}`);
-      for (const other of result.references) console.error(`rg-schema: ${flags.schema} refers to ${other}; generate it too: rg-schema codegen --schema ${other} --out ${other}.ts`);
-    } catch (error) {
-      console.error(`rg-schema: ${(error as Error).message}`);
-      process.exitCode = 1;
-    } finally {
-      await Connection.closeAll();
-    }
+    const result = await codegen(flags.schema, { ...(flags.db === undefined ? {} : { connection: flags.db }), from: flags.from });
+    if (flags.out) await writeFile(flags.out, result.code);
+    else process.stdout.write(result.code);
+    for (const { table, reason } of result.skipped) console.error(`rg-schema: left out ${flags.schema}.${table}: ${reason}`);
+    for (const other of result.references) console.error(`rg-schema: ${flags.schema} refers to ${other}; generate it too: rg-schema codegen --schema ${other} --out ${other}.ts`);
   });
 
-await program.parseAsync();
+await runProgram(program);

@@ -9,6 +9,14 @@ import { packBlob } from '../schema/blob/pack.js';
 import { stimulationInputs } from './sta-inputs.js';
 import { spikeTriggeredAverage, staPeak } from './sta-kernel.js';
 
+/**
+ * A row of {@link SpikeTriggeredAverage}: `sta` is an `ndarray` (x_blocks, y_blocks, n_lags), NaN when no spike could be used.
+ *
+ * @example
+ * ```ts
+ * const { sta, n_used } = await SpikeTriggeredAverage.restrict({ neuron_index: 3, n_lags: 10 }).fetch1();
+ * ```
+ */
 export interface SpikeTriggeredAverageRow {
   subject_name: string;
   sample_number: number;

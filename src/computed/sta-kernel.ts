@@ -138,6 +138,17 @@ export interface StaPeak {
   readonly temporalKernel: Float64Array;
 }
 
+/**
+ * The lag and block where an STA departs most from the movie's mean, with the spatial map at that
+ * lag and the temporal kernel at that block; undefined when no spike was used (the STA is NaN).
+ *
+ * @example
+ * ```ts
+ * const movie = prepareMovie(stim.movie, stim.fps, stim.stimulus_onset);
+ * const peak = staPeak(spikeTriggeredAverage(movie, spikeTimes, 10), movie);
+ * peak?.lag; // 2: the frame two before the one on screen drove the neuron most
+ * ```
+ */
 export function staPeak(result: StaResult, movie: PreparedMovie): StaPeak | undefined {
   if (result.used === 0) return undefined;
   const { frameSize, xBlocks } = movie;

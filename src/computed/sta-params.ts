@@ -2,6 +2,7 @@ import { InvalidValueError } from '../errors.js';
 import { Lookup } from '../schema/table/tiers.js';
 import { pipeline } from '../tables/pipeline-schema.js';
 
+/** A row of {@link StaParams}. */
 export interface StaParamsRow {
   n_lags: number;
 }

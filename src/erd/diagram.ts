@@ -84,10 +84,12 @@ export class Diagram {
       .slice().sort((a, b) => `${a.parent}>${a.child}>${a.renames.join()}`.localeCompare(`${b.parent}>${b.child}>${b.renames.join()}`));
   }
 
+  /** DOT text in DataJoint's styling, the same for the same diagram. */
   toDot(options: DotOptions = {}): string {
     return toDot(this, options);
   }
 
+  /** Mermaid flowchart text, for renderers other than Graphviz (GitHub, GitLab, docs sites). */
   toMermaid(): string {
     return toMermaid(this);
   }

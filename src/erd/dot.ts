@@ -1,18 +1,30 @@
 import type { Tier } from '../schema/declare/tiers.js';
 import type { Diagram } from './diagram.js';
 
-/** DataJoint's classic (0.14) node styles, by tier. */
-const TIER_STYLE: Readonly<Record<Tier, { shape: string; fillcolor: string; fontcolor: string; fontsize: number; size: number; fixed: boolean }>> = {
-  manual: { shape: 'box', fillcolor: '#00FF0030', fontcolor: 'darkgreen', fontsize: 10, size: 0.4, fixed: false },
-  lookup: { shape: 'plaintext', fillcolor: '#00000020', fontcolor: 'black', fontsize: 8, size: 0.4, fixed: false },
-  imported: { shape: 'ellipse', fillcolor: '#00007F40', fontcolor: '#00007FA0', fontsize: 10, size: 0.4, fixed: false },
-  computed: { shape: 'ellipse', fillcolor: '#FF000020', fontcolor: '#7F0000A0', fontsize: 10, size: 0.3, fixed: true },
-  part: { shape: 'plaintext', fillcolor: '#00000000', fontcolor: 'black', fontsize: 8, size: 0.1, fixed: false },
+/**
+ * DataJoint's classic (0.14) node styles, by tier: its shapes, colours and font sizes. `size` is a
+ * minimum: every node grows to hold its label (DataJoint draws Computed tables as fixed 0.3-inch
+ * circles, which long names overflow onto their neighbours).
+ */
+const TIER_STYLE: Readonly<Record<Tier, { shape: string; fillcolor: string; fontcolor: string; fontsize: number; size: number }>> = {
+  manual: { shape: 'box', fillcolor: '#00FF0030', fontcolor: 'darkgreen', fontsize: 10, size: 0.4 },
+  lookup: { shape: 'plaintext', fillcolor: '#00000020', fontcolor: 'black', fontsize: 8, size: 0.4 },
+  imported: { shape: 'ellipse', fillcolor: '#00007F40', fontcolor: '#00007FA0', fontsize: 10, size: 0.4 },
+  computed: { shape: 'ellipse', fillcolor: '#FF000020', fontcolor: '#7F0000A0', fontsize: 10, size: 0.3 },
+  part: { shape: 'plaintext', fillcolor: '#00000000', fontcolor: 'black', fontsize: 8, size: 0.1 },
 };
 
 /** The renamed-key marker: a small orange dot on the edge, as DataJoint draws its alias nodes. */
 const RENAME_DOT = 'shape=circle, style=filled, fillcolor="#FF880080", color="#FF880080", label="", width=0.05, height=0.05, fixedsize=true';
 
+/**
+ * Options of {@link Diagram.toDot} and {@link Diagram.toSvg}.
+ *
+ * @example
+ * ```ts
+ * diagram.toDot({ direction: 'LR', tooltips: false });
+ * ```
+ */
 export interface DotOptions {
   /** Graph direction: `TB` (default) or `LR`. */
   readonly direction?: 'TB' | 'LR';
@@ -42,7 +54,7 @@ export function toDot(diagram: Diagram, options: DotOptions = {}): string {
     const attributes = [
       `label=${q(shown)}`, `shape=${style.shape}`, `fillcolor="${style.fillcolor}"`, `color="${style.fillcolor}"`,
       `fontcolor="${style.fontcolor}"`, `fontsize=${style.fontsize}`, `width=${style.size}`, `height=${style.size}`,
-      `fixedsize=${style.fixed}`, `class="tier-${node.tier}"`,
+      'fixedsize=false', `class="tier-${node.tier}"`,
     ];
     if (options.tooltips ?? true) attributes.push(`tooltip=${q(node.definition)}`);
     lines.push(`  ${q(label(node.id))} [${attributes.join(', ')}];`);

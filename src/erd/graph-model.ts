@@ -24,6 +24,7 @@ export interface ErdEdge {
   readonly renames: ReadonlyArray<readonly [string, string]>;
 }
 
+/** The tables and foreign keys a {@link Diagram} draws from. */
 export interface ErdModel {
   readonly nodes: readonly ErdNode[];
   readonly edges: readonly ErdEdge[];

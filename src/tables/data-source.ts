@@ -1,6 +1,7 @@
 import { Manual } from '../schema/table/tiers.js';
 import { pipeline } from './pipeline-schema.js';
 
+/** A row of {@link DataSource}: a manifest entry as it was loaded (`loaded_at` is set by the database). */
 export interface DataSourceRow {
   source_id: string;
   source_type: string;

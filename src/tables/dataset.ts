@@ -9,6 +9,7 @@ export interface RgcDataset {
   readonly sessions: readonly RgcSession[];
 }
 
+/** One recording session of a {@link RgcDataset}. */
 export interface RgcSession {
   readonly subject_name: string;
   readonly sample_number: number;
@@ -16,6 +17,7 @@ export interface RgcSession {
   readonly stimulations: readonly RgcStimulation[];
 }
 
+/** One stimulation of a {@link RgcSession}: the movie, its geometry and timing, and each neuron's spike times. */
 export interface RgcStimulation {
   readonly fps: number;
   readonly movie: NdArray<Float64Array>;

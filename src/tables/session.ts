@@ -3,6 +3,14 @@ import { pipeline } from './pipeline-schema.js';
 import './data-source.js';
 import './subject.js';
 
+/**
+ * A row of {@link Session}.
+ *
+ * @example
+ * ```ts
+ * const sessions: SessionRow[] = await Session.restrict({ subject_name: 'KO (chx10)' }).fetch();
+ * ```
+ */
 export interface SessionRow {
   subject_name: string;
   sample_number: number;

@@ -9,6 +9,7 @@ import { Session, type SessionRow } from './session.js';
 import { readSourceCached } from './sources/read-source.js';
 import { frameAt } from './spike-frame.js';
 
+/** A row of {@link Stimulation}; `movie` is an `ndarray` of shape (x_blocks, y_blocks, n_frames). */
 export interface StimulationRow {
   subject_name: string;
   sample_number: number;
@@ -27,6 +28,7 @@ export interface StimulationRow {
   y_block_size: number;
 }
 
+/** A row of {@link Neuron}: one recorded neuron and its spike counts. */
 export interface NeuronRow {
   subject_name: string;
   sample_number: number;
@@ -38,6 +40,7 @@ export interface NeuronRow {
   n_after_movie: number;
 }
 
+/** A row of {@link Spike}: one spike of a neuron, in seconds. */
 export interface SpikeRow {
   subject_name: string;
   sample_number: number;

@@ -1,6 +1,14 @@
 import { Manual } from '../schema/table/tiers.js';
 import { pipeline } from './pipeline-schema.js';
 
+/**
+ * A row of {@link Subject}.
+ *
+ * @example
+ * ```ts
+ * await Subject.insert1({ subject_name: 'KO (chx10)' });
+ * ```
+ */
 export interface SubjectRow {
   subject_name: string;
 }

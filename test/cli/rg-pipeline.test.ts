@@ -23,23 +23,34 @@ describe.each(dialects)('rg-pipeline on $name', (dialect) => {
     expect(synth.stdout).toMatch(/wrote data\/manifest\.json: 16 sessions, \d+ spikes/);
     const load = await pipeline(dir, [...db, 'load', 'data/manifest.json']);
     expect(load.stdout).toMatch(/^loaded {4}file\/pickle .*ret1_data\.pkl \(16 sessions\)$/m);
-    expect((await pipeline(dir, [...db, 'load', 'data/manifest.json'])).stdout).toMatch(/^unchanged file\/pickle/m);
-    const workers = dialect.name === 'mysql' ? ['--workers', '2'] : [];
-    const populate = await pipeline(dir, [...db, 'populate', 'SpikeTriggeredAverage', ...workers, '--no-display']);
+    const again = JSON.parse((await pipeline(dir, [...db, 'load', 'data/manifest.json', '--json'])).stdout) as { sources: Array<{ status: string }>; sessions: number };
+    expect(again.sources.map((s) => s.status)).toEqual(['unchanged']);
+    // On SQLite worker processes take turns on the write lock: the CLI says so, and does as asked.
+    const populate = await pipeline(dir, [...db, 'populate', 'SpikeTriggeredAverage', '--workers', '2', '--no-display']);
     expect(populate.stdout).toContain('SpikeTriggeredAverage: 531 keys populated');
+    if (dialect.name === 'sqlite') expect(populate.stderr).toMatch(/^rg-pipeline: note: on SQLite each key's make\(\) holds the database's only write lock, so 2 worker processes take turns/m);
+    else expect(populate.stderr).not.toContain('note:');
     const status = await pipeline(dir, [...db, 'status']);
     expect(status.stdout).toMatch(/^Session\s+16 rows$/m);
     expect(status.stdout).toMatch(/^Neuron\s+177 rows$/m);
     expect(status.stdout).toMatch(/^SpikeTriggeredAverage\s+531 rows\s+populated 531\/531 keys$/m);
+    const json = JSON.parse((await pipeline(dir, [...db, 'status', '--json'])).stdout) as { exists: boolean; tables: Array<{ table: string; rows: number; populated?: object }> };
+    expect(json.exists).toBe(true);
+    expect(json.tables.find((t) => t.table === 'SpikeTriggeredAverage')).toEqual({ table: 'SpikeTriggeredAverage', rows: 531, populated: { done: 531, total: 531 } });
+    expect(json.tables.find((t) => t.table === 'Spike')?.rows).toBeGreaterThan(1000);
     expect((await pipeline(dir, [...db, 'check'])).stdout).toContain('check passed');
+    expect(JSON.parse((await pipeline(dir, [...db, 'check', '--json'])).stdout)).toMatchObject({ connected: true, exists: true, tablesMatch: true, problems: [], ok: true });
     writeFileSync(path.join(dir, 'data', 'ret1_data.pkl'), 'changed');
     await expect(pipeline(dir, [...db, 'check'])).rejects.toMatchObject({ stdout: expect.stringMatching(/unreadable|changed/) });
+    const failed = await pipeline(dir, [...db, 'check', '--json']).catch((e: { stdout: string; code: number }) => e);
+    expect((failed as { code: number }).code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ ok: false, problems: [{ kind: expect.stringMatching(/unreadable|changed/) }] });
     await pipeline(dir, [...db, 'clean', '--yes']);
-    expect((await pipeline(dir, [...db, 'status'])).stdout).toMatch(/^Session\s+0 rows$/m);
+    expect((await pipeline(dir, [...db, 'status'])).stdout).toMatch(/^nothing loaded yet/m);
   }, 180_000);
 });
 
-it('reads the seed\'s config.ini', async () => {
+it('reads the original rg_pipeline\'s config.ini', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'rg-cli-'));
   writeFileSync(path.join(dir, 'config.ini'), '[DEFAULT]\ndatabase = 127.0.0.1:1\nuser = someone\npwd = hunter2\n');
   const result = await pipeline(dir, ['-c', 'config.ini', 'check']).catch((e: { stdout: string; stderr: string }) => e);

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,9 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Computed, Connection, Lookup, Manual, Part, Schema } from '../../src/index.js';
 import { Diagram } from '../../src/erd/diagram.js';
+import { renderSvg } from '../../src/erd/render.js';
+import { pipeline } from '../../src/pipeline.js';
+import { labelProblems, nodeLabels } from './svg-labels.js';
 import { dialects, schemaName } from '../setup/dialects.js';
 
 const run = promisify(execFile);
@@ -36,8 +39,10 @@ function groups(svg: string): SvgGroup[] {
   return xml.svg.g[0]!.g;
 }
 
+const first = lab();
+
 describe('ERD', () => {
-  const { schema, Recording } = lab();
+  const { schema, Recording } = first;
   const diagram = Diagram.of(schema);
 
   it('draws every table and foreign key in the SVG, each tier with its shape and colour', async () => {
@@ -88,17 +93,42 @@ describe('ERD', () => {
   });
 });
 
+describe('ERD labels', () => {
+  it.each([
+    ['the RGC pipeline (the README\'s picture)', Diagram.of(pipeline), 'TB'],
+    ['a schema with a Part, a Lookup and a renamed key', Diagram.of(first.schema), 'TB'],
+    ['the pipeline without DataSource, left to right', Diagram.of(pipeline).subtract(Diagram.of(pipeline.table('DataSource')!)), 'LR'],
+  ] as const)('%s: every label lies inside the picture and inside its node, and no two overlap', async (_, diagram, direction) => {
+    const svg = await diagram.toSvg({ direction });
+    const { labels } = nodeLabels(svg);
+    expect(labels.map((l) => l.text).sort()).toEqual(diagram.nodes.map((n) => n.name.split('.').pop()).sort());
+    expect(labelProblems(svg)).toEqual([]);
+  });
+
+  it('finds what was wrong with DataJoint\'s fixed-size Computed circle', async () => {
+    // DataJoint draws Computed tables as 0.3-inch circles; the long name ran off the picture and over Spike.
+    const fixed = Diagram.of(pipeline).toDot().replace(/(shape=ellipse, fillcolor="#FF000020".*?)fixedsize=false/, '$1fixedsize=true');
+    const problems = labelProblems(await renderSvg(fixed));
+    expect(problems).toEqual(expect.arrayContaining([
+      '"SpikeTriggeredAverage" runs outside its ellipse',
+    ]));
+    expect(problems.some((p) => /runs outside the picture|overlaps/.test(p))).toBe(true);
+  });
+});
+
 describe('rg-erd command', () => {
   it('writes the pipeline ERD as SVG with no dot on the PATH', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rg-erd-'));
     const out = path.join(dir, 'out.svg');
-    const built = existsSync('dist/cli/rg-erd.js');
-    const [command, args] = built ? [process.execPath, ['dist/cli/rg-erd.js', out]] : [process.execPath, ['--import', 'tsx', 'src/cli/rg-erd.ts', out]];
-    // Only node's own directory on the PATH: no Graphviz binary can be found.
-    const env = { ...process.env, PATH: path.dirname(process.execPath) };
-    await expect(run('sh', ['-c', 'command -v dot'], { env })).rejects.toBeDefined();
-    const { stdout } = await run(command, args, { env });
-    expect(stdout).toMatch(/wrote .*out.svg: \d+ tables/);
+    // A PATH of one folder that holds only a link to node: no Graphviz binary can be found, wherever
+    // node and dot are installed on this machine.
+    const bin = mkdtempSync(path.join(tmpdir(), 'rg-erd-bin-'));
+    symlinkSync(process.execPath, path.join(bin, 'node'));
+    const env = { ...process.env, PATH: bin };
+    await expect(run('/bin/sh', ['-c', 'command -v dot'], { env })).rejects.toBeDefined();
+    expect((await run('/bin/sh', ['-c', 'command -v node'], { env })).stdout.trim()).toBe(path.join(bin, 'node'));
+    const { stdout } = await run(path.join(bin, 'node'), ['--import', import.meta.resolve('tsx'), 'src/cli/rg-erd.ts', out], { env });
+    expect(stdout).toMatch(/^wrote .*out.svg: the RGC pipeline .*; 8 tables, 7 foreign keys$/m);
     const titles = groups(readFileSync(out, 'utf8')).map((g) => g.title);
     expect(titles).toEqual(expect.arrayContaining(['Subject', 'Session', 'Stimulation', 'Stimulation.Neuron', 'Stimulation.Spike']));
   });

@@ -35,10 +35,19 @@ export class Datetime64Array extends BigInt64Array {
   unit: string = 'D';
 }
 
+/**
+ * A complex number, as numpy's complex128 scalar or a MATLAB complex double.
+ *
+ * @example
+ * ```ts
+ * unpackBlob(packBlob(new Complex(1, -2))); // Complex { re: 1, im: -2 }
+ * ```
+ */
 export class Complex {
   constructor(readonly re: number, readonly im: number) {}
 }
 
+/** A complex array: real and imaginary parts as two ndarrays of the same shape. */
 export class ComplexArray {
   constructor(readonly real: NdArray, readonly imag: NdArray) {}
 }
@@ -67,15 +76,33 @@ export class Temporal {
   }
 }
 
+/**
+ * A UUID, as Python's `uuid.UUID` packs in a blob.
+ *
+ * @example
+ * ```ts
+ * packBlob(new Uuid('0f2b6a3e-2f0b-4e8c-9d0a-4f1e2b3c4d5e'));
+ * ```
+ */
 export class Uuid {
   constructor(readonly value: string) {}
+  /** The value's text. */
   toString(): string {
     return this.value;
   }
 }
 
+/**
+ * A decimal number kept exact as its text, as Python's `decimal.Decimal` packs in a blob.
+ *
+ * @example
+ * ```ts
+ * packBlob(new Decimal('3.14159265358979323846'));
+ * ```
+ */
 export class Decimal {
   constructor(readonly value: string) {}
+  /** The value's text. */
   toString(): string {
     return this.value;
   }
@@ -94,12 +121,15 @@ export class Decimal {
  */
 export class PyFloat {
   constructor(readonly value: number) {}
+  /** The number, so arithmetic works. */
   valueOf(): number {
     return this.value;
   }
+  /** The number, in JSON. */
   toJSON(): number {
     return this.value;
   }
+  /** The number's text. */
   toString(): string {
     return Number.isInteger(this.value) ? this.value.toFixed(1) : String(this.value);
   }
@@ -120,12 +150,15 @@ export class PyInt {
     if (typeof value === 'number' && !Number.isInteger(value)) throw new RangeError(`${value} is not a whole number`);
     this.value = BigInt(value);
   }
+  /** The value as a JS number (inexact beyond 2^53), so arithmetic works. */
   valueOf(): number {
     return Number(this.value);
   }
+  /** The exact value as a decimal string, in JSON. */
   toJSON(): string {
     return this.value.toString();
   }
+  /** The exact value's decimal text. */
   toString(): string {
     return this.value.toString();
   }
@@ -150,6 +183,7 @@ export function tuple<T extends unknown[]>(...items: T): T {
   return items;
 }
 
+/** True for an array made by {@link tuple} or unpacked from a Python tuple (it packs back as a tuple). */
 export function isTuple(value: unknown): boolean {
   return Array.isArray(value) && (value as unknown as Record<symbol, unknown>)[TUPLE] === true;
 }
@@ -174,6 +208,7 @@ export function list<T extends unknown[]>(...items: T): T {
   return markList(items);
 }
 
+/** True for an array unpacked from a Python list (it packs back as a list, not a numeric array). */
 export function isList(value: unknown): boolean {
   return Array.isArray(value) && (value as unknown as Record<symbol, unknown>)[LIST] === true;
 }

@@ -50,6 +50,7 @@ export const DTYPE_IDS = {
   bool: 3, float64: 6, float32: 7, int8: 8, uint8: 9, int16: 10, uint16: 11, int32: 12, uint32: 13, int64: 14, uint64: 15,
 } as const;
 
+/** A numpy numeric dtype name (`'float64'`, `'int32'`, `'uint8'`, …), as {@link numpyScalar} takes. */
 export type NumpyDtype = keyof typeof DTYPE_IDS;
 
 /**

@@ -6,6 +6,7 @@ import { readDataJointSettings } from './datajoint-settings.js';
 import { warnIfReadableByOthers } from './file-permissions.js';
 import { secretValue } from './secrets.js';
 
+/** The database engines rg-schema speaks to. */
 export type DialectName = 'mysql' | 'sqlite';
 
 /** A resolved connection target. `display` is safe to print: it never holds the password. */

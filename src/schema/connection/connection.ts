@@ -34,9 +34,13 @@ export class Connection {
   readonly prefix: string;
   /** Safe to print: no password. */
   readonly display: string;
+  /** The embedded database's file (SQLite); undefined for a server or an in-memory database. */
+  readonly file: string | undefined;
   readonly #sessions = new AsyncLocalStorage<{ raw: RawConnection; inTransaction: boolean }>();
   /** Private (#): never shown by console.log or util.inspect, since it holds the password. */
   readonly #spec: ConnectionSpec;
+  /** The embedded database's folder, until it has been made. */
+  #sqliteFolder: string | undefined;
 
   private constructor(spec: ConnectionSpec) {
     this.#spec = spec;
@@ -46,7 +50,10 @@ export class Connection {
     const config = { ...spec.knexConfig };
     if (spec.dialect === 'sqlite') {
       const filename = (config.connection as { filename: string }).filename;
-      if (filename !== ':memory:') mkdirSync(path.dirname(filename), { recursive: true });
+      // The folder is made when the first statement needs the file, not here: a Connection object
+      // (made by importing a schema, or by drawing its ERD) must leave the disk alone.
+      if (filename !== ':memory:') this.#sqliteFolder = path.dirname(filename);
+      this.file = filename === ':memory:' ? undefined : filename;
       config.pool = {
         ...config.pool,
         afterCreate(raw: { pragma(s: string): unknown; defaultSafeIntegers(on: boolean): unknown }, done: (e: Error | null, c: unknown) => void) {
@@ -58,6 +65,8 @@ export class Connection {
           done(null, raw);
         },
       };
+    } else {
+      this.file = undefined;
     }
     if (spec.dialect === 'mysql') {
       const userHook = (config.pool as { afterCreate?: (raw: unknown, done: (e: Error | null, c: unknown) => void) => void } | undefined)?.afterCreate;
@@ -110,6 +119,7 @@ export class Connection {
 
   #closed = false;
 
+  /** Closes this connection's pool; schemas that use it reconnect on their next statement. */
   async close(): Promise<void> {
     for (const [key, value] of open) if (value === this) open.delete(key);
     this.#closed = true;
@@ -121,6 +131,10 @@ export class Connection {
     const client = this.knex.client as { acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<unknown> };
     return {
       acquireConnection: async () => {
+        if (this.#sqliteFolder !== undefined) {
+          mkdirSync(this.#sqliteFolder, { recursive: true });
+          this.#sqliteFolder = undefined;
+        }
         try {
           return await client.acquireConnection();
         } catch (error) {
@@ -131,6 +145,7 @@ export class Connection {
     };
   }
 
+  /** True inside `transaction()` (in this async context). */
   get inTransaction(): boolean {
     return this.#sessions.getStore()?.inTransaction ?? false;
   }

@@ -19,6 +19,7 @@ export interface CatalogAttribute {
   readonly comment: string;
 }
 
+/** A foreign key as the database's catalog describes it. */
 export interface CatalogForeignKey {
   readonly attributes: readonly string[];
   readonly parentDatabase: string;

@@ -56,14 +56,17 @@ export class DependencyGraph {
     return new DependencyGraph(ordered, edges);
   }
 
+  /** The tables `table` references with `->`, directly. */
   parents(table: TableInfo): TableInfo[] {
     return unique(this.edges.filter((e) => e.child === table).map((e) => e.parent));
   }
 
+  /** The tables that reference `table` with `->`, directly. */
   children(table: TableInfo): TableInfo[] {
     return unique(this.edges.filter((e) => e.parent === table).map((e) => e.child));
   }
 
+  /** Every table `table` depends on, directly or not. */
   ancestors(table: TableInfo): TableInfo[] {
     return this.closure(table, (t) => this.parents(t));
   }

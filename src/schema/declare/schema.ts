@@ -22,6 +22,12 @@ export interface SchemaOptions extends ConnectionOptions {
    */
   readonly context?: Readonly<Record<string, unknown>>;
   /**
+   * When false, activation creates and writes nothing: the tables must exist already and match
+   * their declarations, and Lookup contents are not inserted (DataJoint's `create_tables=False`).
+   * Read-only tools such as the viewer open the pipeline this way. Default true.
+   */
+  readonly createTables?: boolean;
+  /**
    * How tables record the types both DataJoint generations spell alike (`varchar(n)`, `date`,
    * `json`, `enum`, `bool`, `longblob`) when their definition does not say: `'2.x'` writes DataJoint
    * 2's `:type:` markers (so DataJoint 2 reads json as dicts and blobs as blobs), `'0.x'` plain
@@ -97,7 +103,7 @@ export class Schema {
    * Points the schema at another database (a command line's --db, say). Its tables are declared
    * there on next use; the previous connection stays open until Connection.closeAll().
    */
-  configure(options: Pick<SchemaOptions, 'connection' | 'prefix' | 'configFile'>): void {
+  configure(options: Pick<SchemaOptions, 'connection' | 'prefix' | 'configFile' | 'createTables'>): void {
     if (this.ownConnection?.inTransaction) throw new RgSchemaError(`Schema ${this.name} is inside a transaction on ${this.ownConnection.display}; configure it outside.`);
     Object.defineProperty(this, 'options', { value: { ...this.options, ...options }, writable: true, enumerable: true, configurable: true });
     this.ownConnection = undefined;
@@ -252,7 +258,8 @@ export class Schema {
     const order = graph.topologicalOrder(tables);
     const connection = this.connection;
     const statements = new Map(order.map((t) => [t, createTableStatements(connection.dialect, t, t.resolved!)]));
-    await this.ensureDatabase();
+    const create = this.options.createTables !== false;
+    if (create) await this.ensureDatabase();
     const catalog = new Map((await readCatalog(connection, this.database)).map((c) => [c.name, c]));
     const present = new Set(await listTableNames(connection, this.database));
     const problems = order.flatMap((t) => {
@@ -264,6 +271,10 @@ export class Schema {
       throw new SchemaMismatchError(`Schema ${this.name} (${this.database}) does not match the database:\n  ${problems.join('\n  ')}\nrg-schema never alters a table silently. Fix: change the definition to match, or drop the table (Table.drop({ force: true })) to declare it anew.`);
     }
     const missing = order.filter((t) => !catalog.has(t.tableName));
+    if (!create) {
+      if (missing.length === 0) return;
+      throw new SchemaMismatchError(`Schema ${this.name} (${this.database}) on ${connection.display} has no table for ${missing.map((t) => t.className).join(', ')}, and it was opened with createTables: false, so nothing is created. Fix: declare the tables first (rg-pipeline build, or activate the schema with createTables left on).`);
+    }
     for (const t of missing) refuseUnsupported(t);
     const created: TableInfo[] = [];
     try {

@@ -19,6 +19,7 @@ export interface ResolvedForeignKey {
   readonly line: number;
 }
 
+/** A secondary index: `index(a, b)` or `unique index(a)`. */
 export interface IndexDefinition {
   readonly unique: boolean;
   readonly attributes: readonly string[];
@@ -40,6 +41,7 @@ export interface TableInfo {
   resolving: boolean;
 }
 
+/** A table's definition with its references resolved: the full heading, foreign keys and indexes. */
 export interface ResolvedTable {
   readonly heading: Heading;
   readonly foreignKeys: readonly ResolvedForeignKey[];
@@ -71,6 +73,14 @@ export function setTableInfo(cls: object, info: TableInfo): void {
   Reflect.defineMetadata(TABLE_METADATA_KEY, info, cls);
 }
 
+/**
+ * The {@link TableInfo} of a declared table class, or undefined for a class no schema declared.
+ *
+ * @example
+ * ```ts
+ * findTableInfo(Session)?.tableName; // 'session'
+ * ```
+ */
 export function findTableInfo(cls: object): TableInfo | undefined {
   return Reflect.getOwnMetadata(TABLE_METADATA_KEY, cls) as TableInfo | undefined;
 }

@@ -36,26 +36,32 @@ export class Heading {
     this.#byName = new Map(attributes.map((a) => [a.name, a]));
   }
 
+  /** Every attribute's name, primary key first, in definition order. */
   get names(): string[] {
     return this.attributes.map((a) => a.name);
   }
 
+  /** The primary-key attributes' names. */
   get primaryKey(): string[] {
     return this.attributes.filter((a) => a.inKey).map((a) => a.name);
   }
 
+  /** The attributes after `---`. */
   get secondary(): string[] {
     return this.attributes.filter((a) => !a.inKey).map((a) => a.name);
   }
 
+  /** The attributes that hold blobs or raw bytes (decoded lazily on fetch). */
   get blobs(): string[] {
     return this.attributes.filter((a) => a.type.category === 'blob' || a.type.category === 'bytes').map((a) => a.name);
   }
 
+  /** True when the heading has an attribute of that name. */
   has(name: string): boolean {
     return this.#byName.has(name);
   }
 
+  /** The attribute of that name, or undefined. */
   find(name: string): Attribute | undefined {
     return this.#byName.get(name);
   }

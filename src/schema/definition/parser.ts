@@ -36,6 +36,7 @@ export interface IndexLine {
   readonly attributes: readonly string[];
 }
 
+/** One parsed line of a definition: an attribute, a dependency, or an index. */
 export type DefinitionLine = AttributeLine | ForeignKeyLine | IndexLine;
 
 /** A definition string parsed into lines, each with its line number. */

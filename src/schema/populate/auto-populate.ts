@@ -29,12 +29,13 @@ export interface PopulateOptions {
    * concurrently. The server can group-commit their transactions. Default 1.
    */
   readonly concurrency?: number;
-  /** Start this many local worker processes (implies reserveJobs); see {@link populateWithWorkers}. */
+  /** Start this many local worker processes (implies reserveJobs), each importing `workerModule`; the database's jobs table coordinates them. */
   readonly workers?: number;
   /** For `workers`: the module that declares the table, and the name it exports it under. */
   readonly workerModule?: { readonly path: string; readonly exportName: string };
 }
 
+/** What `populate()` returns: the keys made, and those that failed with their errors (with `suppressErrors`). */
 export interface PopulateResult {
   readonly successCount: number;
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }>;

@@ -46,6 +46,7 @@ export class JobsTable {
     this.keyAttributes = info.resolved!.heading.primaryKey.filter((k) => fromParents.has(k));
   }
 
+  /** The jobs table's quoted name (`~~table_name`). */
   get ref(): string {
     return this.connection.dialect.tableRef(this.info.schema.database, jobsTableName(this.info));
   }

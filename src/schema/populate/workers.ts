@@ -5,6 +5,7 @@ import type { ConnectionSpec } from '../connection/config.js';
 import { environmentWithoutSecrets, secretsToHand } from '../connection/secrets.js';
 import type { TableInfo } from '../declare/table-info.js';
 import type { PopulateOptions, PopulateResult } from './auto-populate.js';
+import { workerExecArgv } from './worker-loader.js';
 
 /** What a worker process is told: where the table is declared, and what to populate. */
 export interface WorkerSpec {
@@ -61,8 +62,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     secrets: secretsToHand(),
   };
   const main = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './worker-main.ts' : './worker-main.js', import.meta.url));
-  // TypeScript modules (tests, examples) run through tsx, resolved from here rather than the cwd.
-  const execArgv = main.endsWith('.ts') || spec.path.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+  const execArgv = workerExecArgv(main, spec.path);
   const children: ChildProcess[] = [];
   let interrupted: NodeJS.Signals | undefined;
   const stop = (signal: NodeJS.Signals): void => {

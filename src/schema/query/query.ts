@@ -21,9 +21,13 @@ export type Restriction<Row> =
   | Not
   | Top
   | AnyQuery
-  | { query(): AnyQuery }
+  | {
+    /** A table class: restricts by its query (semijoin). */
+    query(): AnyQuery;
+  }
   | boolean;
 
+/** A query of any row type (what restrictions and joins accept). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyQuery = Query<any, any>;
 
@@ -126,10 +130,12 @@ export class Query<Row extends object = Record<string, unknown>, Key extends obj
     return query.call(operand) as Query<RowIn<O>, KeyIn<O>>;
   }
 
+  /** The attributes this query's rows have. */
   get heading(): Heading {
     return this.node.heading;
   }
 
+  /** The names of the attributes that identify a row of the result. */
   get primaryKey(): string[] {
     return this.heading.primaryKey;
   }
@@ -138,6 +144,7 @@ export class Query<Row extends object = Record<string, unknown>, Key extends obj
     return new Query<R, K>(node, this.connection);
   }
 
+  /** Throws unless `other` runs on this query's connection (queries combine within one server only). */
   ensureConnection(other: AnyQuery): void {
     if (other.connection !== this.connection) {
       throw new QueryError('These queries are on different connections; a query can only combine tables of one database server.');
@@ -319,10 +326,12 @@ export class Query<Row extends object = Record<string, unknown>, Key extends obj
     return new Query<Row, Key>(this.node, this.connection, { ...this.modifiers, orderBy: expandOrder(this.heading, attributes) });
   }
 
+  /** At most `count` rows (after `orderBy`). */
   limit(count: number): Query<Row, Key> {
     return new Query<Row, Key>(this.node, this.connection, { ...this.modifiers, limit: count });
   }
 
+  /** Skips the first `count` rows (after `orderBy`). */
   offset(count: number): Query<Row, Key> {
     return new Query<Row, Key>(this.node, this.connection, { ...this.modifiers, offset: count });
   }
@@ -426,13 +435,14 @@ export class Query<Row extends object = Record<string, unknown>, Key extends obj
     return Number(rows[0]?.n ?? 0);
   }
 
+  /** True when the query has at least one row. */
   async exists(): Promise<boolean> {
     return (await this.limit(1).keys()).length > 0;
   }
 
   /**
    * Streams rows without holding them all in memory: one cursor on MySQL/MariaDB, pages that each
-   * continue after the last row of the one before on SQLite (see {@link streamRows}).
+   * continue after the last row of the one before on SQLite (see `streamRows` in stream.ts).
    *
    * @example
    * ```ts

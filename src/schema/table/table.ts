@@ -78,6 +78,7 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
    */
   static validate?(row: object): void;
 
+  /** Everything the library knows of the table: schema, names, tier, parsed and resolved definition. */
   static get info(): TableInfo {
     return tableInfo(this);
   }
@@ -107,10 +108,27 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
     return Query.ofTable<RowOf<C>, KeyOf<C>>(info, info.resolved!.heading);
   }
 
+  /**
+   * The rows that match `condition`: an object (AND of equalities), an array (OR), `` sql`…` ``, `not(…)`, a query or a table (semijoin).
+   *
+   * @example
+   * ```ts
+   * Session.restrict({ subject_name: 'a' });
+   * // SELECT … FROM `rgc`.`session` WHERE `subject_name` = ?
+   * ```
+   */
   static restrict<C extends TableClass>(this: C, condition: Restriction<RowOf<C>>): Query<RowOf<C>, KeyOf<C>> {
     return this.query().restrict(condition);
   }
 
+  /**
+   * The rows that do not match `condition` (DataJoint's `-`).
+   *
+   * @example
+   * ```ts
+   * Session.exclude(Stimulation); // sessions with nothing loaded yet
+   * ```
+   */
   static exclude<C extends TableClass>(this: C, condition: Restriction<RowOf<C>>): Query<RowOf<C>, KeyOf<C>> {
     return this.query().exclude(condition);
   }
@@ -120,28 +138,62 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
     return this.query().top(limit, orderBy, offset);
   }
 
+  /**
+   * The natural join on the attributes both share (DataJoint's `*`).
+   *
+   * @example
+   * ```ts
+   * await Session.join(Subject).fetch();
+   * ```
+   */
   static join<C extends TableClass, O extends Operand>(this: C, other: O): Query<RowOf<C> & RowIn<O>, KeyOf<C> & KeyIn<O>> {
     return this.query().join(other);
   }
 
+  /**
+   * The primary key and the attributes named; `{ new: 'old' }` renames, `` { x: sql`…` } `` computes.
+   *
+   * @example
+   * ```ts
+   * Spike.proj('spike_time', { t: 'spike_movie_time' });
+   * ```
+   */
   static proj<C extends TableClass, const A extends readonly ProjArg<RowOf<C>>[]>(this: C, ...args: A): Query<ProjectedFrom<RowOf<C>, A>, KeyOf<C>> {
     return this.query().proj(...(args as never as readonly ProjArg<RowOf<C>>[])) as never;
   }
 
+  /**
+   * Each row with aggregates computed over its matching rows of `other` (a LEFT JOIN grouped by this key, as DataJoint 2).
+   *
+   * @example
+   * ```ts
+   * await Subject.aggr(Session, { n: sql<number>`count(session_date)` }).fetch();
+   * ```
+   */
   static aggr<C extends TableClass, O extends Operand, A extends Readonly<Record<string, SqlFragment<unknown>>>, const N extends (keyof RowOf<C> & string) | '*' = never>(
     this: C, other: O, computed: A, options?: AggrOptions<RowOf<C>, N>,
   ): Query<Aggregated<RowOf<C>, KeyOf<C>, N, A>, KeyOf<C>> {
     return this.query().aggr(other, computed, options);
   }
 
+  /** The rows of either query (same heading). */
   static union<C extends TableClass>(this: C, other: Query<RowOf<C>, KeyOf<C>> | { query(): Query<RowOf<C>, KeyOf<C>> }): Query<RowOf<C>, KeyOf<C>> {
     return this.query().union(other instanceof Query ? other : other.query());
   }
 
+  /** The table sorted: `orderBy('session_date DESC')`; `'KEY'` is the primary key. */
   static orderBy<C extends TableClass>(this: C, ...attributes: Array<OrderSpec<RowOf<C>>>): Query<RowOf<C>, KeyOf<C>> {
     return this.query().orderBy(...attributes);
   }
 
+  /**
+   * Every row (or the named attributes, or `{ format: 'columns' }` for one array per attribute).
+   *
+   * @example
+   * ```ts
+   * const names = await Subject.fetch('subject_name');
+   * ```
+   */
   static fetch<C extends TableClass>(this: C): Promise<Array<RowOf<C>>>;
   static fetch<C extends TableClass, K extends keyof RowOf<C> & string = keyof RowOf<C> & string>(this: C, options: FetchColumnsOptions<K>): Promise<Columns<Pick<RowOf<C>, K>>>;
   static fetch<C extends TableClass, K extends keyof RowOf<C> & string>(this: C, ...attributes: K[]): Promise<Array<Pick<RowOf<C>, K>>>;
@@ -149,6 +201,14 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
     return (this.query().fetch as (...a: unknown[]) => Promise<object>)(...args);
   }
 
+  /**
+   * The one row (or its named attributes); a `CardinalityError` unless exactly one row matches.
+   *
+   * @example
+   * ```ts
+   * const { fps } = await Stimulation.restrict(key).fetch1('fps');
+   * ```
+   */
   static fetch1<C extends TableClass>(this: C): Promise<RowOf<C>>;
   static fetch1<C extends TableClass, K extends keyof RowOf<C> & string>(this: C, ...attributes: K[]): Promise<Pick<RowOf<C>, K>>;
   static fetch1(this: TableClass, ...attributes: string[]): Promise<object> {
@@ -160,10 +220,12 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
     return this.query().keys();
   }
 
+  /** The number of rows. */
   static count(this: TableClass): Promise<number> {
     return this.query().count();
   }
 
+  /** The SELECT this table runs, with its parameters. */
   static toSQL(this: TableClass): { sql: string; params: unknown[] } {
     return this.query().toSQL();
   }
@@ -192,6 +254,14 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
     return insertRows(info, rows as RowSource<object>, options);
   }
 
+  /**
+   * Inserts one row (see {@link Table.insert}).
+   *
+   * @example
+   * ```ts
+   * await Subject.insert1({ subject_name: 'KO (chx10)' });
+   * ```
+   */
   static async insert1<C extends TableClass>(this: C, row: InsertRowOf<C>, options: InsertOptions = {}): Promise<number> {
     return this.insert([row], options);
   }
@@ -208,6 +278,7 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
     return deleteCascade(this.query(), options);
   }
 
+  /** Deletes the rows without cascading: fails if other tables reference them. Returns the count. */
   static async deleteQuick<C extends TableClass>(this: C): Promise<number> {
     return deleteQuick(this.query());
   }
@@ -230,6 +301,7 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
     await info.schema.dropWithDependents(this, options);
   }
 
+  /** Streams the rows: `for await (const row of Table) …`. */
   static [Symbol.asyncIterator]<C extends TableClass>(this: C): AsyncIterator<RowOf<C>> {
     return this.query()[Symbol.asyncIterator]();
   }
@@ -239,6 +311,7 @@ export abstract class Table<Row extends object = Record<string, unknown>> {
     return (this.constructor as TableClass<Row>).insert1(row as never, options);
   }
 
+  /** Inside make(): inserts rows into this table. */
   async insert(rows: RowSource<Insertable<Row>>, options: InsertOptions = {}): Promise<number> {
     return (this.constructor as TableClass<Row>).insert(rows as never, options);
   }

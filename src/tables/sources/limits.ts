@@ -21,6 +21,14 @@ export interface SourceLimits {
   readonly timeoutMs: number;
 }
 
+/**
+ * The limits a source is read with unless the caller or the manifest entry says otherwise: 1 GiB, 10 s to connect, 5 minutes for a whole request.
+ *
+ * @example
+ * ```ts
+ * await loadManifest(entries, { limits: { ...DEFAULT_LIMITS, maxBytes: 4 * 2 ** 30 } });
+ * ```
+ */
 export const DEFAULT_LIMITS: SourceLimits = { maxBytes: 2 ** 30, connectTimeoutMs: 10_000, timeoutMs: 300_000 };
 
 /** The longest string V8 can hold: JSON text beyond it cannot be parsed at all. */

@@ -29,6 +29,14 @@ export interface TrueNeuron {
   readonly spatial: Float64Array;
 }
 
+/**
+ * Options of {@link generateDataset}.
+ *
+ * @example
+ * ```ts
+ * const { dataset, truth } = generateDataset(inventory, { scale: 0.05, seed: 1 });
+ * ```
+ */
 export interface SynthOptions {
   /** Scales movie length and spike counts (1 = full size: 104,493 spikes, ~454 MB of movies). */
   readonly scale?: number;
@@ -37,6 +45,7 @@ export interface SynthOptions {
   readonly gain?: number;
 }
 
+/** What {@link generateDataset} returns: the dataset, and each neuron's true receptive field. */
 export interface SynthResult {
   readonly dataset: RgcDataset;
   readonly truth: readonly TrueNeuron[];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { RgcDataset } from '../dataset.js';
 import { writePickle, type Picklable } from './pickle-writer.js';
 
+/** The file format {@link writeDataset} writes: the original's numpy pickle, or JSON. */
 export type DatasetFormat = 'pickle' | 'json';
 
 /** The dataset as the seed's pickle holds it: C-order (x, y, t) float64 movies, (N, 1) spike arrays. */

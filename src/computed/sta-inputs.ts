@@ -1,7 +1,6 @@
 import type ndarray from 'ndarray';
 import { Stimulation, Spike } from '../tables/stimulation.js';
-import { prepareMovie, type PreparedMovie } from './sta-kernel.js';
-import { releasePreparedMovie } from './sta-simd.js';
+import { prepareMovie, releasePreparedMovie, type PreparedMovie } from './sta-kernel.js';
 
 /** What every STA of one stimulation reads: its prepared movie and each neuron's spike times. */
 export interface StimulationInputs {

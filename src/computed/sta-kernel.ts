@@ -2,7 +2,7 @@ import type { NdArray } from 'ndarray';
 import { KernelError } from '../errors.js';
 import { columnMajorFloat64 } from '../tables/sources/validate.js';
 import { frameAt } from '../tables/spike-frame.js';
-import { accumulateSimd } from './sta-simd.js';
+import { accumulateSimd, releaseMovieCopy } from './sta-simd.js';
 
 export { frameAt };
 
@@ -26,6 +26,22 @@ export function prepareMovie(movie: NdArray, fps: number, onset: number): Prepar
   let sum = 0;
   for (let i = 0; i < data.length; i++) sum += data[i]!;
   return { data, xBlocks: x, yBlocks: y, nFrames: t, frameSize: x * y, fps, onset, mean: data.length > 0 ? sum / data.length : 0 };
+}
+
+/**
+ * Gives back the kernel memory that holds a prepared movie's copy (made on its first SIMD STA).
+ * Caches of prepared movies call this when they drop one; otherwise it goes when it is
+ * garbage-collected, or when newer movies need the room.
+ *
+ * @example
+ * ```ts
+ * const movie = prepareMovie(stim.movie, stim.fps, stim.stimulus_onset);
+ * for (const times of neurons) spikeTriggeredAverage(movie, times, 20);
+ * releasePreparedMovie(movie);
+ * ```
+ */
+export function releasePreparedMovie(movie: PreparedMovie): void {
+  releaseMovieCopy(movie);
 }
 
 /** An STA and how many spikes went into it. */

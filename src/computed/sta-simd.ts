@@ -90,11 +90,7 @@ function runFrames(engine: KernelEngine, resident: Resident, frames: readonly nu
   return kind === 'i8' ? engine.heap.i16(acc, F * nLags) : engine.heap.f64(acc, F * nLags);
 }
 
-/**
- * Gives back the kernel memory that holds a prepared movie's copy (made on its first SIMD STA).
- * Caches of prepared movies call this when they drop one; otherwise it goes when it is
- * garbage-collected, or when newer movies need the room.
- */
-export function releasePreparedMovie(movie: MovieFrames): void {
+/** Gives back the kernel memory of a movie's copy, if it has one (see releasePreparedMovie). */
+export function releaseMovieCopy(movie: MovieFrames): void {
   kernelEngine()?.movies.release(movie);
 }

@@ -32,7 +32,7 @@ export class PackedBlob {
 /**
  * packBlob for large values with its zlib step on libuv's thread pool (UV_THREADPOOL_SIZE threads,
  * 4 by default), while JavaScript goes on: a blob over 4 MiB is cut into pieces compressed at once
- * on every core ({@link deflateParallel}); it unpacks to the same value as packBlob's. Up to 4 MiB
+ * on every core (pieces compressed at once, joined into one zlib stream); it unpacks to the same value as packBlob's. Up to 4 MiB
  * the bytes are packBlob's (DataJoint's own).
  *
  * @example

@@ -7,7 +7,7 @@
  * - SpikeTriggeredAverage.populate() end to end on both (goal: within 1.5× the kernel time).
  * Each figure is the best and the median of RG_BENCH_RUNS runs (3): the machine may be shared.
  */
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,9 +54,17 @@ async function kernelSeconds(dataset: rgc.RgcDataset): Promise<{ rows: Row[]; to
 }
 
 export async function run(): Promise<Row[]> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rg-bench-'));
+  try {
+    return await measure(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true }); // the 455 MB pickle and the SQLite file
+  }
+}
+
+async function measure(dir: string): Promise<Row[]> {
   const inventory = JSON.parse(readFileSync('data/ret1-inventory.json', 'utf8')) as rgc.Inventory;
   const { dataset } = rgc.generateDataset(inventory, { scale: 1, seed: 1 });
-  const dir = mkdtempSync(path.join(tmpdir(), 'rg-bench-'));
   await rgc.writeDataset(dataset, path.join(dir, 'full'), 'pickle');
   const pickle = path.join(dir, 'full', 'ret1_data.pkl');
   const pickleMb = statSync(pickle).size / 1e6;

@@ -9,7 +9,6 @@
  * - peak RSS of fetching 1M rows, rg-schema against raw mysql2, each in a child process.
  * Sizes shrink with RG_BENCH_SCALE (e.g. 0.1) for a quick run.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,7 +17,7 @@ import mysql from 'mysql2/promise';
 import { Connection, Manual, Schema, sql, type Key } from '../src/index.js';
 import { compileQuery } from '../src/schema/query/compile.js';
 import { decodeRow } from '../src/schema/query/decode.js';
-import { MYSQL_URL, printTable, time } from './util.js';
+import { MYSQL_URL, peakRssMb, printTable, runChild, time } from './util.js';
 
 const SCALE = Number(process.env.RG_BENCH_SCALE ?? 1);
 const SIZES = [100_000, 1_000_000, 2_000_000].map((n) => Math.round(n * SCALE));
@@ -101,22 +100,13 @@ async function streaming(): Promise<Result[]> {
 
 /** Runs one measurement in a child process and returns what it prints (JSON). */
 function child(task: string, ...args: string[]): Promise<Record<string, number>> {
-  const self = fileURLToPath(import.meta.url);
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', self, '--child', task, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    proc.on('error', reject);
-    proc.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`${task} child exited with ${code}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, number>);
-    });
-  });
+  return runChild(fileURLToPath(import.meta.url), task, args) as Promise<Record<string, number>>;
 }
 
 const MB = 1024 * 1024;
+/** Peak RSS in MiB (VmHWM: a child's getrusage maxRSS would carry its parent's size at the fork). */
 function peak(): number {
-  return (process.resourceUsage().maxRSS * 1024) / MB;
+  return (peakRssMb() * 1e6) / MB;
 }
 
 async function childTask(task: string, args: string[]): Promise<void> {

@@ -8,10 +8,11 @@ const suites: Record<string, { title: string; load: () => Promise<{ run(): Promi
   'insert-fetch': { title: 'Insert and fetch, 100,000 small rows (ratio = rg-schema speed / raw driver speed; goal ≥ 0.5)', load: () => import('./insert-fetch.js') },
   blob: { title: 'Blob codec (vs copy: relative to Buffer.copy into allocated memory; movie: compression ratio; MariaDB rows: seconds)', load: () => import('./blob.js') },
   populate: { title: 'populate() with a trivial make, 2000 keys (goal: ≥ 3× DataJoint 0.14)', load: () => import('./populate.js') },
+  sta: { title: 'STA kernel, all 177 neurons of the full-size set, beside numpy in the same run (best / median; goal ≥ 3× numpy frame by frame)', load: () => import('./sta.js') },
   'populate-workers': { title: 'populate --workers N: 531 STA keys, from the built package (when worker processes pay)', load: () => import('./populate-workers.js') },
   'query-scale': { title: 'Query paths at scale: streaming, semijoin count, insert of 10M rows and fetch of 1M rows (memory in child processes)', load: () => import('./query-scale.js') },
   hostile: { title: 'A 2 GB http/json answer against the size cap (the reader stops at the cap; its memory stays near it)', load: () => import('./hostile.js') },
-  pipeline: { title: 'RGC pipeline at full size (STA rows: last column is seconds ÷ the arithmetic minimum; goal ≤ 3)', load: () => import('./pipeline.js') },
+  pipeline: { title: 'RGC pipeline at full size: parse, load (time and peak RSS, in child processes), the STA kernel, populate (best / median of runs)', load: () => import('./pipeline.js') },
   visual: { title: 'rg-visual at full size, server in its own process (goals: warm p99 < 20 ms; cold stimulation < 1.5 s; memory < cache bound + 200 MB)', load: () => import('./visual.js') },
 };
 

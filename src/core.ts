@@ -83,6 +83,7 @@ export type { Attachment } from './schema/query/attachment.js';
 
 export { packBlob } from './schema/blob/pack.js';
 export type { PackOptions } from './schema/blob/pack.js';
+export { PackedBlob, packBlobAsync } from './schema/blob/packed-blob.js';
 export { unpackBlob } from './schema/blob/unpack.js';
 export type { UnpackOptions } from './schema/blob/unpack.js';
 export {

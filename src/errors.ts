@@ -150,3 +150,6 @@ export class RequestError extends RgSchemaError {
     this.statusCode = statusCode;
   }
 }
+
+/** A numeric kernel (the STA's SIMD engine) cannot run: out of its memory, or a failed thread. */
+export class KernelError extends RgSchemaError {}

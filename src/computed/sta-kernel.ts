@@ -1,6 +1,8 @@
 import type { NdArray } from 'ndarray';
+import { KernelError } from '../errors.js';
 import { columnMajorFloat64 } from '../tables/sources/validate.js';
 import { frameAt } from '../tables/spike-frame.js';
+import { accumulateSimd, releaseMovieCopy } from './sta-simd.js';
 
 export { frameAt };
 
@@ -26,6 +28,22 @@ export function prepareMovie(movie: NdArray, fps: number, onset: number): Prepar
   return { data, xBlocks: x, yBlocks: y, nFrames: t, frameSize: x * y, fps, onset, mean: data.length > 0 ? sum / data.length : 0 };
 }
 
+/**
+ * Gives back the kernel memory that holds a prepared movie's copy (made on its first SIMD STA).
+ * Caches of prepared movies call this when they drop one; otherwise it goes when it is
+ * garbage-collected, or when newer movies need the room.
+ *
+ * @example
+ * ```ts
+ * const movie = prepareMovie(stim.movie, stim.fps, stim.stimulus_onset);
+ * for (const times of neurons) spikeTriggeredAverage(movie, times, 20);
+ * releasePreparedMovie(movie);
+ * ```
+ */
+export function releasePreparedMovie(movie: PreparedMovie): void {
+  releaseMovieCopy(movie);
+}
+
 /** An STA and how many spikes went into it. */
 export interface StaResult {
   /** (x_blocks, y_blocks, n_lags), column-major; lag k is the mean of movie[:, :, f − k]. NaN when no spike was usable. */
@@ -38,16 +56,27 @@ export interface StaResult {
   readonly skippedAfter: number;
 }
 
-/**
- * The spike-triggered average of one neuron. It visits only the frames that hold spikes, once
- * each, weighted by their spike count: O(min(spikes, frames) × pixels × lags).
- *
- * Lag 0 is the frame on screen when the spike fired; the average divides by the spikes used.
- * This is Elephant's `spike_triggered_average` convention (lag-0 inclusive window, mean over used
- * spikes); pyret's `filtertools.sta` excludes the spike's own bin and divides by all spikes.
- */
-export function spikeTriggeredAverage(movie: PreparedMovie, spikeTimes: ArrayLike<number>, nLags: number): StaResult {
-  const { data, frameSize, nFrames, fps, onset } = movie;
+/** How an STA is computed; every way gives the same bits. */
+export interface StaOptions {
+  /**
+   * `'auto'` (the default): the WebAssembly SIMD kernel on every core (see configureStaKernel)
+   * where Node has WebAssembly SIMD, the scalar loop otherwise. `'simd'` and `'scalar'` choose.
+   */
+  readonly kernel?: 'auto' | 'simd' | 'scalar';
+}
+
+/** The spikes of a neuron by frame, for `nLags` lags. */
+export interface SpikeCounts {
+  /** Usable spikes per frame: counts[f] spikes fired while frame f was on screen. */
+  readonly counts: Uint32Array;
+  readonly used: number;
+  readonly skippedBefore: number;
+  readonly skippedAfter: number;
+}
+
+/** Counts each spike in the frame on screen when it fired, or as skipped (too early, or after the movie). */
+export function spikeCounts(movie: PreparedMovie, spikeTimes: ArrayLike<number>, nLags: number): SpikeCounts {
+  const { nFrames, fps, onset } = movie;
   const counts = new Uint32Array(Math.max(0, nFrames));
   let used = 0;
   let skippedBefore = 0;
@@ -61,11 +90,16 @@ export function spikeTriggeredAverage(movie: PreparedMovie, spikeTimes: ArrayLik
       used++;
     }
   }
+  return { counts, used, skippedBefore, skippedAfter };
+}
+
+/**
+ * The scalar kernel: for each frame f holding spikes, in ascending order, counts[f] × frame f − k
+ * added into lag k. The SIMD kernel (sta-simd.ts) adds the same products in the same order.
+ */
+function accumulateScalar(movie: PreparedMovie, counts: Uint32Array, nLags: number): Float64Array {
+  const { data, frameSize, nFrames } = movie;
   const sta = new Float64Array(frameSize * nLags);
-  if (used === 0) {
-    sta.fill(Number.NaN);
-    return { sta, nLags, used, skippedBefore, skippedAfter };
-  }
   for (let f = 0; f < nFrames; f++) {
     const weight = counts[f]!;
     if (weight === 0) continue;
@@ -76,6 +110,33 @@ export function spikeTriggeredAverage(movie: PreparedMovie, spikeTimes: ArrayLik
       else for (let p = 0; p < frameSize; p++) sta[dst + p]! += weight * data[src + p]!;
     }
   }
+  return sta;
+}
+
+/**
+ * The spike-triggered average of one neuron. It visits only the frames that hold spikes, once
+ * each, weighted by their spike count: O(min(spikes, frames) × pixels × lags).
+ *
+ * Lag 0 is the frame on screen when the spike fired; the average divides by the spikes used.
+ * This is Elephant's `spike_triggered_average` convention (lag-0 inclusive window, mean over used
+ * spikes); pyret's `filtertools.sta` excludes the spike's own bin and divides by all spikes.
+ *
+ * @example
+ * ```ts
+ * const movie = prepareMovie(stimulation.movie, 59.9815, 1.65657);  // once per stimulation
+ * const { sta, used } = spikeTriggeredAverage(movie, spikeTimes, 20); // sta: (x, y, 20), column-major
+ * ```
+ */
+export function spikeTriggeredAverage(movie: PreparedMovie, spikeTimes: ArrayLike<number>, nLags: number, options: StaOptions = {}): StaResult {
+  const { counts, used, skippedBefore, skippedAfter } = spikeCounts(movie, spikeTimes, nLags);
+  if (used === 0) {
+    const sta = new Float64Array(movie.frameSize * nLags).fill(Number.NaN);
+    return { sta, nLags, used, skippedBefore, skippedAfter };
+  }
+  const kernel = options.kernel ?? 'auto';
+  const simd = kernel === 'scalar' ? undefined : accumulateSimd(movie, counts, nLags);
+  if (kernel === 'simd' && !simd) throw new KernelError('The SIMD STA kernel needs WebAssembly SIMD and shared memory, which this runtime lacks; use { kernel: \'scalar\' }.');
+  const sta = simd ?? accumulateScalar(movie, counts, nLags);
   const scale = 1 / used;
   for (let i = 0; i < sta.length; i++) sta[i]! *= scale;
   return { sta, nLags, used, skippedBefore, skippedAfter };

@@ -4,6 +4,7 @@ import { runMake } from '../schema/populate/auto-populate.js';
 import { tableInfo } from '../schema/declare/table-info.js';
 import { redactCredentials, redactUrl } from '../schema/util/redact.js';
 import { DataSource } from './data-source.js';
+import { packMoviesAhead } from './movie-blob.js';
 import { pipeline } from './pipeline-schema.js';
 import { Session } from './session.js';
 import { migrateSourceIds } from './source-ids.js';
@@ -142,6 +143,8 @@ async function loadSource(entry: Record<string, unknown>, name: string, options:
   const stored = storedEntry(entry);
   // Stimulation.make() rereads the source by its stored entry; this run already has it in memory.
   rememberSource(stored, { dataset, checksum, bytes: 0 });
+  // The movies compress on the thread pool while the rows below are inserted.
+  packMoviesAhead(dataset.sessions.flatMap((s) => s.stimulations.map((st) => st.movie)));
   const stimulation = tableInfo(Stimulation);
   try {
     await pipeline.transaction(async () => {

@@ -3,6 +3,7 @@ import { Imported } from '../schema/populate/auto-populate.js';
 import type { Query } from '../schema/query/query.js';
 import { Part } from '../schema/table/tiers.js';
 import { DataSource } from './data-source.js';
+import { packMovie } from './movie-blob.js';
 import { pipeline } from './pipeline-schema.js';
 import { Session, type SessionRow } from './session.js';
 import { readSourceCached } from './sources/read-source.js';
@@ -122,7 +123,7 @@ export class Stimulation extends Imported<StimulationRow> {
       const stimKey = { ...sessionKey, stimulation_index: stimulationIndex };
       const [xBlocks, yBlocks, nFrames] = stim.movie.shape as [number, number, number];
       await this.insert1({
-        ...stimKey, fps: stim.fps, movie: stim.movie, x_blocks: xBlocks, y_blocks: yBlocks, n_frames: nFrames,
+        ...stimKey, fps: stim.fps, movie: await packMovie(stim.movie), x_blocks: xBlocks, y_blocks: yBlocks, n_frames: nFrames,
         pixel_size: stim.pixel_size, stim_height: stim.stim_height, stim_width: stim.stim_width,
         stimulus_onset: stim.stimulus_onset, x_block_size: stim.x_block_size, y_block_size: stim.y_block_size,
       });

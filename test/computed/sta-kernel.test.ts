@@ -27,20 +27,22 @@ function randomMovie(random: () => number, x: number, y: number, t: number, rowM
 }
 
 describe('spike-triggered average kernel', () => {
-  it('equals the per-spike reference on random data within 1e-12', () => {
-    const random = rng(7);
-    for (const [x, y, t, n, nLags, rowMajor] of [[8, 6, 300, 400, 5, false], [3, 1, 500, 900, 10, true], [1, 12, 200, 50, 20, false]] as const) {
-      const movie = randomMovie(random, x, y, t, rowMajor);
-      const fps = 59.9815;
-      const onset = 1.2;
-      const spikes = Array.from({ length: n }, () => onset - 0.5 + random() * (t / fps + 1));
-      const ours = spikeTriggeredAverage(prepareMovie(movie, fps, onset), Float64Array.from(spikes), nLags);
-      const ref = reference(movie, fps, onset, spikes, nLags);
-      expect(ours.used).toBe(ref.used);
-      expect(ours.used + ours.skippedBefore + ours.skippedAfter).toBe(n);
-      for (let i = 0; i < ref.sta.length; i++) expect(Math.abs(ours.sta[i]! - ref.sta[i]!)).toBeLessThanOrEqual(1e-12);
-    }
-  });
+  for (const kernel of ['scalar', 'simd'] as const) {
+    it(`equals the per-spike reference on random data within 1e-12 (${kernel} kernel)`, () => {
+      const random = rng(7);
+      for (const [x, y, t, n, nLags, rowMajor] of [[8, 6, 300, 400, 5, false], [3, 1, 500, 900, 10, true], [1, 12, 200, 50, 20, false]] as const) {
+        const movie = randomMovie(random, x, y, t, rowMajor);
+        const fps = 59.9815;
+        const onset = 1.2;
+        const spikes = Array.from({ length: n }, () => onset - 0.5 + random() * (t / fps + 1));
+        const ours = spikeTriggeredAverage(prepareMovie(movie, fps, onset), Float64Array.from(spikes), nLags, { kernel });
+        const ref = reference(movie, fps, onset, spikes, nLags);
+        expect(ours.used).toBe(ref.used);
+        expect(ours.used + ours.skippedBefore + ours.skippedAfter).toBe(n);
+        for (let i = 0; i < ref.sta.length; i++) expect(Math.abs(ours.sta[i]! - ref.sta[i]!)).toBeLessThanOrEqual(1e-12);
+      }
+    });
+  }
 
   it("numbers the seed's screenshot spike as frame 9 (floor, not the seed's ceil)", () => {
     expect(frameAt(1.8144, 1.65657, 59.9815)).toBe(9);

@@ -313,8 +313,8 @@ export function unpackBlob(input: Uint8Array, options: UnpackOptions = {}): unkn
       throw new BlobError(`The header claims ${size} uncompressed bytes from ${compressed.byteLength} compressed ones, more than zlib can produce`, 6);
     }
     try {
-      // One output chunk larger than the result: zlib then returns it as it is, instead of
-      // collecting 16 KB chunks and concatenating them (twice the memory, and slower).
+      // One output chunk a little larger than the blob: zlib writes into it and Node returns it
+      // as it is, with no second buffer to fill and concatenate (about twice as fast for movies).
       buf = inflateSync(compressed, { maxOutputLength: Math.max(1, size), chunkSize: Math.max(64, size + 64) });
     } catch (cause) {
       throw new BlobError(`Corrupt zlib data: ${(cause as Error).message}`, 14, { cause });

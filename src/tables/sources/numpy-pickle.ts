@@ -1,6 +1,8 @@
 import ndarray, { type NdArray } from 'ndarray';
 import { NameRegistry, Parser } from 'pickleparser';
 import { DataSourceError } from '../../errors.js';
+import { deferredArray, type NumberArrayType } from './deferred-array.js';
+import { readRegion, type FileRegion } from './pickle-skeleton.js';
 import { checkShape } from './shape.js';
 
 const TYPED: Record<string, { bytes: number; make: (b: ArrayBuffer, o: number, n: number) => ArrayLike<number | bigint> }> = {
@@ -15,6 +17,9 @@ const TYPED: Record<string, { bytes: number; make: (b: ArrayBuffer, o: number, n
   i1: { bytes: 1, make: (b, o, n) => new Int8Array(b, o, n) },
   u1: { bytes: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
   b1: { bytes: 1, make: (b, o, n) => new Uint8Array(b, o, n) },
+};
+const NUMBER_TYPES: Record<string, NumberArrayType> = {
+  f8: Float64Array, f4: Float32Array, i4: Int32Array, u4: Uint32Array, i2: Int16Array, u2: Uint16Array, i1: Int8Array, u1: Uint8Array, b1: Uint8Array,
 };
 const ALIASES: Record<string, string> = {
   float64: 'f8', float32: 'f4', int64: 'i8', uint64: 'u8', int32: 'i4', uint32: 'u4', int16: 'i2', uint16: 'u2', int8: 'i1', uint8: 'u1', bool: 'b1', '?': 'b1',
@@ -59,12 +64,18 @@ function toNdArray(raw: Uint8Array | string, dtype: NumpyDtype, shape: readonly 
   if (dtype.order === '>') throw new DataSourceError('Big-endian numpy arrays are not supported.');
   if (!(dtype instanceof NumpyDtype)) throw new DataSourceError('A numpy array in the pickle has no numpy dtype: the pickle is not one numpy wrote.');
   if (typeof raw !== 'string' && !(raw instanceof Uint8Array)) throw new DataSourceError('A numpy array in the pickle has no data bytes: the pickle is not one numpy wrote.');
-  const bytes = bytesOf(raw);
-  checkShape('A numpy array in the pickle', shape, Math.floor(bytes.byteLength / info.bytes));
+  const region = typeof raw === 'string' ? undefined : regionOf(raw);
+  const length = region ? region.length : bytesOf(raw).byteLength;
+  checkShape('A numpy array in the pickle', shape, Math.floor(length / info.bytes));
   const n = shape.reduce((p, s) => p * s, 1);
-  if (bytes.byteLength !== n * info.bytes) {
-    throw new DataSourceError(`A numpy array of shape (${shape.join(', ')}) needs ${n * info.bytes} bytes but the pickle holds ${bytes.byteLength}: the file is truncated or corrupt.`);
+  if (length !== n * info.bytes) {
+    throw new DataSourceError(`A numpy array of shape (${shape.join(', ')}) needs ${n * info.bytes} bytes but the pickle holds ${length}: the file is truncated or corrupt.`);
   }
+  // Numbers stay where they are (the pickle's bytes, or its file) until used: read once, straight
+  // to where they go.
+  const type = NUMBER_TYPES[dtype.code];
+  if (type && shape.length > 0) return deferredArray(region ?? bytesOf(raw), type, shape, fortran);
+  const bytes = region ? readRegion(region) : bytesOf(raw);
   let data: ArrayLike<number | bigint>;
   if (bytes.byteOffset % info.bytes === 0) data = info.make(bytes.buffer as ArrayBuffer, bytes.byteOffset, n);
   else {
@@ -82,10 +93,30 @@ function toNdArray(raw: Uint8Array | string, dtype: NumpyDtype, shape: readonly 
 /**
  * Parses a pickle that holds numpy arrays, without executing any of it: pickleparser resolves
  * numpy's reconstructors (numpy 1 `numpy.core.*` and numpy 2 `numpy._core.*`, protocols 2–5) to
- * functions that build typed-array ndarrays over the pickle's bytes. Lists and dicts become arrays
- * and objects.
+ * functions that build ndarrays over the pickle's bytes without copying them: arrays of numbers
+ * are deferred ({@link deferredArray}: column-major float64, made on first use), 64-bit integer
+ * arrays are typed-array views. Lists and dicts become arrays and objects. Given the `regions` of a
+ * {@link readPickleSkeleton} skeleton, arrays whose data stayed in the file are deferred to it.
  */
-export function parseNumpyPickle(bytes: Uint8Array): unknown {
+export function parseNumpyPickle(bytes: Uint8Array, regions?: ReadonlyMap<number, FileRegion>): unknown {
+  leftInFile = regions ? { bytes, regions } : undefined;
+  try {
+    return parse(bytes);
+  } finally {
+    leftInFile = undefined;
+  }
+}
+
+/** The skeleton being parsed and its payloads left in the file (parsing is synchronous). */
+let leftInFile: { bytes: Uint8Array; regions: ReadonlyMap<number, FileRegion> } | undefined;
+
+/** The file region a placeholder payload of the skeleton stands for. */
+function regionOf(raw: Uint8Array): FileRegion | undefined {
+  if (!leftInFile || raw.buffer !== leftInFile.bytes.buffer) return undefined;
+  return leftInFile.regions.get(raw.byteOffset - leftInFile.bytes.byteOffset);
+}
+
+function parse(bytes: Uint8Array): unknown {
   const registry = new StrictRegistry();
   const reconstruct = (): PendingArray => new PendingArray();
   const fromBuffer = (buffer: Uint8Array | string, dtype: NumpyDtype, shape: number[], order: string): NdArray =>

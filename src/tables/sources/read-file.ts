@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { DataSourceError } from '../../errors.js';
@@ -32,12 +32,11 @@ export function fileError(where: string, file: string, cause: unknown, field = '
 }
 
 /**
- * Reads a whole regular file, refusing directories, FIFOs, devices and sockets (also behind a
- * symbolic link) and anything over `maxBytes`, before reading a byte. The file is opened without
- * blocking and checked on the open descriptor, so it cannot be swapped for a FIFO in between.
+ * Opens a regular file for reading, refusing what {@link readRegularFile} refuses; the caller
+ * closes the handle.
  */
-export async function readRegularFile(where: string, file: string, maxBytes: number, field = 'access'): Promise<Buffer> {
-  let handle;
+export async function openRegularFile(where: string, file: string, maxBytes: number, field = 'access'): Promise<{ handle: FileHandle; info: Stats }> {
+  let handle: FileHandle;
   try {
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (cause) {
@@ -49,6 +48,22 @@ export async function readRegularFile(where: string, file: string, maxBytes: num
     if (info.size > maxBytes) {
       throw new DataSourceError(`${where}: ${file} is ${formatBytes(info.size)}, more than the ${formatBytes(maxBytes)} a source may be (raise "max_bytes" in the manifest entry, or --max-bytes).`, { source: where, field });
     }
+    return { handle, info };
+  } catch (cause) {
+    await handle.close();
+    if (cause instanceof DataSourceError) throw cause;
+    throw fileError(where, file, cause, field);
+  }
+}
+
+/**
+ * Reads a whole regular file, refusing directories, FIFOs, devices and sockets (also behind a
+ * symbolic link) and anything over `maxBytes`, before reading a byte. The file is opened without
+ * blocking and checked on the open descriptor, so it cannot be swapped for a FIFO in between.
+ */
+export async function readRegularFile(where: string, file: string, maxBytes: number, field = 'access'): Promise<Buffer> {
+  const { handle, info } = await openRegularFile(where, file, maxBytes, field);
+  try {
     const out = Buffer.allocUnsafe(info.size);
     let filled = 0;
     while (filled < out.length) {

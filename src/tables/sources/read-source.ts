@@ -9,6 +9,7 @@ import { httpGet } from './http-get.js';
 import { formatBytes, limitsFor, MAX_JSON_TEXT, type SourceLimits } from './limits.js';
 import { readMysqlSource } from './mysql-source.js';
 import { parseNumpyPickle } from './numpy-pickle.js';
+import { readPickleSkeleton } from './pickle-skeleton.js';
 import { readRegularFile, resolvePath } from './read-file.js';
 import { parseStrictJson } from './strict-json.js';
 import { readTextSource } from './text-source.js';
@@ -105,29 +106,31 @@ export async function readSource(entry: Record<string, unknown>, options: ReadOp
     const total = bytes.reduce((n, b) => n + b.length, 0);
     return { dataset: validateDataset(name, value, total + 1_000_000), checksum: hash.digest('hex'), bytes: total };
   }
+  if (entry.type === 'file/pickle') {
+    // One pass over the file: its checksum, and its structure with the movies left in it.
+    const skeleton = await readPickleSkeleton(name, resolvePath(entry.access, baseDir), limits.maxBytes);
+    let parsed: unknown;
+    try {
+      parsed = parseNumpyPickle(skeleton.bytes, skeleton.regions);
+    } catch (cause) {
+      throw new DataSourceError(`${name}: ${(cause as Error).message}`, { source: name, cause });
+    }
+    return { dataset: validateDataset(name, parsed, skeleton.size + 1_000_000), checksum: skeleton.checksum, bytes: skeleton.size };
+  }
   const bytes = entry.type === 'text/json' ? Buffer.from(String(entry.access), 'utf8')
     : entry.type === 'http/json' ? await httpGet(String(entry.access), limits, name)
       : await readRegularFile(name, resolvePath(entry.access, baseDir), limits.maxBytes);
   const checksum = createHash('sha256').update(bytes).digest('hex');
-  let parsed: unknown;
-  if (entry.type === 'file/pickle') {
-    try {
-      parsed = parseNumpyPickle(bytes);
-    } catch (cause) {
-      throw new DataSourceError(`${name}: ${(cause as Error).message}`, { source: name, cause });
-    }
-  } else {
-    if (bytes.length > MAX_JSON_TEXT) {
-      throw new DataSourceError(`${name}: ${formatBytes(bytes.length)} of JSON is more than JavaScript can parse (${formatBytes(MAX_JSON_TEXT)}); write large movies as file/pickle or .npy (file/csv).`, { source: name });
-    }
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch (cause) {
-      throw new DataSourceError(`${name}: not valid UTF-8 text.`, { source: name, cause });
-    }
-    parsed = jsonArrays(parseStrictJson(text, name), name, '');
+  if (bytes.length > MAX_JSON_TEXT) {
+    throw new DataSourceError(`${name}: ${formatBytes(bytes.length)} of JSON is more than JavaScript can parse (${formatBytes(MAX_JSON_TEXT)}); write large movies as file/pickle or .npy (file/csv).`, { source: name });
   }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (cause) {
+    throw new DataSourceError(`${name}: not valid UTF-8 text.`, { source: name, cause });
+  }
+  const parsed = jsonArrays(parseStrictJson(text, name), name, '');
   return { dataset: validateDataset(name, parsed, bytes.byteLength + 1_000_000), checksum, bytes: bytes.byteLength };
 }
 

@@ -1,6 +1,7 @@
 import ndarray, { type NdArray } from 'ndarray';
 import { DataSourceError } from '../../errors.js';
 import type { RgcDataset, RgcSession, RgcStimulation } from '../dataset.js';
+import { firstNonFinite, isDeferred } from './deferred-array.js';
 
 const SESSION_FIELDS = ['subject_name', 'sample_number', 'session_date', 'stimulations'];
 const STIMULATION_FIELDS = ['fps', 'movie', 'n_frames', 'pixel_size', 'stim_height', 'stim_width', 'stimulus_onset', 'x_block_size', 'y_block_size', 'spikes'];
@@ -127,7 +128,8 @@ function validateStimulation(at: string, value: unknown, fail: (field: string, r
   }
   const movie = o.movie as NdArray | undefined;
   if (!movie || typeof movie !== 'object' || !Array.isArray(movie.shape) || movie.shape.length !== 3) fail(`${at}.movie`, `must be a 3-d array (x_blocks, y_blocks, n_frames), got ${show(o.movie)}`);
-  const data = movie!.data as ArrayLike<number>;
+  const deferred = isDeferred(movie!);
+  const data = (deferred ? new Float64Array(0) : movie!.data) as ArrayLike<number>;
   if (!(data instanceof Float64Array) && !(data instanceof Float32Array) && !(data instanceof Int8Array) && !(data instanceof Int16Array)
     && !(data instanceof Int32Array) && !(data instanceof Uint8Array) && !(data instanceof Uint16Array)) {
     fail(`${at}.movie`, `must hold numbers (float64, float32 or small integers), got ${(data as object)?.constructor?.name}`);
@@ -137,12 +139,18 @@ function validateStimulation(at: string, value: unknown, fail: (field: string, r
   if (!Number.isSafeInteger(y) || y < 1 || y > SMALLINT_UNSIGNED) fail(`${at}.movie`, `has ${y} blocks down; 1 to ${SMALLINT_UNSIGNED} are stored`);
   if (t !== numbers.n_frames) fail(`${at}.n_frames`, `is ${numbers.n_frames} but the movie has ${t} frames`);
   spend(`${at}.movie`, x * y * t);
-  const normalised = columnMajorFloat64(movie!, x, y, t);
-  const frames = normalised.data;
-  for (let i = 0; i < frames.length; i++) {
-    if (!Number.isFinite(frames[i]!)) {
-      fail(`${at}.movie`, `holds ${frames[i]} at block (${i % x}, ${Math.floor(i / x) % y}) of frame ${Math.floor(i / (x * y))}; every value must be a finite number`);
-    }
+  const nonFinite = (value: number, [bx, by, frame]: number[]): never =>
+    fail(`${at}.movie`, `holds ${value} at block (${bx}, ${by}) of frame ${frame}; every value must be a finite number`);
+  // A deferred movie (from a pickle) stays in the file's bytes: checked there, copied only when stored.
+  let normalised: NdArray<Float64Array>;
+  if (deferred) {
+    normalised = movie as NdArray<Float64Array>;
+    const bad = firstNonFinite(movie!);
+    if (bad) nonFinite(bad.value, bad.at);
+  } else {
+    normalised = columnMajorFloat64(movie!, x, y, t);
+    const frames = normalised.data;
+    for (let i = 0; i < frames.length; i++) if (!Number.isFinite(frames[i]!)) nonFinite(frames[i]!, [i % x, Math.floor(i / x) % y, Math.floor(i / (x * y))]);
   }
   if (!Array.isArray(o.spikes)) fail(`${at}.spikes`, `must be a list of spike-time arrays, one per neuron, got ${show(o.spikes)}`);
   const neurons = o.spikes as unknown[];

@@ -1,0 +1,58 @@
+import type ndarray from 'ndarray';
+import { Stimulation, Spike } from '../tables/stimulation.js';
+import { prepareMovie, releasePreparedMovie, type PreparedMovie } from './sta-kernel.js';
+
+/** What every STA of one stimulation reads: its prepared movie and each neuron's spike times. */
+export interface StimulationInputs {
+  readonly movie: PreparedMovie;
+  /** Spike times by neuron_index. */
+  readonly spikes: ReadonlyMap<number, Float64Array>;
+}
+
+/** Inputs read in this process, by stimulation, most recently used last. */
+const cache = new Map<string, Promise<StimulationInputs>>();
+const KEEP = 2;
+
+async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs> {
+  const [stim, rows] = await Promise.all([
+    Stimulation.restrict(stimKey as never).fetch1('movie', 'fps', 'stimulus_onset'),
+    Spike.restrict(stimKey as never).fetch('neuron_index', 'spike_time'),
+  ]);
+  const byNeuron = new Map<number, number[]>();
+  for (const r of rows) {
+    let list = byNeuron.get(r.neuron_index);
+    if (!list) byNeuron.set(r.neuron_index, (list = []));
+    list.push(r.spike_time);
+  }
+  const spikes = new Map([...byNeuron].map(([n, times]) => [n, Float64Array.from(times)]));
+  return { movie: prepareMovie(stim.movie as ndarray.NdArray, stim.fps, stim.stimulus_onset), spikes };
+}
+
+/**
+ * The inputs of the STAs of the key's stimulation: one fetch of the movie and one of the spikes
+ * serve all its neurons and lags (populate hands its keys out a stimulation at a time). The two
+ * most recent stimulations stay; an older one's movie leaves the kernel's memory at once.
+ *
+ * @example
+ * ```ts
+ * const { movie, spikes } = await stimulationInputs(key);
+ * spikeTriggeredAverage(movie, spikes.get(key.neuron_index) ?? new Float64Array(0), key.n_lags);
+ * ```
+ */
+export async function stimulationInputs(key: Record<string, unknown>): Promise<StimulationInputs> {
+  const stimKey = { subject_name: key.subject_name, sample_number: key.sample_number, session_date: key.session_date, stimulation_index: key.stimulation_index };
+  const id = JSON.stringify(stimKey);
+  let inputs = cache.get(id);
+  if (inputs) cache.delete(id);
+  else {
+    inputs = read(stimKey);
+    inputs.catch(() => cache.delete(id));
+  }
+  cache.set(id, inputs);
+  for (const [old, dropped] of cache) {
+    if (cache.size <= KEEP) break;
+    cache.delete(old);
+    void dropped.then((d) => releasePreparedMovie(d.movie), () => undefined);
+  }
+  return inputs;
+}

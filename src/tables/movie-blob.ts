@@ -1,0 +1,94 @@
+import type { NdArray } from 'ndarray';
+import { deflatePieces } from '../schema/blob/deflate-parallel.js';
+import { float64ArrayBlobPrefix, zl123 } from '../schema/blob/pack.js';
+import { PackedBlob } from '../schema/blob/packed-blob.js';
+import { columnMajorWriter } from './sources/deferred-array.js';
+
+/**
+ * zlib level of stored movies. On ±1 white noise level 3 deflates about seven times faster than
+ * DataJoint's 6 (about 380 against 54 MB/s a core here) to 4.8% of the raw size against 3.2%, and
+ * inflates about as fast: the 455 MB of the full dataset store as 22 MB instead of 15.
+ */
+export const MOVIE_ZLIB_LEVEL = 3;
+/** Frames are written and compressed about this many bytes at a time. */
+const PIECE_BYTES = 4 << 20;
+
+/** Movies packed or queued, by movie: each is packed once, whoever asks first. */
+const packing = new WeakMap<object, Promise<PackedBlob>>();
+/** The end of the queue: movies are packed one after the other, each on every core. */
+let queue: Promise<unknown> = Promise.resolve();
+let queued = 0;
+/** Memory a movie's file region is read into, reused from movie to movie while the queue runs. */
+let regionMemory: ArrayBuffer | undefined;
+
+async function pack(movie: NdArray): Promise<PackedBlob> {
+  const prefix = float64ArrayBlobPrefix(movie.shape);
+  const frames = movie.shape[movie.shape.length - 1]!;
+  const frameSize = movie.size / Math.max(1, frames);
+  const step = Math.max(1, Math.floor(PIECE_BYTES / 8 / Math.max(1, frameSize)));
+  if (!regionMemory || regionMemory.byteLength < movie.size * 8) regionMemory = new ArrayBuffer(movie.size * 8);
+  const write = columnMajorWriter(movie, regionMemory);
+  let frame = -1;
+  // Piece memory goes round (a handful of pieces), rather than to the allocator and back.
+  const free: ArrayBuffer[] = [];
+  const z = await deflatePieces(() => {
+    if (frame < 0) {
+      frame = 0;
+      return prefix;
+    }
+    if (frame >= frames) return undefined;
+    const count = Math.min(step, frames - frame) * frameSize;
+    const values = new Float64Array(free.pop() ?? new ArrayBuffer(step * frameSize * 8), 0, count);
+    write(values, frame);
+    frame += step;
+    return new Uint8Array(values.buffer, 0, count * 8);
+  }, MOVIE_ZLIB_LEVEL, (piece) => { if (piece !== prefix) free.push(piece.buffer as ArrayBuffer); });
+  const length = prefix.byteLength + movie.size * 8;
+  const packed = zl123(length, z);
+  if (packed) return new PackedBlob(packed);
+  // Incompressible (not a movie of ±1 frames): stored as it is.
+  const values = new Float64Array(movie.size);
+  write(values, 0);
+  return new PackedBlob(Buffer.concat([prefix, new Uint8Array(values.buffer)]));
+}
+
+/**
+ * A movie as the blob Stimulation stores (DataJoint's float64 array, zlib-compressed): its
+ * column-major values are written a few frames at a time (from the source file's bytes when the
+ * movie is deferred) and compressed on the thread pool as they come, on every core, so no copy of
+ * the whole movie is ever made. Movies are packed one after the other, whoever asks.
+ *
+ * @example
+ * ```ts
+ * await Stimulation.insert1({ ...key, movie: await packMovie(stim.movie), ... });
+ * ```
+ */
+export function packMovie(movie: NdArray): Promise<PackedBlob> {
+  let packed = packing.get(movie);
+  if (packed) return packed;
+  queued++;
+  packed = queue.then(() => pack(movie));
+  queue = packed.catch(() => undefined).finally(() => {
+    if (--queued === 0) regionMemory = undefined;
+  });
+  packing.set(movie, packed);
+  packed.catch(() => packing.delete(movie));
+  return packed;
+}
+
+/**
+ * Queues the movies for packing, in order, so that they compress on the thread pool while the
+ * caller goes on (inserting rows); Stimulation.make() then finds each packed or under way. A
+ * failure surfaces where the movie is awaited.
+ *
+ * @example
+ * ```ts
+ * packMoviesAhead(dataset.sessions.flatMap((s) => s.stimulations.map((st) => st.movie)));
+ * ```
+ */
+export function packMoviesAhead(movies: readonly NdArray[]): void {
+  // Memory for the largest at once: growing it movie by movie would leave the smaller behind.
+  const largest = Math.max(0, ...movies.map((m) => m.size * 8));
+  if (!regionMemory || regionMemory.byteLength < largest) regionMemory = new ArrayBuffer(largest);
+  for (const movie of movies) packMovie(movie).catch(() => undefined);
+}

@@ -1,0 +1,215 @@
+import ndarray, { type NdArray } from 'ndarray';
+import { readRegion, type FileRegion } from './pickle-skeleton.js';
+
+/** The typed arrays a deferred array may be read through (numbers, not BigInts). */
+export type NumberArrayType =
+  | Float64ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor
+  | Int16ArrayConstructor | Uint16ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor;
+
+interface Source {
+  /** The values, little-endian, where the file put them (possibly not aligned for their type), or the region of the file that holds them. */
+  readonly data: Uint8Array | FileRegion;
+  readonly type: NumberArrayType;
+  readonly shape: readonly number[];
+  /** Column-major (numpy's order='F') rather than row-major. */
+  readonly fortran: boolean;
+}
+
+const sources = new WeakMap<object, Source>();
+/** Values are read a megabyte at a time into aligned scratch memory. */
+const CHUNK = 1 << 20;
+
+/**
+ * A numpy array left in the bytes it was read from (a pickle's, say), as a column-major float64
+ * ndarray whose `data` is made on first use. A loader that only copies the values somewhere
+ * ({@link writeColumnMajor}) or checks them ({@link firstNonFinite}) never makes it, so a
+ * 455 MB pickle is held once, not once more per copy.
+ *
+ * @example
+ * ```ts
+ * const movie = deferredArray(bytes.subarray(at, at + 8 * 64 * 48 * 4000), Float64Array, [64, 48, 4000], false);
+ * writeColumnMajor(movie, blobData);   // straight from the file's bytes
+ * movie.get(3, 2, 10);                 // makes movie.data (the column-major copy) now
+ * ```
+ */
+export function deferredArray(data: Uint8Array | FileRegion, type: NumberArrayType, shape: readonly number[], fortran: boolean): NdArray<Float64Array> {
+  const strides: number[] = [];
+  let step = 1;
+  for (const d of shape) { strides.push(step); step *= d; }
+  const array = ndarray(new Float64Array(0), [...shape], strides);
+  const source: Source = { data, type, shape: [...shape], fortran };
+  let values: Float64Array | undefined;
+  Object.defineProperty(array, 'data', {
+    enumerable: true,
+    get: () => {
+      if (!values) {
+        values = new Float64Array(step);
+        copyColumnMajor(source, bytesOf(source), values, 0, step / Math.max(1, shape[shape.length - 1] ?? 1));
+      }
+      return values;
+    },
+  });
+  sources.set(array, source);
+  return array;
+}
+
+/** Whether the array is a deferred one whose values are still only in the file's bytes. */
+export function isDeferred(array: object): boolean {
+  return sources.has(array);
+}
+
+/**
+ * Writes the array's values, column-major, as float64 into `out`: the frames (indices along the
+ * last axis) from `frame` on, as many as `out` holds. From the file's bytes for a deferred array,
+ * from its data for any other ndarray.
+ */
+export function writeColumnMajor(array: NdArray, out: Float64Array, frame = 0): void {
+  columnMajorWriter(array)(out, frame);
+}
+
+/**
+ * A {@link writeColumnMajor} for one array, to call for frame after frame: a deferred array whose
+ * values are in a region of its file reads that region once, for the writer's life (into `memory`
+ * when it is large enough, so that one piece of memory can serve movie after movie).
+ */
+export function columnMajorWriter(array: NdArray, memory?: ArrayBuffer): (out: Float64Array, frame: number) => void {
+  const { shape, stride, offset } = array;
+  const frameSize = shape.slice(0, -1).reduce((p, d) => p * d, 1);
+  const source = sources.get(array);
+  if (source) {
+    const bytes = bytesOf(source, memory);
+    return (out, frame) => copyColumnMajor(source, bytes, out, frame, frameSize);
+  }
+  const data = array.data as ArrayLike<number>;
+  let expected = 1;
+  if (shape.every((d, i) => { const ok = d === 1 || stride[i] === expected; expected *= d; return ok; })) {
+    return (out, frame) => out.set((data as Float64Array).subarray(offset + frame * frameSize, offset + frame * frameSize + out.length));
+  }
+  return (out, frame) => {
+    const index = shape.map((_, i) => (i === shape.length - 1 ? frame : 0));
+    for (let o = 0; o < out.length; o++) {
+      let at = offset;
+      for (let d = 0; d < shape.length; d++) at += index[d]! * stride[d]!;
+      out[o] = data[at]!;
+      for (let d = 0; d < shape.length; d++) {
+        if (++index[d]! < shape[d]!) break;
+        index[d] = 0;
+      }
+    }
+  };
+}
+
+/** The source's bytes: its own, or its file region read now. */
+function bytesOf(source: Source, memory?: ArrayBuffer): Uint8Array {
+  return source.data instanceof Uint8Array ? source.data : readRegion(source.data, memory);
+}
+
+/** Calls `visit` with aligned views of the source's values `first` … `end` − 1 (file order), a chunk at a time. */
+function chunks(source: Source, bytes: Uint8Array, first: number, end: number, visit: (values: ArrayLike<number>, first: number) => boolean | void): void {
+  const size = source.type.BYTES_PER_ELEMENT;
+  const aligned = bytes.byteOffset % size === 0;
+  const scratch = aligned ? undefined : new Uint8Array(Math.min(CHUNK, (end - first) * size));
+  const per = CHUNK / size;
+  for (let at = first; at < end; at += per) {
+    const n = Math.min(per, end - at);
+    let values: ArrayLike<number>;
+    if (scratch) {
+      scratch.set(bytes.subarray(at * size, (at + n) * size));
+      values = new source.type(scratch.buffer, 0, n);
+    } else {
+      values = new source.type(bytes.buffer as ArrayBuffer, bytes.byteOffset + at * size, n);
+    }
+    if (visit(values, at) === false) return;
+  }
+}
+
+/**
+ * The first value that is not a finite number, in file order, with its index along each axis; or
+ * undefined. Integer arrays have none.
+ */
+export function firstNonFinite(array: NdArray): { value: number; at: number[] } | undefined {
+  const source = sources.get(array);
+  if (!source) throw new Error('firstNonFinite reads deferred arrays only');
+  if (source.type !== Float64Array && source.type !== Float32Array) return undefined;
+  let found: { value: number; at: number[] } | undefined;
+  if (!(source.data instanceof Uint8Array) && source.type === Float64Array) {
+    // Checked while the file was read: only the offending value is read again.
+    const i = source.data.firstNonFiniteF64;
+    if (i < 0) return undefined;
+    return { value: readRegion({ ...source.data, offset: source.data.offset + 8 * i, length: 8 }).readDoubleLE(0), at: coordinates(source, i) };
+  }
+  const bytes = bytesOf(source);
+  chunks(source, bytes, 0, bytes.byteLength / source.type.BYTES_PER_ELEMENT, (values, first) => {
+    let check = 0;
+    for (let i = 0; i < values.length; i++) check += values[i]! * 0;
+    if (check === 0) return true;
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i]!)) {
+        found = { value: values[i]!, at: coordinates(source, first + i) };
+        return false;
+      }
+    }
+    return true;
+  });
+  return found;
+}
+
+/** The index along each axis of the file's i-th value. */
+function coordinates(source: Source, i: number): number[] {
+  const at = new Array<number>(source.shape.length).fill(0);
+  const axes = source.shape.map((_, d) => d);
+  if (!source.fortran) axes.reverse();
+  let rest = i;
+  for (const d of axes) {
+    at[d] = rest % source.shape[d]!;
+    rest = Math.floor(rest / source.shape[d]!);
+  }
+  return at;
+}
+
+/** Row-major rows of the last axis are scattered into column-major order this many at a time. */
+const BLOCK = 8;
+
+/** Writes frames `frame` … of a deferred array, column-major, into `out`. */
+function copyColumnMajor(source: Source, bytes: Uint8Array, out: Float64Array, frame: number, F: number): void {
+  const shape = source.shape;
+  const T = shape[shape.length - 1] ?? 1;
+  const count = out.length / Math.max(1, F);
+  if (source.fortran || shape.length <= 1) {
+    chunks(source, bytes, frame * F, (frame + count) * F, (values, at) => out.set(values as ArrayLike<number>, at - frame * F));
+    return;
+  }
+  // Row-major: the last axis is contiguous, so pixel p (column-major over the leading axes) is a
+  // row r of T values in the file; value (p, t) goes to out[p + F·(t − frame)]. The frames' part
+  // of the rows of BLOCK neighbouring pixels is copied into aligned scratch, then written out a
+  // cache line per frame.
+  const size = source.type.BYTES_PER_ELEMENT;
+  const scratch = new source.type(Math.min(BLOCK, F) * count);
+  const scratchBytes = new Uint8Array(scratch.buffer);
+  const lead = shape.slice(0, -1);
+  for (let p0 = 0; p0 < F; p0 += BLOCK) {
+    const n = Math.min(BLOCK, F - p0);
+    for (let b = 0; b < n; b++) {
+      let p = p0 + b;
+      let r = 0;
+      const at = lead.map((d) => { const i = p % d; p = Math.floor(p / d); return i; });
+      for (let d = 0; d < lead.length; d++) r = r * lead[d]! + at[d]!;
+      const from = (r * T + frame) * size;
+      scratchBytes.set(bytes.subarray(from, from + count * size), b * count * size);
+    }
+    if (n === BLOCK) {
+      for (let t = 0, o = p0; t < count; t++, o += F) {
+        out[o] = scratch[t]!;
+        out[o + 1] = scratch[count + t]!;
+        out[o + 2] = scratch[2 * count + t]!;
+        out[o + 3] = scratch[3 * count + t]!;
+        out[o + 4] = scratch[4 * count + t]!;
+        out[o + 5] = scratch[5 * count + t]!;
+        out[o + 6] = scratch[6 * count + t]!;
+        out[o + 7] = scratch[7 * count + t]!;
+      }
+    } else {
+      for (let t = 0; t < count; t++) for (let b = 0; b < n; b++) out[p0 + b + F * t] = scratch[b * count + t]!;
+    }
+  }
+}

@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { DataSourceError } from '../../errors.js';
+import { openRegularFile } from './read-file.js';
+
+/** A byte payload of a pickle left in its file, to be read when needed. */
+export interface FileRegion {
+  readonly file: string;
+  readonly offset: number;
+  readonly length: number;
+  /** The file's size and modification time when it was read: a later read checks they still hold. */
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** The payload read as float64 (when its length allows): the index of its first value that is not finite, or −1. */
+  readonly firstNonFiniteF64: number;
+}
+
+/** A pickle read in one pass, with its large payloads left in the file. */
+export interface PickleSkeleton {
+  /** The pickle's opcodes, each payload of 1 MiB or more replaced by an 8-byte placeholder. */
+  readonly bytes: Buffer;
+  /** The payloads left in the file, by the byte offset of their placeholder in `bytes`. */
+  readonly regions: ReadonlyMap<number, FileRegion>;
+  /** sha256 (hex) of the whole file. */
+  readonly checksum: string;
+  readonly size: number;
+}
+
+/** Payloads this large stay in the file (numpy arrays' data: movies). */
+const LEAVE = 1 << 20;
+const READ = 8 << 20;
+
+const c = (ch: string): number => ch.charCodeAt(0);
+/** Opcodes without an argument (pickletools' table). */
+const BARE = new Set([...'(.012Nae' + 'bd}])lo' + 'RsutQ'].map(c).concat([0x88, 0x89, 0x85, 0x86, 0x87, 0x81, 0x92, 0x93, 0x94, 0x8f, 0x90, 0x91, 0x97, 0x98]));
+/** Opcodes with a fixed-size argument: its bytes. */
+const FIXED = new Map<number, number>([[0x80, 1], [c('K'), 1], [c('h'), 1], [c('q'), 1], [0x82, 1], [c('M'), 2], [0x83, 2], [c('J'), 4], [c('j'), 4], [c('r'), 4], [0x84, 4], [c('G'), 8], [0x95, 8]]);
+/** Opcodes with a counted argument: the bytes of the count. */
+const COUNTED = new Map<number, number>([[c('U'), 1], [0x8c, 1], [c('C'), 1], [0x8a, 1], [c('T'), 4], [c('X'), 4], [c('B'), 4], [0x8b, 4], [0x8d, 8], [0x8e, 8], [0x96, 8]]);
+/** Opcodes whose argument is lines of text: how many. */
+const LINES = new Map<number, number>([[c('I'), 1], [c('L'), 1], [c('F'), 1], [c('S'), 1], [c('V'), 1], [c('p'), 1], [c('g'), 1], [c('P'), 1], [c('c'), 2], [c('i'), 2]]);
+/** Raw byte payloads (BINBYTES, BINBYTES8, BYTEARRAY8): these may stay in the file. */
+const PAYLOAD = new Set([c('B'), 0x8e, 0x96]);
+const STOP = c('.');
+
+/** Finds the first value that is not finite in a payload read as float64, fed in pieces. */
+class FiniteScan {
+  private readonly scratch = new Float64Array(1 << 17);
+  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
+  private carry = 0;
+  private seen = 0;
+  first = -1;
+
+  feed(bytes: Uint8Array): void {
+    if (this.first >= 0) return;
+    let at = 0;
+    while (at < bytes.byteLength) {
+      const n = Math.min(this.scratchBytes.byteLength - this.carry, bytes.byteLength - at);
+      this.scratchBytes.set(bytes.subarray(at, at + n), this.carry);
+      at += n;
+      const filled = this.carry + n;
+      const values = Math.floor(filled / 8);
+      let check = 0;
+      for (let i = 0; i < values; i++) check += this.scratch[i]! * 0;
+      if (check !== 0) {
+        for (let i = 0; i < values; i++) {
+          if (!Number.isFinite(this.scratch[i]!)) {
+            this.first = this.seen + i;
+            return;
+          }
+        }
+      }
+      this.seen += values;
+      this.carry = filled - values * 8;
+      this.scratchBytes.copyWithin(0, values * 8, filled);
+    }
+  }
+}
+
+/**
+ * Reads a pickle file once: its sha256, and its opcodes with every large byte payload (a numpy
+ * array's data) left in the file, where {@link readRegion} reads it when it is needed. Parsing the
+ * skeleton then takes the memory of the pickle's structure, not of its movies, and each movie is
+ * read (and can be released) on its own. Payloads read as float64 are checked for values that
+ * are not finite on the way.
+ *
+ * @example
+ * ```ts
+ * const { bytes, regions, checksum } = await readPickleSkeleton('ret1_data.pkl', '/data/ret1_data.pkl', 2 ** 33);
+ * const value = parseNumpyPickle(bytes, regions);   // movies deferred to their regions of the file
+ * ```
+ */
+export async function readPickleSkeleton(where: string, file: string, maxBytes: number): Promise<PickleSkeleton> {
+  const { handle, info } = await openRegularFile(where, file, maxBytes);
+  const hash = createHash('sha256');
+  const out: Buffer[] = [];
+  let outBytes = 0;
+  const regions = new Map<number, FileRegion>();
+  let work = Buffer.allocUnsafe(READ + 4096);
+  let kept = 0; // unconsumed bytes at the start of `work`
+  let keptAt = 0; // their offset in the file
+  let skip = 0;
+  let scan: FiniteScan | undefined;
+  let region: Omit<FileRegion, 'firstNonFiniteF64'> | undefined;
+  let placeholder = 0;
+  let stopped = false;
+  const emit = (bytes: Uint8Array): void => {
+    out.push(Buffer.from(bytes));
+    outBytes += bytes.byteLength;
+  };
+  const fail = (message: string): never => {
+    throw new DataSourceError(`${where}: ${message}`, { source: where });
+  };
+  try {
+    for (let read = 0; ;) {
+      if (work.byteLength - kept < READ) {
+        const bigger = Buffer.allocUnsafe(kept + READ + 4096);
+        work.copy(bigger, 0, 0, kept);
+        work = bigger;
+      }
+      const { bytesRead } = await handle.read(work, kept, READ, read);
+      if (bytesRead === 0) break;
+      hash.update(work.subarray(kept, kept + bytesRead));
+      read += bytesRead;
+      const end = kept + bytesRead;
+      let pos = 0;
+      while (!stopped) {
+        if (skip > 0) {
+          const n = Math.min(skip, end - pos);
+          scan?.feed(work.subarray(pos, pos + n));
+          pos += n;
+          skip -= n;
+          if (skip > 0) break;
+          regions.set(placeholder, { ...region!, firstNonFiniteF64: scan ? scan.first : -1 });
+          continue;
+        }
+        if (pos >= end) break;
+        const op = work[pos]!;
+        let length: number;
+        if (BARE.has(op)) length = 1;
+        else if (FIXED.has(op)) length = 1 + FIXED.get(op)!;
+        else if (COUNTED.has(op)) {
+          const k = COUNTED.get(op)!;
+          if (end - pos < 1 + k) break;
+          const count = k === 1 ? work[pos + 1]! : k === 4 ? work.readUInt32LE(pos + 1) : Number(work.readBigUInt64LE(pos + 1));
+          if (!Number.isSafeInteger(count)) fail(`a pickle opcode at byte ${keptAt + pos} claims ${count} bytes; the file is corrupt.`);
+          if (PAYLOAD.has(op) && count >= LEAVE) {
+            // BINBYTES of 8 placeholder bytes; the payload stays in the file.
+            const stand = Buffer.alloc(13);
+            stand[0] = c('B');
+            stand.writeUInt32LE(8, 1);
+            stand.writeUInt32LE(regions.size, 5);
+            placeholder = outBytes + 5;
+            emit(stand);
+            region = { file, offset: keptAt + pos + 1 + k, length: count, size: info.size, mtimeMs: info.mtimeMs };
+            scan = count % 8 === 0 ? new FiniteScan() : undefined;
+            skip = count;
+            pos += 1 + k;
+            continue;
+          }
+          length = 1 + k + count;
+        } else if (LINES.has(op)) {
+          let at = pos + 1;
+          for (let lines = LINES.get(op)!; lines > 0 && at <= end; lines--) {
+            const nl = work.indexOf(10, at);
+            at = nl < 0 || nl >= end ? end + 1 : nl + 1;
+          }
+          length = at - pos;
+        } else {
+          return fail(`byte ${keptAt + pos} (0x${op.toString(16)}) is not a pickle opcode: the file is not a pickle, or is corrupt.`);
+        }
+        if (end - pos < length) break;
+        emit(work.subarray(pos, pos + length));
+        pos += length;
+        if (op === STOP) stopped = true;
+      }
+      kept = stopped ? 0 : end - pos;
+      work.copy(work, 0, pos, end);
+      keptAt = read - kept;
+    }
+  } finally {
+    await handle.close();
+  }
+  if (skip > 0) fail(`the file ends inside an array's data (${skip} bytes short): it is truncated.`);
+  if (!stopped && outBytes + kept > 0) {
+    // No STOP: hand over what there is, and the parser says what is wrong with it.
+    emit(work.subarray(0, kept));
+  }
+  const bytes = Buffer.concat(out, outBytes);
+  return { bytes, regions, checksum: hash.digest('hex'), size: info.size };
+}
+
+/**
+ * Reads a region of a pickle file (into `into` when it is large enough), checking first that the
+ * file is the one the skeleton was read from (same size and modification time).
+ */
+export function readRegion(region: FileRegion, into?: ArrayBuffer): Buffer {
+  const fd = openSync(region.file, 'r');
+  try {
+    const info = fstatSync(fd);
+    if (info.size !== region.size || info.mtimeMs !== region.mtimeMs) {
+      throw new DataSourceError(`${region.file} changed since it was read (its size or modification time differs); load it again.`, { source: region.file });
+    }
+    const out = into && into.byteLength >= region.length ? Buffer.from(into, 0, region.length) : Buffer.allocUnsafe(region.length);
+    for (let filled = 0; filled < region.length;) {
+      const n = readSync(fd, out, filled, region.length - filled, region.offset + filled);
+      if (n === 0) throw new DataSourceError(`${region.file} ended while reading an array's data: it was truncated since it was read.`, { source: region.file });
+      filled += n;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}

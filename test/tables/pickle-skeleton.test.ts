@@ -1,0 +1,159 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { NdArray } from 'ndarray';
+import { describe, expect, it } from 'vitest';
+import { DataSourceError, readSource } from '../../src/index.js';
+import { writePickle } from '../../src/tables/synth/pickle-writer.js';
+import { packMovie } from '../../src/tables/movie-blob.js';
+import { columnMajorWriter, deferredArray, isDeferred, writeColumnMajor } from '../../src/tables/sources/deferred-array.js';
+import { parseNumpyPickle } from '../../src/tables/sources/numpy-pickle.js';
+import { readPickleSkeleton, readRegion } from '../../src/tables/sources/pickle-skeleton.js';
+import { unpackBlob } from '../../src/schema/blob/unpack.js';
+
+const run = promisify(execFile);
+const numpy = await run('/usr/bin/python3', ['-c', 'import numpy']).then(() => true, () => false);
+if (!numpy && process.env.RG_TEST_REQUIRE_NUMPY === '1') throw new Error('RG_TEST_REQUIRE_NUMPY=1 but /usr/bin/python3 cannot import numpy (apt-get install python3-numpy).');
+const dir = mkdtempSync(path.join(tmpdir(), 'rg-skeleton-'));
+
+/** Every value, column-major: what the eager path (the whole file in memory) gives. */
+function values(array: NdArray): number[] {
+  const out = new Float64Array(array.size);
+  writeColumnMajor(array, out);
+  return Array.from(out);
+}
+
+/** Both parses of a pickle file, arrays as column-major values. */
+async function bothWays(file: string): Promise<{ skeleton: Awaited<ReturnType<typeof readPickleSkeleton>>; left: unknown; whole: unknown }> {
+  const skeleton = await readPickleSkeleton('test', file, 2 ** 32);
+  return { skeleton, left: parseNumpyPickle(skeleton.bytes, skeleton.regions), whole: parseNumpyPickle(readFileSync(file)) };
+}
+
+describe('pickle skeletons: the large payloads stay in the file', () => {
+  it('give the whole-file parse, with the checksum of the whole file, at every protocol, across read boundaries', async () => {
+    // ±1 movies of 4.6 MiB (straddling the 8 MiB reads) between small arrays, as the seed's data is laid out.
+    const movie = (seed: number, n: number) => Float64Array.from({ length: n }, (_, i) => (((i * 2654435761 + seed) >>> 7) & 1 ? 1 : -1));
+    const value = Array.from({ length: 3 }, (_, s) => ({
+      name: `s${s}`, movie: { dtype: 'f8' as const, shape: [64, 48, 197 + s], data: movie(s, 64 * 48 * (197 + s)) },
+      spikes: [{ dtype: 'f8' as const, shape: [5, 1], data: Float64Array.from([0.1, 0.2, 0.3, 0.4, 0.5 + s]) }],
+    }));
+    for (const protocol of [2, 3, 4, 5] as const) {
+      const file = path.join(dir, `p${protocol}.pkl`);
+      writeFileSync(file, writePickle(value, protocol));
+      const { skeleton, left, whole } = await bothWays(file);
+      expect(skeleton.checksum).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+      expect(skeleton.size).toBe(readFileSync(file).length);
+      // Protocol 2 writes array data as text (_codecs.encode): it stays in the skeleton.
+      expect(skeleton.regions.size).toBe(protocol === 2 ? 0 : 3);
+      expect(skeleton.bytes.length).toBeLessThan(protocol === 2 ? Number.POSITIVE_INFINITY : 100_000);
+      const got = left as Array<{ movie: NdArray; spikes: NdArray[] }>;
+      const want = whole as Array<{ movie: NdArray; spikes: NdArray[] }>;
+      for (let s = 0; s < 3; s++) {
+        expect(got[s]!.movie.shape).toEqual([64, 48, 197 + s]);
+        expect(values(got[s]!.movie)).toEqual(values(want[s]!.movie));
+        expect(values(got[s]!.spikes[0]!)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5 + s]);
+        expect(got[s]!.movie.get(3, 2, 100)).toBe(want[s]!.movie.get(3, 2, 100));
+      }
+    }
+  });
+
+  it.runIf(numpy)("read numpy's own pickles (FRAME at protocol 4, in-band BYTEARRAY8 at 5) of C and F, float and integer arrays", async () => {
+    const script = `
+import pickle, sys, numpy as np
+r = np.random.default_rng(1)
+c = np.where(r.random((64, 48, 400)) < 0.5, -1.0, 1.0)  # int8 too is over 1 MiB
+data = {'c': c, 'f': np.asfortranarray(c), 'f4': c.astype(np.float32), 'i1': c.astype(np.int8), 'small': np.arange(6.0).reshape(2, 3)}
+for p in (3, 4, 5):
+    with open(sys.argv[1] + f'/np{p}.pkl', 'wb') as f: pickle.dump(data, f, protocol=p)
+print(float(c[3, 2, 100]), float(c.sum()))`;
+    const { stdout } = await run('/usr/bin/python3', ['-c', script, dir]);
+    const [at, sum] = stdout.trim().split(' ').map(Number) as [number, number];
+    for (const protocol of [3, 4, 5]) {
+      const { skeleton, left, whole } = await bothWays(path.join(dir, `np${protocol}.pkl`));
+      expect(skeleton.regions.size).toBe(4); // the 'small' array stays inline
+      const got = left as Record<string, NdArray>;
+      for (const name of ['c', 'f', 'f4', 'i1']) {
+        expect(isDeferred(got[name]!)).toBe(true);
+        expect(got[name]!.get(3, 2, 100)).toBe(at);
+        expect(values(got[name]!).reduce((a, b) => a + b, 0)).toBe(sum);
+        expect(values(got[name]!)).toEqual(values((whole as Record<string, NdArray>)[name]!));
+      }
+      expect(values(got.small!)).toEqual([0, 3, 1, 4, 2, 5]);
+    }
+  });
+
+  it('name the block and frame of the first value that is not finite, also when it stayed in the file', async () => {
+    const data = new Float64Array(64 * 48 * 100).fill(1);
+    data[((5 * 48 + 7) * 100) + 42] = Number.NaN; // C order: block (5, 7), frame 42
+    const file = path.join(dir, 'nan.pkl');
+    writeFileSync(file, writePickle([{
+      subject_name: 'm', sample_number: 1, session_date: '2020-01-02', stimulations: [{
+        fps: 60, movie: { dtype: 'f8', shape: [64, 48, 100], data }, n_frames: 100, pixel_size: 8, stim_height: 480, stim_width: 640,
+        stimulus_onset: 1, x_block_size: 10, y_block_size: 10, spikes: [{ dtype: 'f8', shape: [2, 1], data: Float64Array.from([1.5, 2]) }],
+      }],
+    }], 4));
+    const skeleton = await readPickleSkeleton('test', file, 2 ** 32);
+    expect([...skeleton.regions.values()].map((r) => r.firstNonFiniteF64)).toEqual([(5 * 48 + 7) * 100 + 42]);
+    await expect(readSource({ type: 'file/pickle', access: file })).rejects.toThrow(/movie holds NaN at block \(5, 7\) of frame 42; every value must be a finite number/);
+  });
+
+  it('refuse to read a region of a file that changed since', async () => {
+    const file = path.join(dir, 'p4.pkl');
+    const skeleton = await readPickleSkeleton('test', file, 2 ** 32);
+    const region = [...skeleton.regions.values()][0]!;
+    expect(readRegion(region).length).toBe(region.length);
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    expect(() => readRegion(region)).toThrow(DataSourceError);
+    expect(() => readRegion(region)).toThrow(/changed since it was read/);
+  });
+
+  it('say where a file that is not a pickle goes wrong, and when it ends inside an array', async () => {
+    const junk = path.join(dir, 'junk.pkl');
+    writeFileSync(junk, Buffer.from([0x80, 0x04, 0xff, 0x00]));
+    await expect(readPickleSkeleton('junk', junk, 2 ** 32)).rejects.toThrow(/byte 2 \(0xff\) is not a pickle opcode/);
+    const cut = path.join(dir, 'cut.pkl');
+    writeFileSync(cut, readFileSync(path.join(dir, 'p3.pkl')).subarray(0, 3_000_000));
+    await expect(readPickleSkeleton('cut', cut, 2 ** 32)).rejects.toThrow(/ends inside an array's data/);
+  });
+});
+
+describe('deferred arrays', () => {
+  it('write any range of frames column-major, from C or F order, aligned or not, of any number type', () => {
+    const shape = [5, 3, 17];
+    const n = 5 * 3 * 17;
+    const expected = Array.from({ length: n }, (_, i) => (i % 7) - 3); // column-major values
+    for (const [type, fortran, shift] of [[Float64Array, false, 3], [Float64Array, true, 0], [Float32Array, false, 1], [Int8Array, false, 0], [Int16Array, true, 1]] as const) {
+      const typed = new type(n);
+      for (let i = 0; i < 5; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 17; k++) {
+        typed[fortran ? i + 5 * (j + 3 * k) : (i * 3 + j) * 17 + k] = expected[i + 5 * (j + 3 * k)]!;
+      }
+      const bytes = new Uint8Array(typed.byteLength + shift);
+      bytes.set(new Uint8Array(typed.buffer), shift);
+      const array = deferredArray(bytes.subarray(shift), type, shape, fortran);
+      const write = columnMajorWriter(array);
+      for (const [from, count] of [[0, 17], [0, 1], [4, 9], [16, 1]] as const) {
+        const out = new Float64Array(15 * count);
+        write(out, from);
+        expect(Array.from(out)).toEqual(expected.slice(15 * from, 15 * (from + count)));
+      }
+      expect(Array.from(array.data)).toEqual(expected);
+      expect(array.get(4, 2, 16)).toBe(expected[4 + 5 * (2 + 3 * 16)]);
+    }
+  });
+});
+
+describe('packMovie', () => {
+  it('stores a deferred movie, frames written and compressed a few at a time, as the blob of its values', async () => {
+    const { left } = await bothWays(path.join(dir, 'p3.pkl'));
+    const movie = (left as Array<{ movie: NdArray }>)[1]!.movie;
+    const packed = await packMovie(movie);
+    expect(Buffer.from(packed.bytes).toString('latin1', 0, 6)).toBe('ZL123\0');
+    const back = unpackBlob(packed.bytes) as NdArray<Float64Array>;
+    expect(back.shape).toEqual(movie.shape);
+    expect(Array.from(back.data)).toEqual(values(movie));
+    expect(await packMovie(movie)).toBe(packed);
+  });
+});

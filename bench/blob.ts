@@ -3,11 +3,13 @@
  * bytes), the compressed size of a ±1 movie of the real data's largest shape, and a 100 MB
  * insert1 + fetch1 round trip on MariaDB.
  */
+import { execFileSync } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
 import mysql from 'mysql2/promise';
 import ndarray from 'ndarray';
+import pg from 'pg';
 import { Connection, Manual, Schema, packBlob, unpackBlob } from '../src/index.js';
-import { best, MYSQL_URL, printTable } from './util.js';
+import { best, MYSQL_URL, PG_URL, printTable } from './util.js';
 
 export async function run(): Promise<Array<Record<string, string | number>>> {
   const n = (100 * 1024 * 1024) / 8;
@@ -59,20 +61,7 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
   rows.push({ what: '4 MB float64, zlib encode (pako: the bytes DataJoint writes)', 'MB/s': smallMb / smallPako, 'bytes stored': packBlob(small).length, 'vs copy': copy / smallPako / (mb / smallMb) });
   rows.push({ what: "4 MB float64, Node's zlib deflate of the same bytes (reference)", 'MB/s': smallMb / smallNode, 'bytes stored': deflateSync(smallRaw, { level: 6 }).length + 14, 'vs copy': copy / smallNode / (mb / smallMb) });
   // 100 MB through a table on MariaDB.
-  const schema = new Schema('rgb_blob', { connection: MYSQL_URL });
-  @schema class Big extends Manual<{ id: number; data: unknown }> {
-    static override definition = 'id: int\n---\ndata: longblob';
-  }
-  await schema.drop({ force: true });
-  await schema.activate();
-  let id = 0;
-  const insert = await best(2, async () => { await Big.insert1({ id: id++, data: array }); });
-  let back: unknown;
-  const fetch = await best(2, async () => {
-    const row = await Big.restrict({ id: 0 }).fetch1();
-    back = row.data;
-  });
-  if ((back as ndarray.NdArray<Float64Array>).data[12345] !== values[12345]) throw new Error('round trip changed the data');
+  const { insert, fetch } = await tableRoundTrip(MYSQL_URL, 'rgb_blob', array, values);
   const url = new URL(MYSQL_URL);
   const raw = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
   await raw.query('CREATE TABLE rgb_blob.raw_big (id int NOT NULL PRIMARY KEY, data longblob NOT NULL) ENGINE=InnoDB');
@@ -85,9 +74,67 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
   rows.push({ what: 'MariaDB insert1 of 100 MB float64', 'MB/s': mb / insert, 'bytes stored': compressed.length, 'vs copy': insert });
   rows.push({ what: 'MariaDB fetch1 of it (with decode)', 'MB/s': mb / fetch, 'bytes stored': compressed.length, 'vs copy': fetch });
   rows.push({ what: 'MariaDB round trip, seconds (DataJoint 0.14: ~11 s)', 'MB/s': 0, 'bytes stored': 0, 'vs copy': insert + fetch });
-  await schema.drop({ force: true });
+  await new Schema('rgb_blob', { connection: MYSQL_URL }).drop({ force: true });
+  rows.push(...(await postgres(array, packed, values)));
   await Connection.closeAll();
   return rows;
+}
+
+/** insert1 and fetch1 of the 100 MB array through a table of schema `name` (left in place), best of two each. */
+async function tableRoundTrip(url: string, name: string, array: ndarray.NdArray<Float64Array>, values: Float64Array): Promise<{ insert: number; fetch: number }> {
+  const schema = new Schema(name, { connection: url });
+  @schema class Big extends Manual<{ id: number; data: unknown }> {
+    static override definition = 'id: int\n---\ndata: longblob';
+  }
+  await schema.drop({ force: true });
+  await schema.activate();
+  let id = 0;
+  const insert = await best(2, async () => { await Big.insert1({ id: id++, data: array }); });
+  let back: unknown;
+  const fetch = await best(2, async () => { back = (await Big.restrict({ id: 0 }).fetch1()).data; });
+  if ((back as ndarray.NdArray<Float64Array>).data[12345] !== values[12345]) throw new Error('round trip changed the data');
+  return { insert, fetch };
+}
+
+/**
+ * The peak resident memory (MB) of a child process that fetches row 0 of rgb_blob_pg.big, through
+ * rg-schema or raw pg: pg reads every field as text, so bytea arrives as hex (twice the bytes) and
+ * becomes a Buffer; rg-schema adds no copy of its own (the blob is decoded in place).
+ */
+function fetchPeakMb(how: 'rg-schema' | 'pg'): number {
+  const script = how === 'pg'
+    ? `import pg from 'pg'; const c = new pg.Client({ connectionString: process.env.PG_URL }); await c.connect();
+       const r = await c.query('SELECT data FROM rgb_blob_pg.raw_big WHERE id = 0'); if (r.rows[0].data.length < 1e8) throw new Error('short'); await c.end();`
+    : `import { Manual, Schema, Connection } from './src/index.js'; const schema = new Schema('rgb_blob_pg', { connection: process.env.PG_URL });
+       class Big extends Manual { static definition = 'id: int\\n---\\ndata: longblob'; } schema.declare(Big);
+       const row = await Big.restrict({ id: 0 }).fetch1(); if (row.data.data.length < 1e7) throw new Error('short'); await Connection.closeAll();`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `${script}\nconsole.log(process.resourceUsage().maxRSS);`], { env: { ...process.env, PG_URL }, encoding: 'utf8' });
+  return Number(out.trim().split('\n').pop()) / 1024;
+}
+
+/** 100 MB through a table on PostgreSQL, next to raw pg doing the same (a bound Buffer in, a SELECT out). */
+async function postgres(array: ndarray.NdArray<Float64Array>, packed: Uint8Array, values: Float64Array): Promise<Array<Record<string, string | number>>> {
+  const mb = values.byteLength / 1e6;
+  const { insert, fetch } = await tableRoundTrip(PG_URL, 'rgb_blob_pg', array, values);
+  const raw = new pg.Client({ connectionString: PG_URL });
+  await raw.connect();
+  await raw.query('CREATE TABLE rgb_blob_pg.raw_big (id integer NOT NULL PRIMARY KEY, data bytea NOT NULL)');
+  let rawId = 0;
+  const rawInsert = await best(2, async () => { await raw.query('INSERT INTO rgb_blob_pg.raw_big VALUES ($1, $2)', [rawId++, Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)]); });
+  const rawFetch = await best(2, async () => { await raw.query('SELECT data FROM rgb_blob_pg.raw_big WHERE id = 0'); });
+  await raw.end();
+  const peakOurs = fetchPeakMb('rg-schema');
+  const peakRaw = fetchPeakMb('pg');
+  await new Schema('rgb_blob_pg', { connection: PG_URL }).drop({ force: true });
+  return [
+    { what: 'raw pg INSERT of the same 100 MB, bound as binary (reference)', 'MB/s': mb / rawInsert, 'bytes stored': packed.length, 'vs copy': rawInsert },
+    { what: 'raw pg SELECT of it (hex text → Buffer) (reference)', 'MB/s': mb / rawFetch, 'bytes stored': packed.length, 'vs copy': rawFetch },
+    { what: 'PostgreSQL insert1 of 100 MB float64', 'MB/s': mb / insert, 'bytes stored': packed.length, 'vs copy': insert },
+    { what: 'PostgreSQL fetch1 of it (with decode)', 'MB/s': mb / fetch, 'bytes stored': packed.length, 'vs copy': fetch },
+    { what: 'PostgreSQL round trip, seconds', 'MB/s': 0, 'bytes stored': 0, 'vs copy': insert + fetch },
+    { what: 'PostgreSQL fetch1 peak RSS of a fresh process, MB (rg-schema)', 'MB/s': 0, 'bytes stored': 0, 'vs copy': peakOurs },
+    { what: 'PostgreSQL SELECT peak RSS of a fresh process, MB (raw pg)', 'MB/s': 0, 'bytes stored': 0, 'vs copy': peakRaw },
+  ];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) printTable('Blob codec (vs copy: speed relative to Buffer.copy into allocated memory; for the movie, the compression ratio; for MariaDB rows, seconds)', await run());

@@ -1,16 +1,17 @@
 /**
  * Issue 3: bulk insert and fetch of 100,000 small rows through rg-schema, next to the raw driver
- * doing the same work in the same run (mysql2 multi-row INSERT / SELECT, better-sqlite3 prepared
- * statements in a transaction).
+ * doing the same work in the same run (mysql2 multi-row INSERT / SELECT, pg multi-row INSERT with
+ * bound parameters / SELECT, better-sqlite3 prepared statements in a transaction).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
+import pg from 'pg';
 import { Connection, Manual, Schema } from '../src/index.js';
 import { installExactDoubles } from '../src/schema/connection/exact-doubles.js';
-import { best, MYSQL_URL, printTable } from './util.js';
+import { best, MYSQL_URL, PG_URL, printTable } from './util.js';
 
 const N = 100_000;
 const rows = Array.from({ length: N }, (_, i) => ({ id: i, name: `neuron-${i}`, value: i * 0.5, flag: i % 3 }));
@@ -85,6 +86,7 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
     { engine: 'MariaDB', operation: `fetch 100k doubles, exact parser (${exactWrong} wrong)`, 'rg-schema rows/s': Math.round(N / exactFetch), 'raw driver rows/s': '', ratio: '' },
     { engine: 'MariaDB', operation: `fetch 100k doubles, mysql2's parser (${stockWrong} wrong)`, 'rg-schema rows/s': Math.round(N / stockFetch), 'raw driver rows/s': '', ratio: '' },
   );
+  results.push(...(await postgres()));
   // SQLite
   const dir = mkdtempSync(path.join(tmpdir(), 'rg-bench-'));
   const lite = declare(`sqlite://${path.join(dir, 'ours.sqlite')}`, 'rgb_insert');
@@ -115,6 +117,46 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
   );
   await Connection.closeAll();
   return results;
+}
+
+/**
+ * PostgreSQL: rg-schema next to raw pg doing the same work (multi-row INSERTs of 1,000 rows with
+ * bound parameters in one transaction; one SELECT), each in its own schema.
+ */
+async function postgres(): Promise<Array<Record<string, string | number>>> {
+  const { schema, Row } = declare(PG_URL, 'rgb_insert');
+  const raw = new pg.Client({ connectionString: PG_URL });
+  await raw.connect();
+  const ours = await best(3, async () => {
+    await schema.drop({ force: true });
+    await schema.activate();
+    await Row.insert(rows);
+  });
+  const rawInsert = await best(3, async () => {
+    await raw.query('DROP SCHEMA IF EXISTS rgb_raw CASCADE');
+    await raw.query('CREATE SCHEMA rgb_raw');
+    await raw.query('CREATE TABLE rgb_raw.row (id integer NOT NULL, name varchar(32) NOT NULL, value double precision NOT NULL, flag smallint NOT NULL, PRIMARY KEY (id))');
+    await raw.query('BEGIN');
+    for (let i = 0; i < N; i += 1000) {
+      const batch = rows.slice(i, i + 1000);
+      await raw.query(`INSERT INTO rgb_raw.row (id, name, value, flag) VALUES ${batch.map((_, j) => `($${4 * j + 1}, $${4 * j + 2}, $${4 * j + 3}, $${4 * j + 4})`).join(', ')}`,
+        batch.flatMap((r) => [r.id, r.name, r.value, r.flag]));
+    }
+    await raw.query('COMMIT');
+  });
+  const oursFetch = await best(3, async () => {
+    if ((await Row.fetch()).length !== N) throw new Error('fetch lost rows');
+  });
+  const rawFetch = await best(3, async () => {
+    if ((await raw.query('SELECT id, name, value, flag FROM rgb_raw.row')).rows.length !== N) throw new Error('raw fetch lost rows');
+  });
+  await raw.query('DROP SCHEMA IF EXISTS rgb_raw CASCADE');
+  await raw.end();
+  await schema.drop({ force: true });
+  return [
+    { engine: 'PostgreSQL', operation: 'insert 100k', 'rg-schema rows/s': Math.round(N / ours), 'raw driver rows/s': Math.round(N / rawInsert), ratio: rawInsert / ours },
+    { engine: 'PostgreSQL', operation: 'fetch 100k', 'rg-schema rows/s': Math.round(N / oursFetch), 'raw driver rows/s': Math.round(N / rawFetch), ratio: rawFetch / oursFetch },
+  ];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) printTable('Insert and fetch, 100,000 small rows', await run());

@@ -1,14 +1,15 @@
 /**
- * Issue 5: populate() throughput with a trivial make(), on SQLite and MariaDB, with and without
- * reserveJobs. DataJoint for Python 0.14 on this machine's MariaDB: ~965 keys/s without jobs,
+ * Issue 5: populate() throughput with a trivial make(), on SQLite, MariaDB and PostgreSQL, with
+ * and without reserveJobs, serial and with `concurrency` on the servers. DataJoint for Python 0.14 on this machine's MariaDB: ~965 keys/s without jobs,
  * ~563 keys/s with them.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
+import pg from 'pg';
 import { Computed, Connection, Manual, Schema } from '../src/index.js';
-import { MYSQL_URL, printTable, time } from './util.js';
+import { MYSQL_URL, PG_URL, printTable, time } from './util.js';
 
 const KEYS = 2000;
 
@@ -44,11 +45,31 @@ async function serialFloor(): Promise<Record<string, string | number>> {
   return { engine: 'MariaDB, raw mysql2 (floor)', reserveJobs: 'false', concurrency: 1, 'keys/s': Math.round(KEYS / seconds), 'ms per key': (seconds * 1000) / KEYS, 'vs DataJoint 0.14': KEYS / seconds / 965 };
 }
 
+/** The same floor on PostgreSQL: raw pg BEGIN/INSERT/COMMIT per key. */
+async function postgresFloor(): Promise<Record<string, string | number>> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query('DROP SCHEMA IF EXISTS rgb_floor CASCADE');
+  await c.query('CREATE SCHEMA rgb_floor');
+  await c.query('CREATE TABLE rgb_floor.t (k integer PRIMARY KEY, v integer)');
+  const { seconds } = await time(async () => {
+    for (let k = 0; k < KEYS; k++) {
+      await c.query('BEGIN');
+      await c.query('INSERT INTO rgb_floor.t VALUES ($1, 1)', [k]);
+      await c.query('COMMIT');
+    }
+  });
+  await c.query('DROP SCHEMA rgb_floor CASCADE');
+  await c.end();
+  return { engine: 'PostgreSQL, raw pg (floor)', reserveJobs: 'false', concurrency: 1, 'keys/s': Math.round(KEYS / seconds), 'ms per key': (seconds * 1000) / KEYS, 'vs DataJoint 0.14': '' };
+}
+
 export async function run(): Promise<Array<Record<string, string | number>>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rg-bench-'));
   const rows: Array<Record<string, string | number>> = [];
   rows.push(await serialFloor());
-  for (const [engine, url] of [['SQLite', `sqlite://${path.join(dir, 'p.sqlite')}`], ['MariaDB', MYSQL_URL]] as const) {
+  rows.push(await postgresFloor());
+  for (const [engine, url] of [['SQLite', `sqlite://${path.join(dir, 'p.sqlite')}`], ['MariaDB', MYSQL_URL], ['PostgreSQL', PG_URL]] as const) {
     const variants = engine === 'SQLite' ? [[false, 1], [true, 1]] : [[false, 1], [true, 1], [false, 8], [true, 8]];
     for (const [reserveJobs, concurrency] of variants as Array<[boolean, number]>) {
       const { schema, Key, Done } = pipeline(url, 'rgb_populate');

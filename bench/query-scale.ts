@@ -56,7 +56,7 @@ async function streamByOffset(query: { connection: Connection; node: Parameters<
   for (let offset = 0; ; offset += 5000) {
     const { sql: text, params } = compileQuery(query.connection.dialect, query.node, { orderBy: query.heading.primaryKey, limit: 5000, offset });
     const rows = await query.connection.query<Record<string, unknown>>(text, params);
-    for (const raw of rows) decodeRow(query.heading, raw, 'sqlite');
+    for (const raw of rows) decodeRow(query.heading, raw, query.connection.dialect);
     n += rows.length;
     if (rows.length < 5000) return n;
   }

@@ -27,6 +27,7 @@ export function printTable(title: string, rows: Array<Record<string, string | nu
 }
 
 export const MYSQL_URL = process.env.RG_BENCH_MYSQL_URL ?? 'mysql://root:@127.0.0.1:3306';
+export const PG_URL = process.env.RG_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** Every timing of `runs` runs, with the best and the median (the machine may be shared). */
 export interface Runs {

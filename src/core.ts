@@ -57,7 +57,10 @@ export type { LineageRow } from './schema/declare/lineage.js';
 
 export { Connection } from './schema/connection/connection.js';
 export type { RunResult } from './schema/connection/connection.js';
-export type { Dialect } from './schema/connection/dialect.js';
+export type {
+  Dialect, DriverDialect, SpellingDialect, ValueDialect, SchemaDialect, ErrorKind, ValueReading, SqlRunner, StatementCache,
+} from './schema/connection/dialect.js';
+export type { TableDeclaration, ForeignKeyDeclaration, Statement } from './schema/connection/table-declaration.js';
 export { redactUrl, redactCredentials } from './schema/util/redact.js';
 export { resolveConnectionSpec } from './schema/connection/config.js';
 export type { ConnectionOptions, ConnectionSpec, DialectName } from './schema/connection/config.js';

@@ -31,7 +31,7 @@ export interface ConnectionFlags {
 export function withConnectionOptions(command: Command): Command {
   return command
     .option('-c, --config <ini>', 'a config.ini ([DEFAULT] database/user/pwd), compatible with the original rg_pipeline\'s -c')
-    .option('--db <host|url>', 'a MySQL/MariaDB host (with -u/-p) or a connection URL; default: environment, config.ini, then ./rg-data/rg.sqlite')
+    .option('--db <host|url>', 'a MySQL/MariaDB host (with -u/-p) or a connection URL (mysql://, postgres://, sqlite://); default: environment, config.ini, then ./rg-data/rg.sqlite')
     .option('-u, --user <name>', 'MySQL user (with --db host)')
     .option('-p, --password <password>', 'MySQL password (with --db); -p alone asks for it without echo; RG_DB_PASSWORD or DJ_PASS also give it')
     .addOption(new Option('--password-prompt').hideHelp())
@@ -66,7 +66,7 @@ export async function connectionOptions(flags: ConnectionFlags): Promise<Pick<Co
     const given = await password(flags);
     if (!url.includes('://')) {
       url = `mysql://${encodeURIComponent(flags.user ?? process.env.DJ_USER ?? 'root')}:${encodeURIComponent(given ?? '')}@${url}`;
-    } else if (given !== undefined && /^mysql|^mariadb/i.test(url)) {
+    } else if (given !== undefined && /^(mysql|mariadb|postgres|postgresql):/i.test(url)) {
       const parsed = new URL(url);
       if (parsed.password === '') {
         if (flags.user) parsed.username = encodeURIComponent(flags.user);

@@ -75,7 +75,7 @@ function focus(diagram: Diagram, options: Options): Diagram {
 const program = newProgram('rg-erd', 'Draw an entity-relationship diagram as DataJoint draws it (.svg, .dot or .mmd); no Graphviz install needed. It only reads: nothing is created.')
   .argument('<file>', 'output file: .svg, .dot (or .gv) or .mmd (Mermaid)')
   .option('--module <path>', 'a module (.js, or .ts with tsx installed) that exports its Schema; default: the RGC pipeline')
-  .option('--db <url>', 'read a live database instead, e.g. mysql://root@127.0.0.1:3306 or sqlite://file.sqlite')
+  .option('--db <url>', 'read a live database instead, e.g. mysql://root@127.0.0.1:3306, postgres://postgres@127.0.0.1:5432/postgres or sqlite://file.sqlite')
   .option('--schema <name>', 'the database schema to read with --db')
   .option('--table <name>', 'draw this table and its neighbourhood: a class name (Spike), a Part with its master (Stimulation.Spike) or a table name')
   .option('--up <n>', 'generations of parents to include with --table', wholeNumber('--up', 0), 1)

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Knex } from 'knex';
 import { ConnectionError, SchemaMismatchError } from '../errors.js';
 import { resolveConnectionSpec, type ConnectionOptions, type ConnectionSpec } from '../schema/connection/config.js';
+import { dialectFor } from '../schema/connection/dialects/index.js';
 import type { Schema } from '../schema/declare/schema.js';
 
 /**
@@ -14,7 +15,8 @@ import type { Schema } from '../schema/declare/schema.js';
  * ```
  *
  * SQLite files open with better-sqlite3's `readonly`; MySQL/MariaDB sessions start with
- * `SET SESSION TRANSACTION READ ONLY`, so the server itself refuses any write or DDL. Nothing is
+ * `SET SESSION TRANSACTION READ ONLY` and PostgreSQL's with `SET SESSION CHARACTERISTICS AS
+ * TRANSACTION READ ONLY`, so the server itself refuses any write or DDL. Nothing is
  * created, not even the SQLite file's folder, and the pipeline's tables are only checked
  * (`createTables: false`).
  */
@@ -68,17 +70,19 @@ function readOnlyConfig(spec: ConnectionSpec): Knex.Config {
     if (connection.filename === ':memory:') throw new ConnectionError('An in-memory SQLite database is empty in every new connection; give rg-visual a file (sqlite:///path/rg.sqlite).');
     return { ...config, connection: { ...connection, filename: connection.filename, options: { readonly: true } } };
   }
+  const dialect = dialectFor(spec.dialect);
+  const readOnly = dialect.readOnlySession ?? '';
   return {
     ...config,
     // An unreachable server is reported in seconds, not after knex's default minute.
     acquireConnectionTimeout: 5000,
-    connection: { connectTimeout: 5000, ...connection },
+    connection: { ...dialect.connectTimeout(5000), ...connection },
     pool: {
       ...config.pool,
       // A viewer runs for hours: keep a few warm connections instead of reconnecting after each pause.
       min: 0, max: 10, idleTimeoutMillis: 60_000,
       afterCreate(raw: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, raw: unknown) => void) {
-        raw.query('SET SESSION TRANSACTION READ ONLY', (error) => done(error, raw));
+        raw.query(readOnly, (error) => done(error, raw));
       },
     },
   };

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { dialects } from '../setup/dialects.js';
+import { servers } from '../setup/dialects.js';
 
 const exec = promisify(execFile);
 const cli = path.resolve('src/cli/rg-pipeline.ts');
@@ -91,12 +92,20 @@ describe('rg-pipeline command line', () => {
     expect(readdirSync(dir)).toEqual(['erd.mmd']);
   });
 
-  it.runIf(dialects.some((d) => d.name === 'mysql'))('status and check create no database on MariaDB', async () => {
-    const url = dialects.find((d) => d.name === 'mysql')!.url('usage');
+  it.each(servers)('status and check create no database on $name', async (server) => {
+    const url = server.url('usage');
     const db = ['--db', url, '--prefix', 'rgt_usage_readonly_'];
     expect((await pipeline(fresh(), [...db, 'status'])).stdout).toMatch(/^nothing loaded yet/m);
-    expect(await pipeline(fresh(), [...db, 'check'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^connected: mysql:\/\//m) });
+    expect(await pipeline(fresh(), [...db, 'check'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^connected: (mysql|postgres):\/\//m) });
     const u = new URL(url);
+    if (server.name === 'postgres') {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      const { rows } = await c.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rgt\\_usage\\_readonly\\_%'");
+      await c.end();
+      expect(rows).toEqual([]);
+      return;
+    }
     const c = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
     const [rows] = await c.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'rgt\\_usage\\_readonly\\_%'");
     await c.end();

@@ -17,7 +17,7 @@ function pipeline(cwd: string, args: string[], env: Record<string, string> = {})
 describe.each(dialects)('rg-pipeline on $name', (dialect) => {
   it('synth, load (twice), populate with worker processes, status, check, clean', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rg-cli-'));
-    const db = dialect.name === 'mysql' ? ['--db', dialect.url('cli'), '--prefix', 'rgt_cli_'] : [];
+    const db = dialect.name !== 'sqlite' ? ['--db', dialect.url('cli'), '--prefix', 'rgt_cli_'] : [];
     await pipeline(dir, [...db, 'clean', '--yes']);
     const synth = await pipeline(dir, ['synth', 'data', '--scale', '0.02', '--seed', '4']);
     expect(synth.stdout).toMatch(/wrote data\/manifest\.json: 16 sessions, \d+ spikes/);
@@ -76,7 +76,7 @@ describe.each(dialects)('rg-pipeline load of the whole hostile corpus on $name',
       fps: 60, n_frames: 2, pixel_size: 8.3, stim_height: 10, stim_width: 10, stimulus_onset: 0, x_block_size: 5, y_block_size: 10, movie: [[[1, -1]]], spikes: [[0.01]] }] }]) };
     entries.splice(Math.floor(entries.length / 2), 0, good);
     writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(entries));
-    const db = dialect.name === 'mysql' ? ['--db', dialect.url('cli'), '--prefix', 'rgt_clihostile_'] : [];
+    const db = dialect.name !== 'sqlite' ? ['--db', dialect.url('cli'), '--prefix', 'rgt_clihostile_'] : [];
     await pipeline(dir, [...db, 'clean', '--yes']);
     const load = await pipeline(dir, [...db, 'load', 'manifest.json']).then(() => { throw new Error('load must exit non-zero'); }, (e: { code: number; stdout: string }) => e);
     expect(load.code).toBe(1);

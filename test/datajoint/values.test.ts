@@ -4,6 +4,7 @@ import { Connection, Schema, virtualSchema, type TableClass } from '../../src/in
 import { fixtureDatabase, fixtureText, loadFixture, mysqlUrl, type Generation, type LoadedFixture } from '../setup/datajoint-fixtures.js';
 import { dialects } from '../setup/dialects.js';
 import { compareCanonical, parseCanonical, type Canon } from './canonical.js';
+import { checkFixtureValues } from './fixture-values.js';
 import { declareFixtureClasses } from './fixture-classes.js';
 
 const onMysql = dialects.some((d) => d.name === 'mysql');
@@ -25,29 +26,7 @@ describe.runIf(onMysql).each(['dj23', 'dj014'] as Generation[])('every value of 
   });
   afterAll(() => fixture?.release());
 
-  async function checkAll(tables: Record<string, TableClass>): Promise<void> {
-    const blobs = await tables.BlobStore!.fetch();
-    expect(blobs.map((b) => b.blob_name).sort()).toEqual(Object.keys(expected.blobs!).sort());
-    expect(blobs).toHaveLength(41);
-    for (const row of blobs) {
-      expect(compareCanonical(row.value, expected.blobs![row.blob_name as string]!, `blobs.${String(row.blob_name)}`)).toEqual([]);
-    }
-    const recordings = await tables.Recording!.fetch();
-    expect(recordings).toHaveLength(Object.keys(expected.recording!).length);
-    for (const row of recordings) {
-      expect(compareCanonical(row.data, expected.recording![`${row.subject_id},${row.session_idx}`]!, 'recording.data')).toEqual([]);
-      expect([row.gain, row.offset]).toEqual([0.5, 1.25]);
-    }
-    const stats = await tables.Stats!.fetch();
-    expect(stats).toHaveLength(Object.keys(expected.stats!).length);
-    for (const row of stats) {
-      expect(compareCanonical(row.summary, expected.stats![`${row.subject_id},${row.session_idx}`]!, 'stats.summary')).toEqual([]);
-    }
-    const [extra] = await tables.Extra!.fetch();
-    const want = expected.extra as Record<string, string>;
-    expect(Object.fromEntries(Object.keys(want).map((k) => [k, asText(extra![k])]))).toEqual(want);
-    expect(Object.keys(extra!).sort()).toEqual(Object.keys(want).sort());
-  }
+  const checkAll = (tables: Record<string, TableClass>): Promise<void> => checkFixtureValues(tables, expected, asText);
 
   it('opened as a virtual schema', async () => {
     const lab = await virtualSchema(fixtureDatabase(generation), { connection: mysqlUrl });

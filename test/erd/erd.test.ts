@@ -11,7 +11,7 @@ import { Diagram } from '../../src/erd/diagram.js';
 import { renderSvg } from '../../src/erd/render.js';
 import { pipeline } from '../../src/pipeline.js';
 import { labelProblems, nodeLabels } from './svg-labels.js';
-import { dialects, schemaName } from '../setup/dialects.js';
+import { dialects, schemaName, servers } from '../setup/dialects.js';
 
 const run = promisify(execFile);
 afterAll(() => Connection.closeAll());
@@ -134,9 +134,9 @@ describe('rg-erd command', () => {
   });
 });
 
-describe.runIf(dialects.some((d) => d.name === 'mysql'))('ERD of a live database', () => {
+describe.each(servers)('ERD of a live database on $name', (server) => {
   it('reads tables, tiers and keys from the catalog, as DataJoint for Python declares them', async () => {
-    const url = dialects.find((d) => d.name === 'mysql')!.url('erd');
+    const url = server.url('erd');
     const schema = new Schema(schemaName('erd_live'), { connection: url });
     @schema class Animal extends Manual { static override definition = 'animal: int'; }
     @schema class Scan extends Computed {

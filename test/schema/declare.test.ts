@@ -103,6 +103,40 @@ describe.each(dialects)('declaring on $name', (dialect) => {
       expect(table).toEqual({ cm: 'an experimental animal', e: 'InnoDB' });
       const unique = await c.query<{ col: string }>("SELECT COLUMN_NAME col FROM information_schema.STATISTICS WHERE TABLE_SCHEMA=? AND TABLE_NAME='recording' AND NON_UNIQUE=0 AND INDEX_NAME<>'PRIMARY' ORDER BY SEQ_IN_INDEX", [schema.database]);
       expect(unique.map((u) => u.col)).toEqual(['gain', 'state']);
+    } else if (dialect.name === 'postgres') {
+      const cols = await c.query<{ n: string; t: string; cm: string | null; nl: boolean; d: string | null }>(
+        `SELECT a.attname n, format_type(a.atttypid, a.atttypmod) t, col_description(a.attrelid, a.attnum) cm, NOT a.attnotnull nl, pg_get_expr(d.adbin, d.adrelid) d
+           FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+          WHERE a.attrelid = ?::regclass AND a.attnum > 0 ORDER BY a.attnum`, [`"${schema.database}"."recording"`]);
+      expect(cols.map((r) => [r.n, r.t, r.cm, r.nl, r.d])).toEqual([
+        ['animal_id', 'bigint', null, false, null],
+        ['rec', 'integer', ':int32:', false, null],
+        ['probe', 'character(8)', null, true, null],
+        ['gain', 'double precision', ':float64:volts per bit', false, '1.0'],
+        ['raw', 'bytea', ':<blob>:', true, null],
+        ['started', 'timestamp(0) without time zone', ':timestamp:', false, 'CURRENT_TIMESTAMP(0)'],
+        ['state', `${schema.database}.enum_e37f92a5`, ":enum('new', 'done'):", false, `'new'::${schema.database}.enum_e37f92a5`],
+      ]);
+      const fks = await c.query<{ name: string; t: string; cols: string[]; rt: string; upd: string; del: string }>(
+        `SELECT con.conname "name", cl.relname t, ARRAY(SELECT attname::text FROM pg_attribute WHERE attrelid = con.conrelid AND attnum = ANY(con.conkey) ORDER BY attnum) cols,
+                rc.relname rt, con.confupdtype::text upd, con.confdeltype::text del
+           FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
+          WHERE n.nspname = ? AND con.contype = 'f' ORDER BY 1`, [schema.database]);
+      // PostgreSQL names foreign keys itself (<table>_<columns>_fkey); c = cascade, r = restrict.
+      expect(fks.map((f) => [f.name, f.t, f.cols, f.rt, f.upd, f.del])).toEqual([
+        ['__summary_animal_id_rec_fkey', '__summary', ['animal_id', 'rec'], 'recording', 'c', 'r'],
+        ['recording__channel_animal_id_rec_fkey', 'recording__channel', ['animal_id', 'rec'], 'recording', 'c', 'r'],
+        ['recording__channel_spare_probe_fkey', 'recording__channel', ['spare_probe'], '#probe', 'c', 'r'],
+        ['recording_animal_id_fkey', 'recording', ['animal_id'], 'animal', 'c', 'r'],
+        ['recording_probe_fkey', 'recording', ['probe'], '#probe', 'c', 'r'],
+      ]);
+      const [table] = await c.query<{ cm: string }>(`SELECT obj_description(?::regclass, 'pg_class') cm`, [`"${schema.database}"."animal"`]);
+      expect(table).toEqual({ cm: 'an experimental animal' });
+      const indexes = await c.query<{ name: string; def: string }>('SELECT indexname "name", indexdef def FROM pg_indexes WHERE schemaname = ? AND tablename = ? ORDER BY 1', [schema.database, 'recording']);
+      expect(indexes.map((i) => i.name)).toEqual(['idx_recording_gain_state', 'recording_pkey']);
+      expect(indexes[0]!.def).toMatch(/^CREATE UNIQUE INDEX idx_recording_gain_state ON .* USING btree \(gain, state\)$/);
+      const [enumType] = await c.query<{ labels: string[] }>(`SELECT array_agg(enumlabel::text ORDER BY enumsortorder) labels FROM pg_enum WHERE enumtypid = ?::regtype`, [`"${schema.database}".enum_e37f92a5`]);
+      expect(enumType!.labels).toEqual(['new', 'done']);
     } else {
       const ref = (t: string) => `${schema.database}.${t}`;
       const cols = await c.query<{ name: string; type: string; notnull: bigint; pk: bigint }>(`SELECT name, type, "notnull", pk FROM pragma_table_info(?)`, [ref('recording')]);

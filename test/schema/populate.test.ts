@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Computed, Connection, Imported, Lookup, Manual, Part, PopulateError, Query, Schema } from '../../src/index.js';
-import { dialects, schemaName } from '../setup/dialects.js';
+import { dialects, schemaName, servers } from '../setup/dialects.js';
 
 afterAll(() => Connection.closeAll());
 
@@ -111,15 +111,19 @@ describe.each(dialects)('populate on $name', (dialect) => {
   });
 });
 
-const mysql = dialects.find((d) => d.name === 'mysql');
-describe.runIf(mysql)('populate workers on MariaDB', () => {
+/** SQL that ends the session running it, as a crashed server or network would. */
+const KILL_OWN_CONNECTION = { mysql: 'KILL CONNECTION_ID()', postgres: 'SELECT pg_terminate_backend(pg_backend_pid())' } as const;
+
+describe.each(servers)('populate workers on $name', (server) => {
   const fixture = path.resolve('test/fixtures/populate-pipeline.ts');
-  const env = { ...process.env, RG_DB_URL: mysql?.url('workers') ?? '', RG_TEST_SCHEMA: 'rgt_populate_workers' };
+  const env = { ...process.env, RG_DB_URL: server.url('workers'), RG_TEST_SCHEMA: 'rgt_populate_workers' };
 
   async function setUp(n: number) {
     process.env.RG_DB_URL = env.RG_DB_URL;
     process.env.RG_TEST_SCHEMA = env.RG_TEST_SCHEMA;
-    const m = await import('../fixtures/populate-pipeline.js');
+    // A module instance per server, so its schema connects to the server named above.
+    const fresh = `../fixtures/populate-pipeline.js?${server.name}`;
+    const m = (await import(/* @vite-ignore */ fresh)) as typeof import('../fixtures/populate-pipeline.js');
     await m.schema.drop({ force: true });
     await m.Item.insert(Array.from({ length: n }, (_, item) => ({ item })));
     return m;
@@ -182,7 +186,7 @@ describe.runIf(mysql)('populate workers on MariaDB', () => {
   }, 120_000);
 
   it('a connection lost during make fails that key cleanly; the others complete', async () => {
-    const url = mysql?.url('lost') ?? '';
+    const url = server.url('lost');
     const schema = new Schema(schemaName('populate_lost'), { connection: url });
     @schema class Key extends Manual<{ k: number }> { static override definition = 'k: int'; }
     @schema class Out extends Computed<{ k: number }> {
@@ -191,7 +195,7 @@ describe.runIf(mysql)('populate workers on MariaDB', () => {
       async make(key: Record<string, unknown>): Promise<void> {
         await this.insert1({ k: key.k as number });
         await Out.Piece.insert([{ k: key.k, p: 1 }] as never);
-        if (key.k === 3) await schema.connection.run('KILL CONNECTION_ID()');
+        if (key.k === 3) await schema.connection.run(KILL_OWN_CONNECTION[server.name as 'mysql' | 'postgres']);
       }
     }
     await schema.drop({ force: true });

@@ -61,6 +61,14 @@ const NAMES = Object.keys(COLUMNS);
 /** A row of random values, each column NULL now and then. */
 const rowArbitrary = fc.record(Object.fromEntries(NAMES.map((n) => [n, fc.option(COLUMNS[n]!.value, { nil: null, freq: 12 })])) as Record<string, fc.Arbitrary<{ input: unknown; expected: unknown } | null>>);
 
+type Row = Record<string, { input: unknown; expected: unknown } | null>;
+
+/** PostgreSQL's text cannot hold U+0000 (it is refused there, see values-exact): its rows go without. */
+function withoutNul(row: Row): Row {
+  const strip = (v: unknown): unknown => (typeof v === 'string' ? v.replace(/\0/g, '') : v);
+  return Object.fromEntries(Object.entries(row).map(([n, v]) => [n, v === null || !['vc', 'ch'].includes(n) ? v : { input: strip(v.input), expected: strip(v.expected) }]));
+}
+
 /** Bit-exact equality: Object.is on numbers (so −0 ≠ 0, NaN = NaN), bytes by content. */
 function bitExact(a: unknown, b: unknown): boolean {
   if (typeof a === 'number' || typeof b === 'number') return Object.is(a, b);
@@ -94,7 +102,8 @@ describe.each(dialects)('random values of every type round-trip bit for bit on $
     }
     await schema.drop({ force: true });
     try {
-      await fc.assert(fc.asyncProperty(fc.array(rowArbitrary, { minLength: 1, maxLength: 40 }), async (rows) => {
+      const rowsOf = dialect.name === 'postgres' ? rowArbitrary.map(withoutNul) : rowArbitrary;
+      await fc.assert(fc.asyncProperty(fc.array(rowsOf, { minLength: 1, maxLength: 40 }), async (rows) => {
         await Everything.deleteQuick();
         await Everything.insert(rows.map((r, id) => ({ id, ...Object.fromEntries(NAMES.map((n) => [n, r[n] === null ? null : r[n]!.input])) })));
         const fetched = await Everything.orderBy('id').fetch();

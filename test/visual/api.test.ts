@@ -305,10 +305,10 @@ describe.each(dialects)('rg-visual API on $name', (dialect) => {
       }
       expect((await viewer.app.inject({ method: 'HEAD', url: '/api/sessions' })).statusCode).toBe(200);
     }
-    // The connection itself refuses writes: read-only in the driver (SQLite) or the session (MariaDB).
+    // The connection itself refuses writes: read-only in the driver (SQLite) or the session (MariaDB, PostgreSQL).
     const connection = rgc.pipeline.connection;
-    await expect(connection.run(`DELETE FROM ${connection.dialect.tableRef(rgc.pipeline.database, 'session')}`)).rejects.toThrow(/readonly|READ ONLY/i);
-    await expect(connection.run(`CREATE TABLE ${connection.dialect.tableRef(rgc.pipeline.database, 'intruder')} (a int)`)).rejects.toThrow(/readonly|READ ONLY/i);
+    await expect(connection.run(`DELETE FROM ${connection.dialect.tableRef(rgc.pipeline.database, 'session')}`)).rejects.toThrow(/read-?only|READ ONLY/i);
+    await expect(connection.run(`CREATE TABLE ${connection.dialect.tableRef(rgc.pipeline.database, 'intruder')} (a int)`)).rejects.toThrow(/read-?only|READ ONLY/i);
     expect(await fingerprint(demo.url, demo.prefix)).toBe(before);
   });
 

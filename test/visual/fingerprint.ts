@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
+import pg from 'pg';
 
 /**
  * Everything a database holds, as one hash: every table's name, declaration and rows (SQLite), or
- * the databases named with `prefix` and their tables' CHECKSUM TABLE (MySQL). Read through a connection of its own, so the
+ * the databases named with `prefix` and their tables' CHECKSUM TABLE (MySQL), or the schemas named
+ * with `prefix`, their tables' definitions and an MD5 of their rows (PostgreSQL). Read through a connection of its own, so the
  * viewer's pool is not involved.
  */
 export async function fingerprint(url: string, prefix: string): Promise<string> {
@@ -23,6 +25,26 @@ export async function fingerprint(url: string, prefix: string): Promise<string> 
       }
     } finally {
       db.close();
+    }
+    return hash.digest('hex');
+  }
+  if (/^postgres(ql)?:/.test(url)) {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const { rows: tables } = await c.query<{ db: string; name: string; columns: string }>(
+        `SELECT n.nspname AS db, cl.relname AS name, string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum) AS columns
+           FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
+          WHERE n.nspname LIKE $1 AND cl.relkind = 'r' GROUP BY 1, 2 ORDER BY 1, 2`, [`${prefix}%`]);
+      const { rows: schemata } = await c.query<{ db: string }>('SELECT nspname AS db FROM pg_namespace WHERE nspname LIKE $1 ORDER BY 1', [`${prefix}%`]);
+      hash.update(schemata.map((s) => s.db).join(',') + '\n');
+      for (const t of tables) {
+        const ref = `"${t.db.replace(/"/g, '""')}"."${t.name.replace(/"/g, '""')}"`;
+        const { rows } = await c.query<{ sum: string | null }>(`SELECT md5(string_agg(x::text, '|' ORDER BY x::text)) AS sum FROM ${ref} AS x`);
+        hash.update(`${t.db}.${t.name}(${t.columns}):${rows[0]?.sum ?? ''}\n`);
+      }
+    } finally {
+      await c.end();
     }
     return hash.digest('hex');
   }

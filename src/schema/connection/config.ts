@@ -5,9 +5,10 @@ import { ConnectionError } from '../../errors.js';
 import { readDataJointSettings } from './datajoint-settings.js';
 import { warnIfReadableByOthers } from './file-permissions.js';
 import { secretValue } from './secrets.js';
+import type { DialectName } from './dialect.js';
 
 /** The database engines rg-schema speaks to. */
-export type DialectName = 'mysql' | 'sqlite';
+export type { DialectName } from './dialect.js';
 
 /** A resolved connection target. `display` is safe to print: it never holds the password. */
 export interface ConnectionSpec {
@@ -24,7 +25,7 @@ export interface ConnectionSpec {
 
 /** How to find a database. Anything left out falls back to the environment, then config.ini. */
 export interface ConnectionOptions {
-  /** `mysql://user:pass@host:3306`, `sqlite:///abs/file.sqlite`, `sqlite://rel/file.sqlite`, or a knex config. */
+  /** `mysql://user:pass@host:3306`, `postgres://user:pass@host:5432/database`, `sqlite:///abs/file.sqlite`, `sqlite://rel/file.sqlite`, or a knex config. */
   readonly connection?: string | Knex.Config;
   readonly prefix?: string;
   /** A config.ini in the seed's format (`[DEFAULT] database/user/pwd`). */
@@ -81,7 +82,7 @@ export function resolveConnectionSpec(options: ConnectionOptions = {}): Connecti
   if (env.RG_DB_URL) return withPrefix(fromUrl(env.RG_DB_URL, cwd, 'RG_DB_URL', env), prefix);
   if (env.DJ_HOST) {
     const dj = readDataJointSettings(cwd, env);
-    return withPrefix(mysqlSpec({ host: env.DJ_HOST, port: dj?.port, user: dj?.user ?? 'root', password: dj?.password ?? secretValue('DJ_PASS', env) ?? '' }, 'DJ_HOST'), prefix ?? dj?.prefix);
+    return withPrefix(dataJointSpec({ ...dj, host: env.DJ_HOST, password: dj?.password ?? secretValue('DJ_PASS', env) ?? '' }, 'DJ_HOST'), prefix ?? dj?.prefix);
   }
   const iniPath = options.configFile ?? env.RG_CONFIG ?? path.join(cwd, 'config.ini');
   if (options.configFile !== undefined || existsSync(iniPath)) {
@@ -91,12 +92,24 @@ export function resolveConnectionSpec(options: ConnectionOptions = {}): Connecti
   }
   const dj = readDataJointSettings(cwd, env);
   if (dj?.host !== undefined) {
-    if (dj.backend !== undefined && !/^mysql|maria/i.test(dj.backend)) {
-      throw new ConnectionError(`${dj.configFile ?? 'DJ_BACKEND'} asks for the ${dj.backend} backend; rg-schema connects to MySQL/MariaDB and SQLite.`);
-    }
-    return withPrefix(mysqlSpec({ host: dj.host, port: dj.port, user: dj.user ?? 'root', password: dj.password ?? '' }, `datajoint.json (${dj.configFile ?? 'environment'})`), prefix ?? dj.prefix);
+    return withPrefix(dataJointSpec({ ...dj, host: dj.host }, `datajoint.json (${dj.configFile ?? 'environment'})`), prefix ?? dj.prefix);
   }
   return withPrefix(sqliteSpec(path.resolve(cwd, DEFAULT_SQLITE_FILE), 'default'), prefix ?? dj?.prefix);
+}
+
+/**
+ * The server DataJoint 2's settings name: MySQL/MariaDB, or PostgreSQL when the backend is
+ * `postgresql` (then the database is `database.name`, DataJoint's default `postgres`).
+ */
+function dataJointSpec(dj: { host: string; port?: string | undefined; user?: string | undefined; password?: string | undefined; backend?: string | undefined; database?: string | undefined; configFile?: string | undefined }, source: string): ConnectionSpec {
+  const backend = dj.backend?.toLowerCase();
+  if (backend === undefined || /^(mysql|mariadb)$/.test(backend)) {
+    return mysqlSpec({ host: dj.host, port: dj.port, user: dj.user ?? 'root', password: dj.password ?? '' }, source);
+  }
+  if (/^postgres(ql)?$/.test(backend)) {
+    return postgresSpec({ host: dj.host, port: dj.port, user: dj.user ?? 'postgres', password: dj.password ?? '', database: dj.database ?? 'postgres' }, source);
+  }
+  throw new ConnectionError(`${dj.configFile ?? 'DJ_BACKEND'} asks for the ${dj.backend} backend; rg-schema connects to MySQL/MariaDB (mysql), PostgreSQL (postgresql) and SQLite.`);
 }
 
 function withPrefix(spec: ConnectionSpec, prefix: string | undefined): ConnectionSpec {
@@ -106,14 +119,16 @@ function withPrefix(spec: ConnectionSpec, prefix: string | undefined): Connectio
 function fromValue(value: string | Knex.Config, cwd: string, source: string, env: NodeJS.ProcessEnv): ConnectionSpec {
   if (typeof value === 'string') return fromUrl(value, cwd, source, env);
   const client = String(value.client ?? '');
-  const dialect: DialectName | undefined = /sqlite/.test(client) ? 'sqlite' : /mysql|maria/.test(client) ? 'mysql' : undefined;
+  const dialect: DialectName | undefined = /sqlite/.test(client) ? 'sqlite' : /mysql|maria/.test(client) ? 'mysql' : /^(pg|postgres(ql)?)$/.test(client) ? 'postgres' : undefined;
   if (!dialect) {
-    throw new ConnectionError(`Unsupported knex client "${client}". Use "mysql2" (MySQL/MariaDB) or "better-sqlite3" (SQLite).`);
+    throw new ConnectionError(`Unsupported knex client "${client}". Use "mysql2" (MySQL/MariaDB), "pg" (PostgreSQL) or "better-sqlite3" (SQLite).`);
   }
   const base = dialect === 'sqlite' ? sqliteSpec(sqliteFilename(value), source) : undefined;
+  const knexConfig = base ? { ...base.knexConfig, ...value, pool: base.knexConfig.pool }
+    : dialect === 'mysql' ? withMysqlDefaults(value) : { ...value, pool: { ...IDLE_POOL, max: 10, ...(value.pool ?? {}) } };
   return {
     dialect,
-    knexConfig: base ? { ...base.knexConfig, ...value, pool: base.knexConfig.pool } : withMysqlDefaults(value),
+    knexConfig,
     prefix: '',
     display: base ? base.display : knexMysqlDisplay(value) ?? `${client} connection (knex config)`,
     source,
@@ -161,7 +176,46 @@ export function fromUrl(url: string, cwd: string, source: string, env: NodeJS.Pr
       password: givesPassword ? decodeURIComponent(parsed.password) : (secretValue('RG_DB_PASSWORD', env) ?? secretValue('DJ_PASS', env) ?? ''),
     }, source);
   }
-  throw new ConnectionError(`Unsupported connection URL scheme "${scheme ?? ''}" from ${source}. Use mysql://user:password@host:3306, sqlite:///absolute/file.sqlite or sqlite://relative/file.sqlite.`);
+  if (scheme === 'postgres' || scheme === 'postgresql') {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConnectionError(`Cannot read the connection URL from ${source}. Expected postgres://user:password@host:5432/database.`);
+    }
+    const givesPassword = /^[a-z0-9+]+:\/\/[^/@]*:[^@]*@/i.test(url) || parsed.password !== '';
+    const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+    return postgresSpec({
+      host: parsed.hostname,
+      port: parsed.port,
+      user: decodeURIComponent(parsed.username) || 'postgres',
+      password: givesPassword ? decodeURIComponent(parsed.password) : (secretValue('RG_DB_PASSWORD', env) ?? secretValue('DJ_PASS', env) ?? ''),
+      database: database || 'postgres',
+    }, source);
+  }
+  throw new ConnectionError(`Unsupported connection URL scheme "${scheme ?? ''}" from ${source}. Use mysql://user:password@host:3306, postgres://user:password@host:5432/database, sqlite:///absolute/file.sqlite or sqlite://relative/file.sqlite.`);
+}
+
+/**
+ * A PostgreSQL server: one database of it, whose schemas (namespaces) are rg-schema's schemas, as
+ * DataJoint 2 uses them. The password is kept out of `display` and `key` shares connections.
+ */
+function postgresSpec(target: { host: string; port?: string | undefined; user: string; password: string; database: string }, source: string): ConnectionSpec {
+  const [host, portInHost] = target.host.split(':');
+  const port = Number(target.port || portInHost || 5432);
+  const hostname = host || '127.0.0.1';
+  return {
+    dialect: 'postgres',
+    knexConfig: {
+      client: 'pg',
+      connection: { host: hostname, port, user: target.user, password: target.password, database: target.database, application_name: 'rg-schema' },
+      pool: { ...IDLE_POOL, max: 10 },
+    },
+    prefix: '',
+    display: `postgres://${target.user}@${hostname}:${port}/${target.database}`,
+    source,
+    key: `postgres:${target.user}:${target.password}@${hostname}:${port}/${target.database}`,
+  };
 }
 
 function mysqlSpec(target: { host: string; port?: string | undefined; user: string; password: string }, source: string): ConnectionSpec {

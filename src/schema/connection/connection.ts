@@ -4,29 +4,20 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { BlobError, ConnectionError, DuplicateError, IntegrityError, QueryError } from '../../errors.js';
 import type { ConnectionSpec } from './config.js';
-import { mysqlDialect, sqliteDialect, type Dialect } from './dialect.js';
-import { installExactDoubles } from './exact-doubles.js';
-import { execute, formatMysql, preparedStatement, type MysqlRaw, type RawConnection, type SqliteRaw, type SqliteStatement } from './driver.js';
+import type { Dialect, RunResult, StatementCache } from './dialect.js';
+import { dialectFor } from './dialects/index.js';
 
-function threadId(raw: RawConnection): number {
-  return Number((raw as MysqlRaw).threadId ?? 0);
-}
-
-/** Result of a statement that returns no rows. */
-export interface RunResult {
-  readonly affectedRows: number;
-  readonly insertId: number | undefined;
-}
+export type { RunResult } from './dialect.js';
 
 const open = new Map<string, Connection>();
 
-// mysql2's text protocol reads some doubles one unit in the last place off; every read is exact.
-installExactDoubles();
+let savepoints = 0;
 
 /**
  * One database target shared by every schema that names it. knex holds the pool (one connection
  * for SQLite) and the configuration; statements run on the pooled driver connections, because
  * knex's own query and transaction layers cost more per key than the whole populate() budget.
+ * What differs between backends is asked of {@link Dialect}.
  */
 export class Connection {
   readonly dialect: Dialect;
@@ -36,7 +27,7 @@ export class Connection {
   readonly display: string;
   /** The embedded database's file (SQLite); undefined for a server or an in-memory database. */
   readonly file: string | undefined;
-  readonly #sessions = new AsyncLocalStorage<{ raw: RawConnection; inTransaction: boolean }>();
+  readonly #sessions = new AsyncLocalStorage<{ raw: unknown; inTransaction: boolean }>();
   /** Private (#): never shown by console.log or util.inspect, since it holds the password. */
   readonly #spec: ConnectionSpec;
   /** The embedded database's folder, until it has been made. */
@@ -44,44 +35,14 @@ export class Connection {
 
   private constructor(spec: ConnectionSpec) {
     this.#spec = spec;
-    this.dialect = spec.dialect === 'mysql' ? mysqlDialect : sqliteDialect;
+    this.dialect = dialectFor(spec.dialect);
     this.prefix = spec.prefix;
     this.display = spec.display;
-    const config = { ...spec.knexConfig };
-    if (spec.dialect === 'sqlite') {
-      const filename = (config.connection as { filename: string }).filename;
-      // The folder is made when the first statement needs the file, not here: a Connection object
-      // (made by importing a schema, or by drawing its ERD) must leave the disk alone.
-      if (filename !== ':memory:') this.#sqliteFolder = path.dirname(filename);
-      this.file = filename === ':memory:' ? undefined : filename;
-      config.pool = {
-        ...config.pool,
-        afterCreate(raw: { pragma(s: string): unknown; defaultSafeIntegers(on: boolean): unknown }, done: (e: Error | null, c: unknown) => void) {
-          raw.pragma('foreign_keys = ON');
-          raw.pragma('busy_timeout = 30000');
-          if (filename !== ':memory:') raw.pragma('journal_mode = WAL');
-          // 64-bit integers come back exactly; the heading turns the small ones into numbers.
-          raw.defaultSafeIntegers(true);
-          done(null, raw);
-        },
-      };
-    } else {
-      this.file = undefined;
-    }
-    if (spec.dialect === 'mysql') {
-      const userHook = (config.pool as { afterCreate?: (raw: unknown, done: (e: Error | null, c: unknown) => void) => void } | undefined)?.afterCreate;
-      config.pool = {
-        ...config.pool,
-        // TIMESTAMP values are kept in UTC and converted through the session's time zone; in UTC
-        // no value falls into a daylight-saving gap, and the text read back is the text written.
-        afterCreate(raw: MysqlRaw, done: (e: Error | null, c: unknown) => void) {
-          raw.query("SET time_zone = '+00:00'", (error) => {
-            if (error || !userHook) done(error, raw);
-            else userHook(raw, done);
-          });
-        },
-      };
-    }
+    const config = this.dialect.configure({ ...spec.knexConfig });
+    this.file = this.dialect.embeddedFile(config);
+    // The folder is made when the first statement needs the file, not here: a Connection object
+    // (made by importing a schema, or by drawing its ERD) must leave the disk alone.
+    if (this.file !== undefined) this.#sqliteFolder = path.dirname(this.file);
     // Failures reach the caller as errors that name the target; knex's own console logging would
     // only repeat them.
     const quiet = (): void => undefined;
@@ -157,10 +118,10 @@ export class Connection {
    */
   async session<T>(work: (connectionId: number) => Promise<T>): Promise<T> {
     const current = this.#sessions.getStore();
-    if (current) return work(threadId(current.raw));
-    const raw = (await this.pool.acquireConnection()) as RawConnection;
+    if (current) return work(this.dialect.connectionId(current.raw));
+    const raw = await this.pool.acquireConnection();
     try {
-      return await this.#sessions.run({ raw, inTransaction: false }, () => work(threadId(raw)));
+      return await this.#sessions.run({ raw, inTransaction: false }, () => work(this.dialect.connectionId(raw)));
     } finally {
       await this.pool.releaseConnection(raw);
     }
@@ -175,8 +136,7 @@ export class Connection {
     if (this.inTransaction) return work();
     return this.session(async () => {
       const store = this.#sessions.getStore()!;
-      const begin = this.dialect.name === 'mysql' ? 'START TRANSACTION' : 'BEGIN IMMEDIATE';
-      await this.#exec(store.raw, begin, []);
+      await this.#exec(store.raw, this.dialect.beginTransaction, []);
       store.inTransaction = true;
       try {
         const result = await work();
@@ -203,15 +163,17 @@ export class Connection {
   }
 
   /**
-   * Streams a SELECT's rows (MySQL) without holding them all in memory. The connection stays
-   * pinned until the iteration ends.
+   * Streams a SELECT's rows from a server-side cursor without holding them all in memory. The
+   * connection stays pinned until the iteration ends. Only for dialects that stream
+   * (`dialect.stream`); SQLite pages instead (query/stream.ts).
    */
   async *stream(sql: string, params: readonly unknown[], table?: string): AsyncGenerator<Record<string, unknown>> {
+    const stream = this.dialect.stream;
+    if (!stream) throw new Error(`internal: ${this.dialect.label} does not stream from a cursor`);
     const pinned = this.#sessions.getStore()?.raw;
-    const raw = (pinned ?? (await this.pool.acquireConnection())) as MysqlRaw;
+    const raw = pinned ?? (await this.pool.acquireConnection());
     try {
-      const rows = raw.query(formatMysql(sql, params, (v) => raw.escape(v))).stream({ highWaterMark: 1000 });
-      for await (const row of rows as AsyncIterable<Record<string, unknown>>) yield row;
+      for await (const row of stream(raw, sql, params)) yield row;
     } catch (error) {
       throw this.wrapError(error, sql, params, table);
     } finally {
@@ -219,10 +181,36 @@ export class Connection {
     }
   }
 
+  /**
+   * Runs `work` so that its failure leaves the current transaction usable: PostgreSQL aborts a
+   * transaction at its first error, so there it runs under a savepoint (rolled back to on error).
+   * Elsewhere, and outside transactions, it just runs.
+   *
+   * @example
+   * ```ts
+   * await connection.guarded(() => connection.run('INSERT …'));
+   * // PostgreSQL in a transaction: SAVEPOINT rg_1; INSERT …; RELEASE SAVEPOINT rg_1 (ROLLBACK TO SAVEPOINT rg_1 on error)
+   * ```
+   */
+  async guarded<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.dialect.errorAbortsTransaction || !this.inTransaction) return work();
+    const name = `rg_${++savepoints}`;
+    const raw = this.#sessions.getStore()!.raw;
+    await this.#exec(raw, `SAVEPOINT ${name}`, []);
+    try {
+      const result = await work();
+      await this.#exec(raw, `RELEASE SAVEPOINT ${name}`, []);
+      return result;
+    } catch (error) {
+      await this.#exec(raw, `ROLLBACK TO SAVEPOINT ${name}`, []).catch(() => undefined);
+      throw error;
+    }
+  }
+
   async #statement(sql: string, params: readonly unknown[], table: string | undefined): Promise<unknown[] | RunResult> {
     const pinned = this.#sessions.getStore()?.raw;
-    if (pinned) return this.#exec(pinned, sql, params, table);
-    const raw = (await this.pool.acquireConnection()) as RawConnection;
+    if (pinned !== undefined) return this.#exec(pinned, sql, params, table);
+    const raw = await this.pool.acquireConnection();
     try {
       return await this.#exec(raw, sql, params, table);
     } finally {
@@ -230,29 +218,30 @@ export class Connection {
     }
   }
 
-  async #exec(raw: RawConnection, sql: string, params: readonly unknown[], table?: string): Promise<unknown[] | RunResult> {
+  async #exec(raw: unknown, sql: string, params: readonly unknown[], table?: string): Promise<unknown[] | RunResult> {
     try {
-      return await execute(this.dialect.name, raw, sql, params, this.#statements);
+      return await this.dialect.execute(raw, sql, params, this.#statements);
     } catch (error) {
       throw this.wrapError(error, sql, params, table);
     }
   }
 
-  readonly #statements = new WeakMap<object, Map<string, SqliteStatement>>();
+  readonly #statements: StatementCache = new WeakMap();
   readonly #packetLimits = new WeakMap<object, number>();
 
   /**
    * MySQL refuses (and then drops the connection on) any statement larger than the connection's
    * max_allowed_packet; a statement that would be is refused here first, naming the setting.
+   * Backends without such a limit (`dialect.statementLimit` undefined) accept it.
    */
   async checkPacketSize(bytes: number, table?: string): Promise<void> {
-    if (this.dialect.name !== 'mysql') return;
+    const statementLimit = this.dialect.statementLimit;
+    if (!statementLimit) return;
     await this.session(async () => {
-      const raw = this.#sessions.getStore()!.raw;
+      const raw = this.#sessions.getStore()!.raw as object;
       let limit = this.#packetLimits.get(raw);
       if (limit === undefined) {
-        const [row] = (await this.#exec(raw, 'SELECT @@max_allowed_packet AS m', [])) as Array<{ m: unknown }>;
-        limit = Number(row?.m ?? Number.POSITIVE_INFINITY);
+        limit = await statementLimit(raw, (sql) => this.#exec(raw, sql, []));
         this.#packetLimits.set(raw, limit);
       }
       if (bytes + 1024 > limit) {
@@ -262,19 +251,15 @@ export class Connection {
   }
 
   /**
-   * Runs one statement as a server-side prepared statement (MySQL `execute`): large blobs travel
-   * as binary parameters instead of being escaped into the SQL text, about 10× faster.
+   * Runs one statement with large values as binary parameters: MySQL's prepared protocol (about
+   * 10× faster than escaping a large blob into the text); the other drivers bind anyway.
    */
   async runPrepared(sql: string, params: readonly unknown[], table?: string): Promise<RunResult> {
-    if (this.dialect.name !== 'mysql') return this.run(sql, params, table);
+    const executePrepared = this.dialect.executePrepared;
+    if (!executePrepared) return this.run(sql, params, table);
     return this.session(async () => {
-      const raw = this.#sessions.getStore()!.raw as MysqlRaw;
       try {
-        const header = await new Promise<{ affectedRows?: number; insertId?: number }>((resolve, reject) => {
-          raw.execute(sql, params as unknown[], (error, result) => (error ? reject(error) : resolve(result as { affectedRows?: number })));
-        });
-        raw.unprepare?.(sql);
-        return { affectedRows: header.affectedRows ?? 0, insertId: header.insertId };
+        return await executePrepared(this.#sessions.getStore()!.raw, sql, params);
       } catch (error) {
         throw this.wrapError(error, sql, params, table);
       }
@@ -282,21 +267,18 @@ export class Connection {
   }
 
   /**
-   * SQLite: runs one prepared statement for many parameter rows, in the current transaction.
-   * better-sqlite3 is fastest this way; the statement is prepared once and cached.
+   * Runs one prepared statement for many parameter rows, in the current transaction, where the
+   * dialect does that best (`dialect.runMany`, SQLite); a failure names the row (`rowIndex`).
    */
   async runMany(sql: string, rows: ReadonlyArray<readonly unknown[]>, table?: string): Promise<RunResult> {
+    const runMany = this.dialect.runMany;
+    if (!runMany) throw new Error(`internal: ${this.dialect.label} inserts with multi-row statements`);
     return this.session(async () => {
-      const raw = this.#sessions.getStore()!.raw as SqliteRaw;
-      let affectedRows = 0;
-      let index = 0;
-      try {
-        const statement = preparedStatement(raw, sql, this.#statements);
-        for (index = 0; index < rows.length; index++) affectedRows += Number(statement.run(...rows[index]!).changes);
-        return { affectedRows, insertId: undefined };
-      } catch (error) {
-        throw Object.assign(this.wrapError(error, sql, rows[index] ?? [], table), { rowIndex: index });
+      const result = runMany(this.#sessions.getStore()!.raw, sql, rows, this.#statements);
+      if (result.failedRow !== undefined) {
+        throw Object.assign(this.wrapError(result.error, sql, rows[result.failedRow] ?? [], table), { rowIndex: result.failedRow });
       }
+      return { affectedRows: result.affectedRows, insertId: undefined };
     });
   }
 

@@ -15,7 +15,10 @@ export interface DataJointSettings {
   readonly user?: string;
   readonly password?: string;
   readonly prefix?: string;
+  /** `mysql` or `postgresql` (DJ_BACKEND, `database.backend`). */
   readonly backend?: string;
+  /** The PostgreSQL database to connect to (DJ_DATABASE_NAME, `database.name`; DataJoint's default `postgres`). */
+  readonly database?: string;
   /** The datajoint.json found, if any. */
   readonly configFile?: string;
 }
@@ -57,7 +60,7 @@ function text(value: unknown): string | undefined {
 
 /**
  * DataJoint 2's settings, in its order: environment variables (DJ_HOST, DJ_PORT, DJ_USER, DJ_PASS,
- * DJ_DATABASE_PREFIX), then the secrets directory (`.secrets/` beside datajoint.json, else
+ * DJ_DATABASE_PREFIX, DJ_BACKEND, DJ_DATABASE_NAME), then the secrets directory (`.secrets/` beside datajoint.json, else
  * /run/secrets/datajoint: files `database.user` and `database.password`, or a
  * `.secrets/datajoint.json`), then datajoint.json. Undefined when none of them names anything.
  */
@@ -90,6 +93,7 @@ export function readDataJointSettings(cwd: string, env: NodeJS.ProcessEnv): Data
     password: pick('DJ_PASS', 'password'),
     prefix: text(env.DJ_DATABASE_PREFIX) ?? text(file.database_prefix),
     backend: text(env.DJ_BACKEND) ?? text(file.backend),
+    database: text(env.DJ_DATABASE_NAME) ?? text(file.name),
     ...(configFile ? { configFile } : {}),
   };
   return settings.host === undefined && configFile === undefined ? undefined : settings;

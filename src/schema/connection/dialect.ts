@@ -1,52 +1,182 @@
-import type { DialectName } from './config.js';
+import type { Knex } from 'knex';
+import type { Attribute } from '../definition/heading.js';
+import type { AttributeType } from '../definition/types.js';
+import type { CatalogTable, Statement, TableDeclaration } from './table-declaration.js';
 
-/** What differs between MySQL and SQLite below the query layer. */
-export interface Dialect {
-  readonly name: DialectName;
+/** The backends rg-schema runs on. */
+export type DialectName = 'sqlite' | 'mysql' | 'postgres';
+
+/** What a driver error means to the layers above. */
+export type ErrorKind = 'duplicate' | 'foreignKey' | 'packet' | 'connection' | 'other';
+
+/** Result of a statement that returns no rows. */
+export interface RunResult {
+  readonly affectedRows: number;
+  readonly insertId: number | undefined;
+}
+
+/** What catalog reading and DDL run their statements on (a Connection). */
+export interface SqlRunner {
+  /** Runs a SELECT and returns its rows (values bound or escaped by the dialect). */
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[], table?: string): Promise<Row[]>;
+  /** Runs a statement that returns no rows. */
+  run(sql: string, params?: readonly unknown[], table?: string): Promise<RunResult>;
+  /** Runs `work` with one connection pinned; `connectionId` is the server's id for it (0 on SQLite). */
+  session<T>(work: (connectionId: number) => Promise<T>): Promise<T>;
+  /** Runs `work` in one transaction (nested calls join it). */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
+  /** The target, safe to print (no password). */
+  readonly display: string;
+}
+
+/** Prepared statements a driver connection keeps, by SQL text (SQLite). */
+export type StatementCache = WeakMap<object, Map<string, unknown>>;
+
+/**
+ * How a value of an attribute comes back from the driver: `'ready'` when the driver already gives
+ * the documented JS value, `'generic'` for the shared decoding (query/values.ts), or the dialect's
+ * own function.
+ */
+export type ValueReading = 'ready' | 'generic' | ((raw: unknown) => unknown);
+
+/** Driver-level behaviour: pools, statements, streaming, errors, transactions. */
+export interface DriverDialect {
+  /** Adds the dialect's session set-up (time zone, escapes, pragmas, type parsers) to a knex config. */
+  configure(config: Knex.Config): Knex.Config;
+  /** The file an embedded database lives in (SQLite); undefined for a server or an in-memory database. */
+  embeddedFile(config: Knex.Config): string | undefined;
+  /** Runs one statement on a pooled driver connection: rows for a SELECT, a RunResult otherwise. */
+  execute(raw: unknown, sql: string, params: readonly unknown[], statements: StatementCache): Promise<unknown[] | RunResult>;
+  /**
+   * Streams a SELECT's rows from a server-side cursor, holding a bounded number of them; undefined
+   * where the backend has none to spare (SQLite pages instead, see query/stream.ts).
+   */
+  readonly stream: ((raw: unknown, sql: string, params: readonly unknown[]) => AsyncIterable<Record<string, unknown>>) | undefined;
+  /**
+   * Runs many parameter rows through one prepared statement (SQLite, where that is fastest);
+   * undefined where multi-row INSERTs are used instead.
+   */
+  readonly runMany: ((raw: unknown, sql: string, rows: ReadonlyArray<readonly unknown[]>, statements: StatementCache) => { affectedRows: number; failedRow: number | undefined; error: unknown }) | undefined;
+  /** Sends one large statement with its values as binary parameters (MySQL's prepared protocol); undefined: execute() already binds. */
+  readonly executePrepared: ((raw: unknown, sql: string, params: readonly unknown[]) => Promise<RunResult>) | undefined;
+  /** The largest statement the server accepts, asked once per connection (MySQL's max_allowed_packet); undefined: no such limit. */
+  readonly statementLimit: ((raw: unknown, execute: (sql: string) => Promise<unknown[] | RunResult>) => Promise<number>) | undefined;
+  /** The server's id of a driver connection (MySQL's thread id, PostgreSQL's backend pid); 0 on SQLite. */
+  connectionId(raw: unknown): number;
+  /** Starts a transaction. */
+  readonly beginTransaction: string;
+  /**
+   * PostgreSQL aborts a transaction at its first error: statements that may fail inside one (and
+   * whose failure is handled) run under a savepoint.
+   */
+  readonly errorAbortsTransaction: boolean;
+  /** Classifies a driver error. */
+  errorKind(error: unknown): ErrorKind;
+  /** Several connections work at once (server backends): populate may run keys concurrently. */
+  readonly concurrent: boolean;
+  /** The statement that makes a session refuse every write and DDL; undefined where the driver opens the file read-only (SQLite). */
+  readonly readOnlySession: string | undefined;
+  /** The driver's connection options that give up connecting after `ms` milliseconds. */
+  connectTimeout(ms: number): Record<string, unknown>;
+}
+
+/** How SQL is spelled. */
+export interface SpellingDialect {
   /** Quotes one identifier. */
   quote(identifier: string): string;
   /**
-   * The full table reference. MySQL has databases; in SQLite every schema shares one file (so that
-   * foreign keys between schemas hold) and the schema is part of the table's quoted name.
+   * The full table reference. MySQL has databases and PostgreSQL schemas; in SQLite every schema
+   * shares one file (so that foreign keys between schemas hold) and the schema is part of the
+   * table's quoted name.
    */
   tableRef(database: string, table: string): string;
-  /** Classifies a driver error. */
-  errorKind(error: unknown): 'duplicate' | 'foreignKey' | 'packet' | 'connection' | 'other';
+  /** A string literal that reads back as exactly `text`. */
+  stringLiteral(text: string): string;
+  /** The current time as `YYYY-MM-DD HH:MM:SS` with `digits` fractional digits. */
+  now(digits: number): string;
+  /** The LIMIT value that means no limit (for an OFFSET alone). */
+  readonly noLimit: number;
+  /**
+   * The clause after `INSERT … VALUES …` that skips rows whose key exists (`skip`) or overwrites
+   * their other attributes (`replace`).
+   */
+  onDuplicate(key: readonly string[], secondary: readonly string[], mode: 'skip' | 'replace'): string;
+  /** The SELECT expression that reads a 4-byte float column without losing digits. */
+  readFloat32(columnSql: string): string;
+  /** A table read without ORDER BY comes back in primary-key order (InnoDB's clustered index; SQLite's rowid order is not that). */
+  readonly keyOrderedScans: boolean;
+  /** GROUP BY must name every selected column (PostgreSQL cannot see that a subquery's key determines them). */
+  readonly groupsByEveryColumn: boolean;
+  /** SQL expression for the database user of this session, for the jobs tables. */
+  readonly currentUser: string;
+  /** A subquery of the ids of the server's live connections (for stale reservations); undefined on SQLite. */
+  readonly liveConnectionIds: string | undefined;
 }
 
-function code(error: unknown): string {
-  const e = error as { code?: unknown; errno?: unknown } | null;
+/** How values the backends do not all hold natively are stored and read. */
+export interface ValueDialect {
+  /** A uint64 of 2^63 or more. */
+  uint64(value: bigint): unknown;
+  /** A 4-byte float (already rounded to float32) as the column takes it. */
+  float32(value: number): number;
+  /** A UUID (16 bytes) as the column takes it. */
+  uuid(bytes: Buffer): unknown;
+  /** Why the backend cannot hold this text, or undefined. */
+  textProblem(text: string): string | undefined;
+  /** How values of the attribute come back from the driver. */
+  reading(attribute: Attribute): ValueReading;
+}
+
+/** Databases, tables and catalogs. */
+export interface SchemaDialect {
+  /** The column type that stores an attribute type in a table of `database`. */
+  columnType(type: AttributeType, database: string): string;
+  /** Creates the database (MySQL), schema (PostgreSQL) or bookkeeping table (SQLite) if needed. */
+  createDatabase(database: string): Statement[];
+  /** Whether the database exists. */
+  databaseExists(runner: SqlRunner, database: string): Promise<boolean>;
+  /** Drops a database's remaining storage (its tables are gone already). */
+  dropDatabase(runner: SqlRunner, database: string): Promise<void>;
+  /** The statements that create one table, in order. */
+  createTable(table: TableDeclaration): Statement[];
+  /**
+   * Creates DataJoint 2's `~lineage` table of a database if it is missing, in DataJoint's own
+   * layout for the backend; undefined where DataJoint keeps none (SQLite).
+   */
+  readonly createLineageTable: ((database: string) => Statement[]) | undefined;
+  /** The statements that drop one table, in order. */
+  dropTable(database: string, table: string): Statement[];
+  /** Names of the tables that exist in a database, sorted. */
+  listTables(runner: SqlRunner, database: string): Promise<string[]>;
+  /** Every table of a database as its catalog describes it (DataJoint's hidden `~` tables excluded), in name order. */
+  readCatalog(runner: SqlRunner, database: string, only?: string): Promise<CatalogTable[]>;
+  /**
+   * Runs a schema's table creation with every other process that declares the same database held
+   * off, so that the catalog `work` reads is the one it changes.
+   */
+  withCreationLock<T>(runner: SqlRunner, database: string, work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * One backend: everything that differs between SQLite, MySQL/MariaDB and PostgreSQL below the
+ * query algebra. Each backend is one object (src/schema/connection/dialects/); the layers above
+ * ask it and never test its name.
+ *
+ * @example
+ * ```ts
+ * const { dialect } = schema.connection;
+ * dialect.tableRef('lab_rgc', 'subject');   // MySQL `lab_rgc`.`subject`, PostgreSQL "lab_rgc"."subject", SQLite "lab_rgc.subject"
+ * dialect.onDuplicate(['id'], ['x'], 'skip'); // MySQL ' ON DUPLICATE KEY UPDATE `id` = `id`', others ' ON CONFLICT DO NOTHING'
+ * ```
+ */
+export interface Dialect extends DriverDialect, SpellingDialect, ValueDialect, SchemaDialect {
+  readonly name: DialectName;
+  /** The backend's name for messages: `SQLite`, `MySQL/MariaDB`, `PostgreSQL`. */
+  readonly label: string;
+}
+
+/** The `code` of a driver error, or ''. */
+export function errorCode(error: unknown): string {
+  const e = error as { code?: unknown } | null;
   return typeof e?.code === 'string' ? e.code : '';
 }
-
-export const mysqlDialect: Dialect = {
-  name: 'mysql',
-  quote: (identifier) => `\`${identifier.replace(/`/g, '``')}\``,
-  tableRef(database, table) {
-    return `${this.quote(database)}.${this.quote(table)}`;
-  },
-  errorKind(error) {
-    const c = code(error);
-    if (c === 'ER_DUP_ENTRY') return 'duplicate';
-    if (c.startsWith('ER_NO_REFERENCED_ROW') || c.startsWith('ER_ROW_IS_REFERENCED')) return 'foreignKey';
-    if (c === 'ER_NET_PACKET_TOO_LARGE' || c === 'EPIPE') return 'packet';
-    if (c === 'PROTOCOL_CONNECTION_LOST' || c === 'ECONNREFUSED' || c === 'ECONNRESET' || c === 'ER_ACCESS_DENIED_ERROR') return 'connection';
-    return 'other';
-  },
-};
-
-export const sqliteDialect: Dialect = {
-  name: 'sqlite',
-  quote: (identifier) => `"${identifier.replace(/"/g, '""')}"`,
-  tableRef(database, table) {
-    return this.quote(`${database}.${table}`);
-  },
-  errorKind(error) {
-    const c = code(error);
-    if (c === 'SQLITE_CONSTRAINT_PRIMARYKEY' || c === 'SQLITE_CONSTRAINT_UNIQUE') return 'duplicate';
-    // ON DELETE RESTRICT is enforced by an internal trigger, so SQLite reports it as one.
-    if (c === 'SQLITE_CONSTRAINT_FOREIGNKEY' || (c === 'SQLITE_CONSTRAINT_TRIGGER' && /FOREIGN KEY/.test(String((error as Error)?.message)))) return 'foreignKey';
-    if (c === 'SQLITE_CANTOPEN') return 'connection';
-    return 'other';
-  },
-};

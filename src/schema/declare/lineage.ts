@@ -48,7 +48,7 @@ export function lineageRows(info: TableInfo): LineageRow[] {
 }
 
 /**
- * Whether the database holds DataJoint 2's `~lineage` table (MySQL only).
+ * Whether the database holds DataJoint 2's `~lineage` table (never on SQLite, where DataJoint keeps none).
  *
  * @example
  * ```ts
@@ -57,13 +57,13 @@ export function lineageRows(info: TableInfo): LineageRow[] {
  * ```
  */
 export async function hasLineageTable(connection: Connection, database: string): Promise<boolean> {
-  if (connection.dialect.name !== 'mysql') return false;
-  const rows = await connection.query('SELECT 1 AS x FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [database, LINEAGE_TABLE]);
-  return rows.length > 0;
+  if (connection.dialect.createLineageTable === undefined) return false;
+  return (await connection.dialect.listTables(connection, database)).includes(LINEAGE_TABLE);
 }
 
 /**
- * Replaces the tables' `~lineage` rows, creating the table as DataJoint 2.3 does when it is missing:
+ * Replaces the tables' `~lineage` rows, creating the table as DataJoint 2.3 does when it is missing
+ * (on MySQL as below; on PostgreSQL without comments):
  *
  * ```sql
  * CREATE TABLE IF NOT EXISTS `lab`.`~lineage` (
@@ -74,21 +74,18 @@ export async function hasLineageTable(connection: Connection, database: string):
  * ```
  */
 export async function writeLineage(connection: Connection, database: string, tables: readonly TableInfo[]): Promise<void> {
-  if (connection.dialect.name !== 'mysql' || tables.length === 0) return;
-  const target = connection.dialect.tableRef(database, LINEAGE_TABLE);
-  await connection.run(`CREATE TABLE IF NOT EXISTS ${target} (
-  \`table_name\` varchar(64) NOT NULL COMMENT 'table name within the schema',
-  \`attribute_name\` varchar(64) NOT NULL COMMENT 'attribute name',
-  \`lineage\` varchar(255) NOT NULL COMMENT 'origin: schema.table.attribute',
-  PRIMARY KEY (\`table_name\`,\`attribute_name\`)
-) ENGINE=InnoDB`);
+  const { dialect } = connection;
+  if (dialect.createLineageTable === undefined || tables.length === 0) return;
+  const target = dialect.tableRef(database, LINEAGE_TABLE);
+  const q = (name: string): string => dialect.quote(name);
+  for (const { sql, params } of dialect.createLineageTable(database)) await connection.run(sql, params);
   await connection.transaction(async () => {
     for (const info of tables) {
-      await connection.run(`DELETE FROM ${target} WHERE \`table_name\` = ?`, [info.tableName]);
+      await connection.run(`DELETE FROM ${target} WHERE ${q('table_name')} = ?`, [info.tableName]);
       const rows = lineageRows(info);
       if (rows.length === 0) continue;
       await connection.run(
-        `INSERT INTO ${target} (\`table_name\`, \`attribute_name\`, \`lineage\`) VALUES ${rows.map(() => '(?, ?, ?)').join(', ')}`,
+        `INSERT INTO ${target} (${q('table_name')}, ${q('attribute_name')}, ${q('lineage')}) VALUES ${rows.map(() => '(?, ?, ?)').join(', ')}`,
         rows.flatMap((r) => [r.table_name, r.attribute_name, r.lineage]));
     }
   });
@@ -105,5 +102,5 @@ export async function writeLineage(connection: Connection, database: string, tab
  */
 export async function deleteLineage(connection: Connection, database: string, tableName: string): Promise<void> {
   if (!(await hasLineageTable(connection, database))) return;
-  await connection.run(`DELETE FROM ${connection.dialect.tableRef(database, LINEAGE_TABLE)} WHERE \`table_name\` = ?`, [tableName]);
+  await connection.run(`DELETE FROM ${connection.dialect.tableRef(database, LINEAGE_TABLE)} WHERE ${connection.dialect.quote('table_name')} = ?`, [tableName]);
 }

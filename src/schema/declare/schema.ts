@@ -6,7 +6,7 @@ import { parseDefinition } from '../definition/parser.js';
 import { resolveType } from '../definition/types.js';
 import { readCatalog, listTableNames, type CatalogTable } from './catalog.js';
 import { withCreationLock } from './creation-lock.js';
-import { createTableStatements, SQLITE_META_TABLE, sqliteDeclaration } from './ddl.js';
+import { createTableStatements } from './ddl.js';
 import { DependencyGraph, noteRegistration } from './dependencies.js';
 import { compareWithCatalog } from './compare.js';
 import { deleteLineage, hasLineageTable, writeLineage } from './lineage.js';
@@ -280,11 +280,7 @@ export class Schema {
     try {
       for (const t of missing) {
         await connection.transaction(async () => {
-          for (const sql of statements.get(t) ?? []) await connection.run(sql, [], t.className);
-          if (connection.dialect.name === 'sqlite') {
-            await connection.run(`INSERT INTO ${connection.dialect.quote(SQLITE_META_TABLE)} (database_name, table_name, declaration) VALUES (?, ?, ?)`,
-              [this.database, t.tableName, JSON.stringify(sqliteDeclaration(t, t.resolved!))]);
-          }
+          for (const { sql, params } of statements.get(t) ?? []) await connection.run(sql, params, t.className);
         });
         created.push(t);
       }
@@ -298,18 +294,18 @@ export class Schema {
   }
 
   /**
-   * On MySQL, a database that holds DataJoint 2's `~lineage` table makes 2.x the default spelling;
+   * On MySQL and PostgreSQL, a database that holds DataJoint 2's `~lineage` table makes 2.x the default spelling;
    * tables resolved before this was known are resolved again.
    */
   private async detectSpelling(): Promise<void> {
-    if (this.lineageFound !== undefined || this.connection.dialect.name !== 'mysql') return;
+    if (this.lineageFound !== undefined || this.connection.dialect.createLineageTable === undefined) return;
     const before = this.defaultSpelling();
     this.lineageFound = await hasLineageTable(this.connection, this.database);
     if (this.defaultSpelling() !== before) for (const t of this.registry.values()) t.resolved = undefined;
   }
 
   /**
-   * Writes DataJoint 2's `~lineage` rows for every declared table of the schema (MySQL), as
+   * Writes DataJoint 2's `~lineage` rows for every declared table of the schema (MySQL, PostgreSQL), as
    * DataJoint's `schema.rebuild_lineage()` does, so DataJoint 2 can join tables declared before
    * rg-schema wrote lineage.
    *
@@ -326,21 +322,11 @@ export class Schema {
 
   private async ensureDatabase(): Promise<void> {
     const connection = this.connection;
-    if (connection.dialect.name === 'mysql') {
-      await connection.run(`CREATE DATABASE IF NOT EXISTS ${connection.dialect.quote(this.database)}`);
-    } else {
-      await connection.run(`CREATE TABLE IF NOT EXISTS ${connection.dialect.quote(SQLITE_META_TABLE)} (
-        database_name TEXT NOT NULL, table_name TEXT NOT NULL, declaration TEXT NOT NULL,
-        PRIMARY KEY (database_name, table_name))`);
-    }
+    for (const { sql, params } of connection.dialect.createDatabase(this.database)) await connection.run(sql, params);
   }
 
   /** Table names that exist in this schema's database (hidden `~` tables excluded). */
   async listTables(): Promise<string[]> {
-    if (this.connection.dialect.name === 'mysql') {
-      const rows = await this.connection.query<{ n: string }>('SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [this.database]);
-      if (rows.length === 0) return [];
-    }
     return (await listTableNames(this.connection, this.database)).filter((n) => !n.startsWith('~'));
   }
 
@@ -384,26 +370,15 @@ export class Schema {
     const own = graph.nodes.filter((t) => t.schema === this);
     const doomed = graph.topologicalOrder([...new Set([...own, ...own.flatMap((t) => graph.descendants(t))])]);
     await dropInOrder(doomed, options, `schema ${this.name}`);
-    const connection = this.connection;
-    if (connection.dialect.name === 'mysql') {
-      await connection.run(`DROP DATABASE IF EXISTS ${connection.dialect.quote(this.database)}`);
-    } else {
-      for (const name of await listTableNames(connection, this.database)) {
-        await connection.run(`DROP TABLE IF EXISTS ${connection.dialect.tableRef(this.database, name)}`);
-      }
-      await connection.run(`DELETE FROM ${connection.dialect.quote(SQLITE_META_TABLE)} WHERE database_name = ?`, [this.database]).catch(() => undefined);
-    }
+    await this.connection.dialect.dropDatabase(this.connection, this.database);
     this.activation = undefined;
   }
 
   /** Drops one table's storage without checks (used by drop() and failed activations). */
   async dropTable(t: TableInfo): Promise<void> {
     const connection = this.connection;
-    await connection.run(`DROP TABLE IF EXISTS ${connection.dialect.tableRef(this.database, t.tableName)}`);
+    for (const { sql, params } of connection.dialect.dropTable(this.database, t.tableName)) await connection.run(sql, params);
     await deleteLineage(connection, this.database, t.tableName);
-    if (connection.dialect.name === 'sqlite') {
-      await connection.run(`DELETE FROM ${connection.dialect.quote(SQLITE_META_TABLE)} WHERE database_name = ? AND table_name = ?`, [this.database, t.tableName]).catch(() => undefined);
-    }
     t.schema.activation = undefined;
   }
 

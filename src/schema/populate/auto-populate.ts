@@ -126,7 +126,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     let done = 0;
     let failure: Error | undefined;
     let next = 0;
-    const lanes = info.schema.connection.dialect.name === 'mysql' ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1;
+    const lanes = info.schema.connection.dialect.concurrent ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1;
     const lane = async (): Promise<void> => {
       while (next < keys.length && failure === undefined) {
         const key = keys[next++]!;

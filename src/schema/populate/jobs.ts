@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { DuplicateError } from '../../errors.js';
 import type { Connection } from '../connection/connection.js';
-import { sqlString } from '../declare/ddl.js';
+import type { Attribute, DefaultValue } from '../definition/heading.js';
+import { resolveType } from '../definition/types.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { packBlob } from '../blob/pack.js';
 import { encodeValue } from '../query/values.js';
@@ -55,44 +56,54 @@ export class JobsTable {
     return this.connection.dialect.quote(name);
   }
 
-  /** Creates the jobs table if it does not exist. */
+  /** Creates the jobs table if it does not exist, through the dialect's DDL (held off from other declarers). */
   async declare(): Promise<void> {
     if (this.declared) return;
     const d = this.connection.dialect;
-    const mysql = d.name === 'mysql';
     const heading = this.info.resolved!.heading;
-    const keyColumns = this.keyAttributes.map((k) => `${this.q(k)} ${mysql ? heading.get(k).type.mysql : heading.get(k).type.sqlite} NOT NULL`);
-    const dt = mysql ? 'datetime(6)' : 'TEXT';
-    const columns = [
-      ...keyColumns,
-      `${this.q('status')} ${mysql ? "enum('pending','reserved','success','error','ignore')" : 'TEXT'} NOT NULL`,
-      `${this.q('priority')} ${mysql ? 'int' : 'INTEGER'} NOT NULL DEFAULT 5`,
-      `${this.q('created_time')} ${dt} NOT NULL`,
-      `${this.q('scheduled_time')} ${dt} NOT NULL`,
-      `${this.q('reserved_time')} ${dt} DEFAULT NULL`,
-      `${this.q('completed_time')} ${dt} DEFAULT NULL`,
-      `${this.q('duration')} ${mysql ? 'float' : 'REAL'} DEFAULT NULL`,
-      `${this.q('error_message')} ${mysql ? `varchar(${ERROR_MESSAGE_LENGTH})` : 'TEXT'} NOT NULL DEFAULT ''`,
-      `${this.q('error_stack')} ${mysql ? 'mediumblob' : 'BLOB'} DEFAULT NULL`,
-      `${this.q('user')} ${mysql ? 'varchar(255)' : 'TEXT'} NOT NULL DEFAULT ''`,
-      `${this.q('host')} ${mysql ? 'varchar(255)' : 'TEXT'} NOT NULL DEFAULT ''`,
-      `${this.q('pid')} ${mysql ? 'int unsigned' : 'INTEGER'} NOT NULL DEFAULT 0`,
-      `${this.q('connection_id')} ${mysql ? 'bigint unsigned' : 'INTEGER'} NOT NULL DEFAULT 0`,
-      `${this.q('version')} ${mysql ? 'varchar(255)' : 'TEXT'} NOT NULL DEFAULT ''`,
-      `PRIMARY KEY (${this.keyAttributes.map((k) => this.q(k)).join(', ')})`,
+    const database = this.info.schema.database;
+    const name = jobsTableName(this.info);
+    const column = (attribute: string, written: string, dflt?: DefaultValue): Attribute => ({
+      name: attribute, type: resolveType(written)!, inKey: false, nullable: dflt?.kind === 'null', default: dflt, comment: '',
+    });
+    const text = (t: string): DefaultValue => ({ kind: 'string', text: t });
+    const number = (t: string): DefaultValue => ({ kind: 'number', text: t });
+    const none: DefaultValue = { kind: 'null' };
+    const attributes: Attribute[] = [
+      ...this.keyAttributes.map((k) => ({ ...heading.get(k), inKey: true, nullable: false, default: undefined })),
+      column('status', "enum('pending','reserved','success','error','ignore')"),
+      column('priority', 'int', number('5')),
+      column('created_time', 'datetime(6)'),
+      column('scheduled_time', 'datetime(6)'),
+      column('reserved_time', 'datetime(6)', none),
+      column('completed_time', 'datetime(6)', none),
+      column('duration', 'float', none),
+      column('error_message', `varchar(${ERROR_MESSAGE_LENGTH})`, text('')),
+      column('error_stack', 'mediumblob', none),
+      column('user', 'varchar(255)', text('')),
+      column('host', 'varchar(255)', text('')),
+      column('pid', 'int unsigned', number('0')),
+      column('connection_id', 'bigint unsigned', number('0')),
+      column('version', 'varchar(255)', text('')),
     ];
-    const comment = mysql ? ` ENGINE=InnoDB, COMMENT ${sqlString(d, `Job queue for ${this.info.className}`)}` : '';
-    await this.connection.run(`CREATE TABLE IF NOT EXISTS ${this.ref} (\n  ${columns.join(',\n  ')}\n)${comment}`);
+    await d.withCreationLock(this.connection, database, async () => {
+      if ((await d.listTables(this.connection, database)).includes(name)) return;
+      const statements = d.createTable({
+        database, tableName: name, className: `${this.info.className} jobs`, tier: 'jobs', comment: `Job queue for ${this.info.className}`,
+        attributes, primaryKey: this.keyAttributes, foreignKeys: [], indexes: [],
+      });
+      for (const { sql, params } of statements) await this.connection.run(sql, params);
+    });
     this.declared = true;
   }
 
   private now(): string {
-    return this.connection.dialect.name === 'mysql' ? 'NOW(6)' : "strftime('%Y-%m-%d %H:%M:%f', 'now')";
+    return this.connection.dialect.now(6);
   }
 
   private keyValues(key: Record<string, unknown>): unknown[] {
     const heading = this.info.resolved!.heading;
-    return this.keyAttributes.map((k) => encodeValue(heading.get(k), key[k], jobsTableName(this.info), key, this.connection.dialect.name));
+    return this.keyAttributes.map((k) => encodeValue(heading.get(k), key[k], jobsTableName(this.info), key, this.connection.dialect));
   }
 
   private keyWhere(): string {
@@ -101,12 +112,8 @@ export class JobsTable {
 
   /** The identity of this worker, written into reservations for stale detection. */
   async workerIdentity(): Promise<{ host: string; pid: number; connectionId: number; user: string }> {
-    let user = '';
-    if (this.connection.dialect.name === 'mysql') {
-      const [row] = await this.connection.query<{ u: string }>('SELECT CURRENT_USER() AS u');
-      user = row?.u ?? '';
-    }
-    return { host: hostname(), pid: process.pid, connectionId: 0, user };
+    const [row] = await this.connection.query<{ u: string }>(`SELECT ${this.connection.dialect.currentUser} AS u`);
+    return { host: hostname(), pid: process.pid, connectionId: 0, user: row?.u ?? '' };
   }
 
   /**
@@ -120,8 +127,8 @@ export class JobsTable {
     const columns = [...this.keyAttributes, 'status', 'priority', 'created_time', 'scheduled_time', 'reserved_time', 'user', 'host', 'pid', 'connection_id'];
     const values = [...keys.map(() => '?'), "'reserved'", '5', this.now(), this.now(), this.now(), '?', '?', '?', '?'];
     try {
-      await this.connection.run(`INSERT INTO ${this.ref} (${columns.map((c) => this.q(c)).join(', ')}) VALUES (${values.join(', ')})`,
-        [...keys, worker.user, worker.host, worker.pid, worker.connectionId]);
+      await this.connection.guarded(() => this.connection.run(`INSERT INTO ${this.ref} (${columns.map((c) => this.q(c)).join(', ')}) VALUES (${values.join(', ')})`,
+        [...keys, worker.user, worker.host, worker.pid, worker.connectionId]));
       return true;
     } catch (error) {
       if (!(error instanceof DuplicateError)) throw error;
@@ -192,9 +199,10 @@ export class JobsTable {
    */
   async releaseStale(): Promise<number> {
     await this.declare();
-    if (this.connection.dialect.name === 'mysql') {
+    const live = this.connection.dialect.liveConnectionIds;
+    if (live !== undefined) {
       return (await this.connection.run(
-        `DELETE FROM ${this.ref} WHERE ${this.q('status')} = 'reserved' AND ${this.q('connection_id')} NOT IN (SELECT ID FROM information_schema.PROCESSLIST)`)).affectedRows;
+        `DELETE FROM ${this.ref} WHERE ${this.q('status')} = 'reserved' AND ${this.q('connection_id')} NOT IN (${live})`)).affectedRows;
     }
     const reserved = await this.list('reserved');
     let released = 0;

@@ -4,7 +4,7 @@ import type { Heading } from '../definition/heading.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { parseOrder } from './order.js';
 import { Not, SqlFragment } from './sql.js';
-import { isFloat32Column } from './float32.js';
+import { isFloat32Column } from '../util/float32.js';
 import { mergeTops, type TopSpec } from './top.js';
 import { encodeValue } from './values.js';
 
@@ -103,7 +103,9 @@ class Compiler {
         const keep = node.keep.map((n) => this.column(joined, n));
         const computed = node.computed.map((c) => ({ name: c.name, ...this.expression(expressionOf(c)) }));
         const key = node.source.heading.primaryKey.map((n) => this.column(joined, n).sql);
-        return { ...joined, columns: [...keep, ...computed], groupBy: key, plain: false };
+        // The key determines the kept attributes; PostgreSQL cannot see that through a subquery.
+        const groupBy = this.dialect.groupsByEveryColumn ? [...new Set([...key, ...keep.map((k) => k.sql)])] : key;
+        return { ...joined, columns: [...keep, ...computed], groupBy, plain: false };
       }
       case 'group': {
         const source = this.restrictable(this.select(node.source));
@@ -205,9 +207,9 @@ class Compiler {
   }
 
   /**
-   * The SELECT's text. `output` is the heading of the rows the caller reads: on MySQL its 4-byte
-   * floats are read as doubles, because MySQL prints a FLOAT with 6 significant digits and would
-   * lose the rest of the float32.
+   * The SELECT's text. `output` is the heading of the rows the caller reads: its 4-byte floats are
+   * read as the dialect reads them exactly (MySQL prints a FLOAT with 6 significant digits and
+   * would lose the rest of the float32, so there they are read as doubles).
    */
   render(select: Select, names: readonly string[], modifiers: Modifiers = {}, output?: Heading): { sql: string; params: unknown[] } {
     let tail = select.tail;
@@ -220,12 +222,12 @@ class Compiler {
       tail = tail === undefined ? { orderBy: modifiers.orderBy ?? [], ...paging } : mergeTops(tail, paging);
     }
     const params: unknown[] = [];
-    const widen = (n: string): boolean => this.dialect.name === 'mysql' && output !== undefined && output.has(n)
+    const float32 = (n: string): boolean => output !== undefined && output.has(n)
       && output.get(n).type.category === 'float' && isFloat32Column(output.get(n).type.mysql);
     const columns = names.map((n) => {
       const column = this.column(select, n);
       params.push(...column.params);
-      return `${widen(n) ? `CAST(${column.sql} AS DOUBLE)` : column.sql} AS ${this.dialect.quote(n)}`;
+      return `${float32(n) ? this.dialect.readFloat32(column.sql) : column.sql} AS ${this.dialect.quote(n)}`;
     });
     const body = this.body(select);
     params.push(...body.params);
@@ -250,7 +252,7 @@ class Compiler {
     }
     if (tail.limit !== undefined || tail.offset > 0) {
       sql += ' LIMIT ?';
-      params.push(tail.limit ?? (this.dialect.name === 'sqlite' ? -1 : Number.MAX_SAFE_INTEGER));
+      params.push(tail.limit ?? this.dialect.noLimit);
       if (tail.offset > 0) {
         sql += ' OFFSET ?';
         params.push(tail.offset);
@@ -289,7 +291,7 @@ class Compiler {
         const column = this.column(select, name);
         params.push(...column.params);
         if (value === null) return `${column.sql} IS NULL`;
-        params.push(encodeValue({ ...heading.get(name), nullable: true }, value, 'restriction', condition, this.dialect.name));
+        params.push(encodeValue({ ...heading.get(name), nullable: true }, value, 'restriction', condition, this.dialect));
         return `${column.sql} = ?`;
       });
       return { sql: `(${parts.join(' AND ')})`, params };

@@ -119,7 +119,7 @@ async function insertChunk(info: TableInfo, rows: readonly object[], options: In
   let inserted = 0;
   for (const group of groups.values()) {
     const columns = group[0]!.columns;
-    if (connection.dialect.name === 'sqlite') {
+    if (connection.dialect.runMany) {
       const { sql } = insertStatement(info, tableRef, columns, [group[0]!.values], options);
       try {
         inserted += (await connection.runMany(sql, group.map((g) => g.values), table)).affectedRows;
@@ -137,7 +137,8 @@ async function insertChunk(info: TableInfo, rows: readonly object[], options: In
       const large = group.length === 1 && group[0]!.bytes > LARGE_ROW_BYTES;
       if (blobBytes > 0) await connection.checkPacketSize(blobBytes * (large ? 1 : 2), table);
       try {
-        const result = large ? await connection.runPrepared(sql, params, table) : await connection.run(sql, params, table);
+        // Guarded: on PostgreSQL a failed statement would abort the transaction explain() reads in.
+        const result = await connection.guarded(() => (large ? connection.runPrepared(sql, params, table) : connection.run(sql, params, table)));
         inserted += result.affectedRows;
       } catch (error) {
         throw await explain(info, error, batch.map((b) => b.row));
@@ -181,7 +182,7 @@ function encodeRow(info: TableInfo, attributes: readonly Attribute[], row: objec
     present++;
     const encoded = attribute.type.category === 'blob' && value !== null
       ? encodeBlobValue(attribute, value, { table: info.className })
-      : encodeValue(attribute, value, info.className, row, info.schema.connection.dialect.name);
+      : encodeValue(attribute, value, info.className, row, info.schema.connection.dialect);
     if (encoded instanceof Uint8Array) bytes += encoded.byteLength;
     values.push(encoded);
   }
@@ -215,15 +216,7 @@ function insertStatement(info: TableInfo, tableRef: string, columns: string[], r
   for (const row of rows) for (const v of row) params.push(v);
   let sql = `INSERT INTO ${tableRef} (${columns.map(q).join(', ')}) VALUES ${rows.map(() => placeholders).join(', ')}`;
   const secondary = columns.filter((c) => !key.includes(c));
-  if (dialect.name === 'mysql') {
-    if (options.replace && secondary.length > 0) sql += ` ON DUPLICATE KEY UPDATE ${secondary.map((c) => `${q(c)} = VALUES(${q(c)})`).join(', ')}`;
-    // INSERT IGNORE would also swallow missing parents; a no-op update skips only duplicates.
-    else if (options.replace || options.skipDuplicates) sql += ` ON DUPLICATE KEY UPDATE ${q(key[0]!)} = ${q(key[0]!)}`;
-  } else if (options.replace && secondary.length > 0) {
-    sql += ` ON CONFLICT (${key.map(q).join(', ')}) DO UPDATE SET ${secondary.map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}`;
-  } else if (options.replace || options.skipDuplicates) {
-    sql += ' ON CONFLICT DO NOTHING';
-  }
+  if (options.replace || options.skipDuplicates) sql += dialect.onDuplicate(key, secondary, options.replace ? 'replace' : 'skip');
   return { sql, params };
 }
 

@@ -396,7 +396,7 @@ export class Query<Row extends object = Record<string, unknown>, Key extends obj
     const { sql, params } = compileQuery(this.connection.dialect, this.node, this.modifiers, names);
     const rows = await this.connection.query<Record<string, unknown>>(sql, params, this.tableLabel());
     const heading = this.heading.select(names);
-    const dialect = this.connection.dialect.name;
+    const dialect = this.connection.dialect;
     for (let i = 0; i < rows.length; i++) rows[i] = decodeRow(heading, rows[i]!, dialect);
     return options ? toColumns(heading, rows) : rows;
   }

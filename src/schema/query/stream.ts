@@ -18,9 +18,10 @@ export interface Streamable {
 }
 
 /**
- * The query's rows, one at a time, holding at most a page of them. MySQL/MariaDB streams from one
- * cursor. SQLite has one connection per file, and an open cursor would block every other statement
- * on it, so rows come in pages; each page continues after the last row of the one before (keyset
+ * The query's rows, one at a time, holding at most a page of them. MySQL/MariaDB and PostgreSQL
+ * stream from one server-side cursor (PostgreSQL in key order, which InnoDB gives anyway). SQLite
+ * has one connection per file, and an open cursor would block every other statement on it, so
+ * rows come in pages; each page continues after the last row of the one before (keyset
  * paging, `WHERE (a, b) > (?, ?) ORDER BY a, b LIMIT ?`), so every page costs the same however deep
  * it lies. An order on a nullable or computed attribute cannot be continued that way and pages with
  * OFFSET instead.
@@ -28,9 +29,12 @@ export interface Streamable {
 export async function* streamRows(query: Streamable): AsyncGenerator<Record<string, unknown>> {
   const { connection, node, modifiers, heading } = query;
   const dialect = connection.dialect;
-  if (dialect.name === 'mysql') {
-    const { sql, params } = compileQuery(dialect, node, modifiers);
-    for await (const raw of connection.stream(sql, params, query.tableLabel())) yield decodeRow(heading, raw, dialect.name);
+  if (dialect.stream) {
+    // Rows come in key order on every backend: PostgreSQL's heap has no order of its own.
+    const ordered = modifiers.orderBy !== undefined || node.kind === 'top' || dialect.keyOrderedScans
+      ? modifiers : { ...modifiers, orderBy: streamOrder(query).map(({ name, descending }) => (descending ? `${name} DESC` : name)) };
+    const { sql, params } = compileQuery(dialect, node, ordered);
+    for await (const raw of connection.stream(sql, params, query.tableLabel())) yield decodeRow(heading, raw, dialect);
     return;
   }
   const order = streamOrder(query);
@@ -55,7 +59,7 @@ export async function* streamRows(query: Streamable): AsyncGenerator<Record<stri
     } else {
       offset += rows.length;
     }
-    for (const raw of rows) yield decodeRow(heading, raw, dialect.name);
+    for (const raw of rows) yield decodeRow(heading, raw, dialect);
     remaining -= rows.length;
     if (rows.length < limit) return;
   }

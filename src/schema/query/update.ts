@@ -25,7 +25,7 @@ export async function updateRow(info: TableInfo, row: Record<string, unknown>): 
   const changes = heading.secondary.filter((k) => row[k] !== undefined);
   if (changes.length === 0) return;
   const connection = info.schema.connection;
-  const dialect = connection.dialect.name;
+  const dialect = connection.dialect;
   const q = (n: string): string => connection.dialect.quote(n);
   const where = { table: info.className, row };
   const params = [

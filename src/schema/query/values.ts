@@ -1,10 +1,10 @@
 import { InvalidValueError, UnsupportedTypeError } from '../../errors.js';
-import type { DialectName } from '../connection/config.js';
+import type { ValueDialect } from '../connection/dialect.js';
 import type { Attribute } from '../definition/heading.js';
 import { packAttachment, unpackAttachment } from './attachment.js';
 import { canonicalDecimal, decimalShape } from './exact-decimal.js';
 import { ValueProblem } from './value-problem.js';
-import { float32Value, isFloat32Column } from './float32.js';
+import { float32Value, isFloat32Column } from '../util/float32.js';
 import { canonicalDate, canonicalDatetime, canonicalTime, fractionalDigits } from './temporal-values.js';
 import { jsonProblem } from './json-values.js';
 import { isUnicode } from '../util/unicode.js';
@@ -124,24 +124,12 @@ const INT_NUMBER_RANGE: Record<number, [number, number, number]> = {
 const INT64_MAX = 9223372036854775807n;
 
 /**
- * SQLite's INTEGER is a signed 64-bit integer. A uint64 of 2^63 or more is stored as its 8 bytes,
- * big-endian, in a BLOB: SQLite orders every BLOB after every INTEGER and BLOBs by their bytes, so
- * equality, ordering and restrictions hold over the whole uint64 range, and columns of files
- * written by older versions (declared INTEGER) take such values unchanged too.
- */
-function uint64ForSqlite(value: bigint): Buffer {
-  const bytes = Buffer.alloc(8);
-  bytes.writeBigUInt64BE(value);
-  return bytes;
-}
-
-/**
  * Checks a JS value against an attribute and turns it into what the dialect's driver binds, so
  * that the value read back is the same on every backend. A value a backend would silently change
  * is refused on all of them. Blobs are left to the blob codec. Throws InvalidValueError naming the
  * table, the attribute and the row.
  */
-export function encodeValue(attribute: Attribute, value: unknown, table: string, row: unknown, dialect: DialectName): unknown {
+export function encodeValue(attribute: Attribute, value: unknown, table: string, row: unknown, dialect: ValueDialect): unknown {
   const where = { table, row };
   if (value === null || value === undefined) {
     if (attribute.nullable) return null;
@@ -153,7 +141,7 @@ export function encodeValue(attribute: Attribute, value: unknown, table: string,
   return encoded;
 }
 
-function encodeChecked(attribute: Attribute, value: unknown, dialect: DialectName): unknown {
+function encodeChecked(attribute: Attribute, value: unknown, dialect: ValueDialect): unknown {
   const type = attribute.type;
   switch (type.category) {
     case 'integer': {
@@ -171,7 +159,7 @@ function encodeChecked(attribute: Attribute, value: unknown, dialect: DialectNam
       const [min, max, umax] = range;
       if (type.unsigned ? big < 0n || big > umax : big < min || big > max) return new ValueProblem(`is out of range for ${type.declared}`);
       if (Number.isSafeInteger(Number(big))) return Number(big);
-      return dialect === 'sqlite' && big > INT64_MAX ? uint64ForSqlite(big) : big;
+      return big > INT64_MAX ? dialect.uint64(big) : big;
     }
     case 'float': {
       const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -180,9 +168,9 @@ function encodeChecked(attribute: Attribute, value: unknown, dialect: DialectNam
       if (type.unsigned && n < 0) return new ValueProblem('is negative, and the column is unsigned');
       if (!isFloat32Column(type.mysql)) return n === 0 ? 0 : n; // MariaDB stores −0 as 0; so does every backend
       if (!Number.isFinite(Math.fround(n))) return new ValueProblem('is out of range for a 4-byte float (±3.4028235e38); declare it double');
-      // MySQL gets the exact float32 (its FLOAT holds no more); SQLite the value MySQL returns for it.
+      // MySQL and PostgreSQL get the exact float32 (their 4-byte floats hold no more); SQLite the value they return for it.
       const f = Math.fround(n);
-      return dialect === 'mysql' ? (f === 0 ? 0 : f) : float32Value(f);
+      return dialect.float32(f === 0 ? 0 : f);
     }
     case 'decimal': {
       if (!(typeof value === 'number' && Number.isFinite(value)) && typeof value !== 'string' && typeof value !== 'bigint') {
@@ -199,6 +187,8 @@ function encodeChecked(attribute: Attribute, value: unknown, dialect: DialectNam
     case 'enum': {
       if (typeof value !== 'string') return new ValueProblem('must be a string');
       if (!isUnicode(value)) return new ValueProblem('is not valid Unicode text (it holds a lone surrogate, which would be stored as U+FFFD)');
+      const problem = dialect.textProblem(value);
+      if (problem !== undefined) return new ValueProblem(problem);
       if (type.length !== undefined && value.length > type.length && [...value].length > type.length) return new ValueProblem(`is longer than ${type.length} characters`);
       if (type.enumValues && !type.enumValues.includes(value)) return new ValueProblem(`must be one of ${type.enumValues.map((v) => `'${v}'`).join(', ')}`);
       // MySQL pads char(n) with spaces and strips trailing ones on every read.
@@ -213,12 +203,12 @@ function encodeChecked(attribute: Attribute, value: unknown, dialect: DialectNam
     case 'time':
       return canonicalTime(value, fractionalDigits(type.mysql));
     case 'json': {
-      const problem = jsonProblem(value);
+      const problem = jsonProblem(value, 0, dialect.textProblem);
       return problem === undefined ? JSON.stringify(value) : new ValueProblem(problem);
     }
     case 'uuid': {
       const bytes = typeof value === 'string' ? parseUuid(value) : value instanceof Uint8Array && value.length === 16 ? Buffer.from(value) : undefined;
-      return bytes ?? new ValueProblem('must be a UUID string or 16 bytes');
+      return bytes ? dialect.uuid(bytes) : new ValueProblem('must be a UUID string or 16 bytes');
     }
     case 'bytes':
       if (!(value instanceof Uint8Array)) return new ValueProblem('must be a Buffer or Uint8Array');

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Connection, DataSourceError, InvalidValueError } from '../../src/index.js';
 import * as rgc from '../../src/pipeline.js';
@@ -81,11 +82,21 @@ describe.each(dialects)('hostile sources on $name', (dialect) => {
     expect(await counts()).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
-  it.runIf(process.getuid?.() !== 0)('names an unreadable file', async () => {
+  it('names an unreadable file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rg-hostile-'));
     writeFileSync(path.join(dir, 'secret.json'), '[]');
     chmodSync(path.join(dir, 'secret.json'), 0);
-    expect((await failureOf(manifestFor(dir, { type: 'file/json', access: 'secret.json' }))).message).toMatch(/secret\.json \(EACCES: permission denied\)/);
+    const entry = { type: 'file/json', access: 'secret.json' };
+    if (process.getuid?.() !== 0) {
+      expect((await failureOf(manifestFor(dir, entry))).message).toMatch(/secret\.json \(EACCES: permission denied\)/);
+      return;
+    }
+    // Root reads files of any mode, so the read runs as nobody (the folder must let nobody in).
+    chmodSync(dir, 0o755);
+    const tsx = path.resolve('node_modules/tsx/dist/loader.mjs');
+    const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', pathToFileURL(tsx).href,
+      path.resolve('test/fixtures/read-source-as.ts'), JSON.stringify(entry), dir], { encoding: 'utf8', env: { ...process.env, TSX_DISABLE_CACHE: '1', HOME: dir } });
+    expect(out).toMatch(/secret\.json \(EACCES: permission denied\)/);
   });
 
   it('resolves text/plain paths against the manifest, never the working directory', async () => {

@@ -16,6 +16,7 @@ import { Diagram } from '../erd/diagram.js';
 import { writeDiagram } from '../erd/write.js';
 import * as rgc from '../pipeline.js';
 import { pipelineCheck, pipelineStatus } from './pipeline-report.js';
+import { addWorkerCommand } from './worker-command.js';
 import { newProgram, positiveNumber, runProgram, UsageError, wholeNumber } from './program.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,8 +29,11 @@ type GlobalOptions = ConnectionFlags;
  * password stays in this process: worker processes receive the connection over IPC, not through
  * their environment.
  */
+let connectionSettings: Awaited<ReturnType<typeof connectionOptions>> = {};
+
 async function connect(options: GlobalOptions): Promise<void> {
   const settings = await connectionOptions(options);
+  connectionSettings = settings;
   if (Object.keys(settings).length > 0) rgc.pipeline.configure(settings);
 }
 
@@ -170,6 +174,8 @@ program.command('populate').description('populate auto-populated tables (all of 
   .action(async (table: string | undefined, options: { reserveJobs?: boolean; workers?: number; display?: boolean }) => {
     if (!(await populate(table, options))) process.exitCode = 1;
   });
+
+addWorkerCommand(program, { defaultTables: AUTO_TABLES as never, settings: () => connectionSettings });
 
 program.command('status').description('row counts and populate progress per table (reads only: creates nothing)')
   .option('--json', 'print the report as JSON').action(status);

@@ -111,6 +111,15 @@ export interface SpellingDialect {
   readonly currentUser: string;
   /** A subquery of the ids of the server's live connections (for stale reservations); undefined on SQLite. */
   readonly liveConnectionIds: string | undefined;
+  /**
+   * The statement (one `?`: a connection id) that ends another session of the server, rolling back
+   * its transaction (MySQL `KILL`, PostgreSQL `pg_terminate_backend`); undefined on SQLite.
+   */
+  readonly endSession: string | undefined;
+  /** An expression for the seconds from a datetime column to the server's clock now. */
+  secondsSince(columnSql: string): string;
+  /** An expression for the seconds since the server started (session ids of an earlier run mean nothing now); undefined on SQLite. */
+  readonly uptimeSeconds: string | undefined;
 }
 
 /** How values the backends do not all hold natively are stored and read. */

@@ -50,6 +50,9 @@ export const mysqlDialect: Dialect = {
   groupsByEveryColumn: false,
   currentUser: 'CURRENT_USER()',
   liveConnectionIds: 'SELECT ID FROM information_schema.PROCESSLIST',
+  endSession: 'KILL ?',
+  secondsSince: (columnSql) => `TIMESTAMPDIFF(MICROSECOND, ${columnSql}, NOW(6)) / 1e6`,
+  uptimeSeconds: "(SELECT CAST(VARIABLE_VALUE AS DOUBLE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME')",
 
   uint64: (value) => value,
   // The exact float32: MySQL's FLOAT holds no more.

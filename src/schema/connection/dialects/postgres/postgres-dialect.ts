@@ -56,6 +56,9 @@ export const postgresDialect: Dialect = {
   groupsByEveryColumn: true,
   currentUser: 'current_user',
   liveConnectionIds: 'SELECT pid FROM pg_stat_activity',
+  endSession: 'SELECT pg_terminate_backend(?)',
+  secondsSince: (columnSql) => `EXTRACT(EPOCH FROM (clock_timestamp() AT TIME ZONE 'UTC' - ${columnSql}))::float8`,
+  uptimeSeconds: 'EXTRACT(EPOCH FROM (clock_timestamp() - pg_postmaster_start_time()))::float8',
 
   uint64: (value) => value,
   float32: (value) => value,

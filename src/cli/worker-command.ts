@@ -34,7 +34,7 @@ export interface WorkerCommandContext {
 }
 
 /** The auto-populated tables a module exports, by class name. */
-function autoTablesOf(module: Record<string, unknown>): Record<string, TableClass> {
+export function autoTablesOf(module: Record<string, unknown>): Record<string, TableClass> {
   const found: Record<string, TableClass> = {};
   for (const value of Object.values(module)) {
     if (typeof value !== 'function') continue;

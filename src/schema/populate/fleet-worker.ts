@@ -216,6 +216,11 @@ class FleetWorkerRun {
           outcome = await this.oneKey();
         } catch (error) {
           if (this.givenBack || this.stopRequested) break;
+          if (isLockConflict(error)) {
+            // Workers refreshing or reserving the same jobs at once can deadlock; the server rolled one back.
+            await sleep(50 + Math.random() * 200);
+            continue;
+          }
           if (!isOutage(error)) throw error;
           await this.reconnect(error);
           giveBackMine = true;

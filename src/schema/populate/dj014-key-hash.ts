@@ -98,7 +98,7 @@ export function pythonKeyValue(attribute: Attribute | undefined, value: unknown)
  *
  * @example
  * ```ts
- * dj014KeyHash({ subject: 1, session: 2 });  // md5('1' + '2') = 'c20ad4d76fe97759aa27a0c99bff6710'
+ * dj014KeyHash({ subject: 1, session: 2 });  // md5('2' + '1'), session sorts first: '3c59dc048e8850243be8079a5c74d079'
  * ```
  */
 export function dj014KeyHash(key: Readonly<Record<string, unknown>>, attributeOf: (name: string) => Attribute | undefined = () => undefined): string {

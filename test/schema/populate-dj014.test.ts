@@ -187,7 +187,7 @@ describe.each(servers)('a mixed fleet of DataJoint 0.14 and rg-schema workers on
   }
   const rgWorker = (extra: Record<string, string> = {}) => run(['--import', 'tsx', '-e', `
     const m = await import(${JSON.stringify(fixture)});
-    const r = await m.Work.populate({ order: 'random', suppressErrors: true });
+    const r = await m.Work.populate({ suppressErrors: true });
     console.log('DONE', r.successCount, 'CALLS', m.makeCalls, 'ERRORS', r.errors.length);
     process.exit(0);`], extra);
 

@@ -1,0 +1,21 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+const url = process.argv[2]!;
+const mode = process.argv[3]!; // 'datajoint-2' or 'datajoint-0.14'
+process.env.RG_DB_URL = url; process.env.RG_TEST_SCHEMA = 'rgt_dj014_measure';
+const m = await import('./test/fixtures/dj014-pipeline.ts');
+const { dj014Jobs, Connection } = await import('./src/index.js');
+await m.schema.drop({ force: true });
+await m.Item.insert(Array.from({ length: 300 }, (_, item) => ({ item })));
+await dj014Jobs(m.schema).declare();
+const env = { ...process.env, RG_DJ014_TOLERATE: '1' };
+const run = (args: string[]) => { const c = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] }); let out = ''; c.stdout.on('data', (d: Buffer) => { out += d; }); return new Promise<string>((r) => c.on('exit', () => r(out))); };
+const opts = mode === 'datajoint-2' ? "{ jobs: 'datajoint-2', reserveJobs: true, suppressErrors: true }" : "{ suppressErrors: true }";
+const rg = () => run(['--import', 'tsx', '-e', `const m = await import(${JSON.stringify(path.resolve('test/fixtures/dj014-pipeline.ts'))}); const r = await m.Work.populate(${opts}); console.log('DONE', r.successCount, 'CALLS', m.makeCalls, 'ERRORS', r.errors.length); process.exit(0);`]);
+const outs = await Promise.all([run([path.resolve('test/fixtures/dj014-sql-worker.mjs')]), rg(), rg()]);
+const sqlM = /DONE (\d+) FAILED (\d+)/.exec(outs[0]!)!.slice(1).map(Number);
+const rgs = outs.slice(1).map((o) => /DONE (\d+) CALLS (\d+) ERRORS (\d+)/.exec(o)!.slice(1).map(Number));
+const calls = sqlM[0]! + rgs[0]![1]! + rgs[1]![1]!;
+console.log(mode, url.split(':')[0], 'make calls', calls, 'for 300 keys; computed twice:', calls - 300, 'sql', sqlM, 'rg', JSON.stringify(rgs), 'rows', await m.Work.count());
+await m.schema.drop({ force: true });
+await Connection.closeAll();

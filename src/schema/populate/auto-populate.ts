@@ -6,6 +6,7 @@ import { makeContext } from '../query/make-context.js';
 import { Query, type Restriction } from '../query/query.js';
 import type { KeyOfRow } from '../query/row-types.js';
 import { Table, type RowOf, type TableClass } from '../table/table.js';
+import { Dj014TableJobs } from './dj014-jobs.js';
 import { JobsTable } from './jobs.js';
 
 /** Options of populate(). */
@@ -29,6 +30,17 @@ export interface PopulateOptions {
    * concurrently. The server can group-commit their transactions. Default 1.
    */
   readonly concurrency?: number;
+  /**
+   * Which jobs tables reserve keys: `'datajoint-0.14'` reserves through the schema-wide `~jobs`
+   * table as DataJoint 0.14 does (implies reserveJobs), so 0.14 Python workers and rg-schema workers
+   * share the keys. Default: the schema's `jobs` option, else DataJoint 2's per-table `~~name`.
+   */
+  readonly jobs?: 'datajoint-2' | 'datajoint-0.14';
+  /**
+   * With `jobs: 'datajoint-0.14'`: first delete `~jobs` reservations whose connection is gone (see
+   * `Dj014JobsTable.releaseStale`). 0.14 never does; default false.
+   */
+  readonly releaseStale?: boolean;
   /** Start this many local worker processes (implies reserveJobs), each importing `workerModule`; the database's jobs table coordinates them. */
   readonly workers?: number;
   /** For `workers`: the module that declares the table, and the name it exports it under. */
@@ -41,7 +53,7 @@ export interface PopulateResult {
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }>;
 }
 
-const OPTION_NAMES = ['concurrency', 'reserveJobs', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule'];
+const OPTION_NAMES = ['concurrency', 'reserveJobs', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale'];
 
 type AutoClass = TableClass & { new (): AutoPopulated<object> };
 
@@ -108,10 +120,14 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       const { populateWithWorkers } = await import('./workers.js');
       return populateWithWorkers(info, restriction, options);
     }
-    const jobs = options.reserveJobs ? new JobsTable(info) : undefined;
-    if (jobs) await jobs.releaseStale();
+    // DataJoint 0.14's schema-wide ~jobs (dj014-jobs.ts) stands in for the per-table jobs table.
+    const dj014 = (options.jobs ?? info.schema.jobs) === 'datajoint-0.14' ? new Dj014TableJobs(info) : undefined;
+    const jobs = dj014 ?? (options.reserveJobs ? new JobsTable(info) : undefined);
+    if (jobs instanceof JobsTable) await jobs.releaseStale();
+    else if (dj014 && options.releaseStale) await dj014.jobs.releaseStale();
     let keys = await cls.todoKeys(restriction as never);
-    if (jobs) {
+    if (dj014) keys = await dj014.todo(keys);
+    else if (jobs instanceof JobsTable) {
       const blocked = new Set((await jobs.blocked()).map((k) => keyId(k, jobs.keyAttributes)));
       keys = keys.filter((k) => !blocked.has(keyId(k, jobs.keyAttributes)));
     }

@@ -12,7 +12,7 @@ export interface WorkerSpec {
   readonly module: string;
   readonly exportName: string;
   readonly restriction: unknown;
-  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls'>;
+  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'jobs'>;
 }
 
 /**
@@ -56,7 +56,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
       module: spec.path,
       exportName: spec.exportName,
       restriction,
-      options: { suppressErrors: options.suppressErrors ?? false, order: options.order ?? 'random', limit: options.limit, maxCalls: options.maxCalls },
+      options: { suppressErrors: options.suppressErrors ?? false, order: options.order ?? 'random', limit: options.limit, maxCalls: options.maxCalls, ...(options.jobs === undefined ? {} : { jobs: options.jobs }) },
     },
     connection: { ...connection, prefix: info.schema.database.slice(0, info.schema.database.length - info.schema.name.length) },
     secrets: secretsToHand(),

@@ -161,6 +161,11 @@ class FleetWorkerRun {
     }));
     this.tables = this.infos.map((i) => i.cls as unknown as AutoClass);
     this.schemas = [...new Set(this.infos.map((i) => i.schema))];
+    const dj014 = this.schemas.find((s) => s.jobs === 'datajoint-0.14');
+    if (dj014) {
+      // Heartbeats and sweeps work on DataJoint 2's per-table jobs tables; 0.14's ~jobs never gives a key back.
+      throw new PopulateError(`Schema ${dj014.name} reserves through DataJoint 0.14's ~jobs table; a fleet worker uses DataJoint 2's per-table jobs tables. Run populate({ jobs: 'datajoint-0.14' }) in each worker for a mixed 0.14 fleet, or drop the schema's jobs option.`);
+    }
     this.registries = this.schemas.map((s) => new WorkerRegistry(s));
     this.id = `${this.host.slice(0, 40)}:${this.pid}:${randomBytes(4).toString('hex')}`;
     this.staleAfter = resolveStaleAfter(options.staleAfter);

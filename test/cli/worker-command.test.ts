@@ -54,6 +54,11 @@ async function completions(): Promise<number[]> {
 }
 
 /** The jobs table's rows, read with a plain SELECT (list() would declare the table, which waits for SQLite's write lock). */
+/** Rows other than DataJoint 2.3's `pending` ones (a refresh writes those for every key not made yet). */
+async function settledRows(): Promise<Array<{ item: number; status: string }>> {
+  return (await jobRows()).filter((j) => j.status !== 'pending');
+}
+
 async function jobRows(): Promise<Array<{ item: number; status: string }>> {
   const c = schema.connection;
   const q = (n: string): string => c.dialect.quote(n);
@@ -78,7 +83,7 @@ describe.each(dialects)('rg-pipeline worker on $name', (dialect: TestDialect) =>
     expect(await w.exited).toBe(0);
     expect((await completions()).length).toBe(3);
     expect(events(w).at(-1)).toMatchObject({ event: 'stop', reason: 'max-keys', keys: 3, errors: 0 });
-    expect(await jobRows()).toEqual([]);
+    expect(await settledRows()).toEqual([]);
   }, 60_000);
 
   it('--until-done: two workers share the keys, make each once, record the failures and exit', async () => {
@@ -99,7 +104,7 @@ describe.each(dialects)('rg-pipeline worker on $name', (dialect: TestDialect) =>
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);
     expect(await completions()).toEqual([held]);
-    expect(await jobRows()).toEqual([]);
+    expect(await settledRows()).toEqual([]);
     expect(w.err()).toContain('finishing the key in hand');
   }, 60_000);
 
@@ -115,7 +120,10 @@ describe.each(dialects)('rg-pipeline worker on $name', (dialect: TestDialect) =>
       expect(await completions()).toEqual([]);
       // On a server the row is pending at once; on SQLite (no second session to do it from) the
       // next worker releases it, since the reserving process is gone.
-      if (dialect.name !== 'sqlite') expect(await jobRows()).toEqual([{ item: held, status: 'pending' }]);
+      if (dialect.name !== 'sqlite') {
+        expect(await settledRows()).toEqual([]);
+        expect((await jobRows()).find((j) => j.item === held)?.status).toBe('pending');
+      }
       const next = worker(url, ['--until-done'], { RG_FLEET_MAKE_MS: '10' });
       await next.exited;
       expect(await completions()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -217,6 +225,7 @@ describe.each(servers)('a fleet worker on $name', (dialect: TestDialect) => {
       // A key not made yet (the first worker made one) is held by the silent worker.
       const made = await completions();
       const held = Array.from({ length: 12 }, (_, i) => i).find((i) => !made.includes(i))!;
+      await c.run(`DELETE FROM ${jobsRef} WHERE ${q('item')} = ?`, [held]);
       await c.run(`INSERT INTO ${jobsRef} (${q('item')}, ${q('status')}, ${q('priority')}, ${q('created_time')}, ${q('scheduled_time')}, ${q('reserved_time')}, ${q('host')}, ${q('pid')}, ${q('connection_id')}) VALUES (?, 'reserved', 5, ${c.dialect.now(3)}, ${c.dialect.now(3)}, ${c.dialect.now(3)}, 'gone-host', 4242, ?)`, [held, sessionId]);
       const w = worker(url.href, ['--until-done', '--stale-after', '2', '--heartbeat', '0.5', '--idle-max', '0.5'], { RG_FLEET_MAKE_MS: '10' });
       expect(await w.exited).toBe(0);

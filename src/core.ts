@@ -15,8 +15,8 @@ import 'reflect-metadata';
 
 export {
   RgSchemaError, DefinitionError, ConnectionError, SchemaMismatchError, DataLossError, QueryError,
-  DuplicateError, IntegrityError, UnknownAttributeError, InvalidValueError, CardinalityError,
-  BlobError, PopulateError, InterruptedError, DataSourceError, UnsupportedTypeError, RequestError,
+  DuplicateError, DeadlockError, IntegrityError, UnknownAttributeError, InvalidValueError, CardinalityError,
+  BlobError, PopulateError, InterruptedError, ReservationLostError, DataSourceError, UnsupportedTypeError, RequestError,
 } from './errors.js';
 export type { DefinitionLocation } from './errors.js';
 

@@ -80,6 +80,7 @@ export function createPostgresTable(table: TableDeclaration): Statement[] {
   const self = postgresTableRef(table.database, table.tableName);
   const origin = new Map<string, string>();
   for (const fk of table.foreignKeys) fk.attributes.forEach((a, i) => origin.set(a, fk.origins[i] ?? fk.parentDatabase));
+  for (const a of table.nativeAttributes ?? []) origin.set(a, table.database);
   const statements: Statement[] = [];
   const enums = new Set<string>();
   for (const a of table.attributes) {

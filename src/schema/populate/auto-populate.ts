@@ -117,19 +117,23 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       return populateWithWorkers(info, restriction, options);
     }
     const jobs = options.reserveJobs ? new JobsTable(info) : undefined;
-    let keys = await cls.todoKeys(restriction as never);
+    let keys: Array<Record<string, unknown>>;
     if (jobs) {
       await jobs.releaseStale();
-      await jobs.refresh(keys, { priority: options.priority });
+      keys = (await jobs.refreshKeys(restriction, { priority: options.priority })).todo;
       // The jobs' order (priority, then scheduled time), over the keys this populate was asked for.
       const wanted = new Set(keys.map((k) => jobs.id(k)));
       keys = (await jobs.pending()).filter((k) => wanted.has(jobs.id(k)));
+    } else {
+      keys = await cls.todoKeys(restriction as never);
     }
     if (options.order === 'reverse') keys.reverse();
     if (options.order === 'random') keys = shuffle(keys);
     if (options.limit !== undefined) keys = keys.slice(0, options.limit);
     if (options.maxCalls !== undefined) keys = keys.slice(0, options.maxCalls);
     const worker = jobs ? await jobs.workerIdentity() : undefined;
+    // DataJoint 2.3's job metadata columns are filled whenever the table has them, jobs or not.
+    const metadata = jobs ?? new JobsTable(info);
     const bar = options.display ? progressBar(info.className, keys.length) : undefined;
     const errors: Array<{ key: Record<string, unknown>; error: Error }> = [];
     let successCount = 0;
@@ -154,12 +158,12 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           try {
             // The check that this worker still holds the key, and the job's completion, go in the
             // transaction of the rows: a worker whose reservation was handed on commits nothing.
-            await runMake(cls, info, key, jobs && me ? async () => {
-              await jobs.confirm(key, me);
+            await runMake(cls, info, key, async () => {
+              if (jobs && me) await jobs.confirm(key, me);
               const duration = (Date.now() - started.getTime()) / 1000;
-              await jobs.fillMetadata(key, started, duration, me.version);
-              await jobs.complete(key, { keep: options.keepCompleted, duration });
-            } : undefined);
+              await metadata.fillMetadata(key, started, duration, me?.version ?? '');
+              if (jobs) await jobs.complete(key, { keep: options.keepCompleted, duration });
+            });
             return 'done';
           } catch (error) {
             const wrapped = error instanceof Error ? error : new Error(String(error));

@@ -93,14 +93,32 @@ export class JobsTable {
     const d = this.connection.dialect;
     const database = this.info.schema.database;
     const name = jobsTableName(this.info);
+    if (this.keyAttributes.length === 0) {
+      throw new PopulateError(`${this.info.className} has no primary-key attributes from foreign keys, so it can have no jobs table (DataJoint 2.3 keys jobs by them). Populate it without reserveJobs, or make its key come from its parents.`);
+    }
     const declaration = jobsDeclaration(this.info, d);
+    const check = async (): Promise<void> => {
+      const [found] = await d.readCatalog(this.connection, database, name);
+      let problem = found === undefined ? undefined : jobsLayoutProblem(found, declaration);
+      if (found === undefined) {
+        // A table the catalog cannot describe (made by hand on SQLite): it must have the columns at least.
+        const columns = declaration.attributes.map((a) => this.q(a.name)).join(', ');
+        problem = await this.connection.query(`SELECT ${columns} FROM ${this.ref} WHERE 1 = 0`).then(() => undefined, () => 'its columns are not those of DataJoint 2.3');
+      }
+      if (problem !== undefined) {
+        throw new PopulateError(`The jobs table ${this.ref} of ${this.info.className} is not laid out as DataJoint 2.3 lays it out (${problem}). It holds only reservations and errors: drop it (DROP TABLE ${this.ref};) and populate again, and it is made anew.`);
+      }
+    };
+    // Reading first, without the creation lock: on SQLite that lock is the write lock, which a
+    // worker's make holds for as long as it runs.
+    if ((await d.listTables(this.connection, database)).includes(name)) {
+      await check();
+      this.declared = true;
+      return;
+    }
     await d.withCreationLock(this.connection, database, async () => {
       if ((await d.listTables(this.connection, database)).includes(name)) {
-        const [found] = await d.readCatalog(this.connection, database, name);
-        const problem = found === undefined ? undefined : jobsLayoutProblem(found, declaration);
-        if (problem !== undefined) {
-          throw new PopulateError(`The jobs table ${this.ref} of ${this.info.className} is not laid out as DataJoint 2.3 lays it out (${problem}). It holds only reservations and errors: drop it (DROP TABLE ${this.ref};) and populate again, and it is made anew.`);
-        }
+        await check();
         return;
       }
       for (const { sql, params } of d.createTable(declaration)) await this.connection.run(sql, params);
@@ -152,21 +170,29 @@ export class JobsTable {
 
   /**
    * Adds a `pending` row for each key to do that has no jobs row yet (DataJoint's `refresh`); a
-   * `success` row kept for a key whose rows are gone is made `pending` again. With no keys given,
-   * they are keySource's keys not in the table. Returns the number added.
+   * `success` row kept for a key whose rows are gone is made `pending` again. The keys to do are
+   * keySource's (restricted) not in the table. Returns the number added.
    *
    * @example
    * ```ts
    * await Sta.jobs().refresh();                      // every missing key becomes a pending job
-   * await Sta.jobs().refresh(undefined, { priority: 1 });
+   * await Sta.jobs().refresh({ subject_name: 'KO' }, { priority: 1 });
    * ```
    */
-  async refresh(keys?: ReadonlyArray<Record<string, unknown>>, options: { priority?: number } = {}): Promise<{ added: number }> {
+  async refresh(restriction?: unknown, options: { priority?: number } = {}): Promise<{ added: number }> {
+    const { added } = await this.refreshKeys(restriction, options);
+    return { added };
+  }
+
+  /** {@link refresh}, also returning the keys to do it found. */
+  async refreshKeys(restriction?: unknown, options: { priority?: number } = {}): Promise<{ added: number; todo: Array<Record<string, unknown>> }> {
     await this.declare();
-    const todo = keys ?? await (this.info.cls as unknown as { todoKeys(): Promise<Array<Record<string, unknown>>> }).todoKeys();
     const priority = Math.trunc(options.priority ?? DEFAULT_PRIORITY);
+    // The jobs first, then the keys to do: a key finished in between had its jobs row when the
+    // jobs were read (its rows and the row's removal commit together), so it is not added again.
     const existing = new Map((await this.connection.query<Record<string, unknown>>(
       `SELECT ${[...this.keyAttributes, 'status'].map((c) => this.q(c)).join(', ')} FROM ${this.ref}`)).map((r) => [this.id(this.decodeKey(r)), String(r.status)]));
+    const todo = await (this.info.cls as unknown as { todoKeys(r?: unknown): Promise<Array<Record<string, unknown>>> }).todoKeys(restriction);
     const fresh: Array<Record<string, unknown>> = [];
     for (const key of todo) {
       const status = existing.get(this.id(key));
@@ -183,7 +209,7 @@ export class JobsTable {
       const chunk = fresh.slice(i, i + 200);
       added += (await retryDeadlocks(() => this.connection.run(`INSERT INTO ${this.ref} (${columns}) VALUES ${chunk.map(() => tuple).join(', ')}${skip}`, chunk.flatMap((k) => this.keyValues(k))))).affectedRows;
     }
-    return { added: Math.min(added, fresh.length) };
+    return { added: Math.min(added, fresh.length), todo };
   }
 
   /** Keys of `pending` jobs that are due, most urgent first (priority, then scheduled time). */
@@ -337,8 +363,10 @@ export class JobsTable {
       _job_version: version,
     };
     const table = this.connection.dialect.tableRef(this.info.schema.database, this.info.tableName);
-    await this.connection.run(`UPDATE ${table} SET ${columns.map((c) => `${this.q(c)} = ?`).join(', ')} WHERE ${this.keyWhere()}`,
-      [...columns.map((c) => values[c]), ...this.keyValues(key)]);
+    const heading = this.info.resolved!.heading;
+    const where = heading.primaryKey.filter((k) => k in key);
+    await this.connection.run(`UPDATE ${table} SET ${columns.map((c) => `${this.q(c)} = ?`).join(', ')} WHERE ${where.map((k) => `${this.q(k)} = ?`).join(' AND ') || '1 = 1'}`,
+      [...columns.map((c) => values[c]), ...where.map((k) => encodeValue(heading.get(k), key[k], this.info.tableName, key, this.connection.dialect))]);
   }
 
   /** A string that identifies a key among the jobs. */

@@ -122,7 +122,7 @@ describe.runIf(onPostgres)('the database DataJoint 2.3 wrote on PostgreSQL (dj23
     const fresh = 'rgt_fresh_dj23_pg_jobs';
     const schema = new Schema(fresh, { connection: PG_URL, prefix: '' });
     await schema.drop({ force: true });
-    const { Recording, Stats } = declareFixtureClasses(schema, 'dj23') as Record<string, { jobs(): { declare(): Promise<void> } }>;
+    const { Recording, Stats } = declareFixtureClasses(schema, 'dj23') as unknown as Record<string, { jobs(): { declare(): Promise<void> } }>;
     await schema.activate();
     await Recording!.jobs().declare();
     await Stats!.jobs().declare();

@@ -122,8 +122,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       await jobs.releaseStale();
       keys = (await jobs.refreshKeys(restriction, { priority: options.priority })).todo;
       // The jobs' order (priority, then scheduled time), over the keys this populate was asked for.
-      const wanted = new Set(keys.map((k) => jobs.id(k)));
-      keys = (await jobs.pending()).filter((k) => wanted.has(jobs.id(k)));
+      keys = await jobs.pendingOf(keys);
     } else {
       keys = await cls.todoKeys(restriction as never);
     }

@@ -221,6 +221,23 @@ export class JobsTable {
   }
 
   /**
+   * Of `keys` (in the order the table lists its keys to do), those with a due `pending` job, most
+   * urgent first; keys of equal priority and scheduled time keep their order (a table's todoKeys
+   * may group them, as the STA groups a stimulation's).
+   */
+  async pendingOf(keys: ReadonlyArray<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
+    await this.declare();
+    const rows = await this.connection.query<Record<string, unknown>>(
+      `SELECT ${this.keyAttributes.map((c) => this.q(c)).join(', ')}, ${this.q('priority')}, ${this.q('scheduled_time')} FROM ${this.ref} WHERE ${this.q('status')} = 'pending' AND ${this.q('scheduled_time')} <= ${this.now()}`);
+    const at = (v: unknown): number | string => (v instanceof Date ? v.getTime() : String(v));
+    const when = new Map(rows.map((r) => [this.id(this.decodeKey(r)), { priority: Number(r.priority), time: at(r.scheduled_time) }]));
+    return keys.flatMap((k, i) => {
+      const w = when.get(this.id(k));
+      return w === undefined ? [] : [{ k, i, ...w }];
+    }).sort((a, b) => a.priority - b.priority || (a.time < b.time ? -1 : a.time > b.time ? 1 : a.i - b.i)).map((x) => x.k);
+  }
+
+  /**
    * Takes a pending, due key in one atomic UPDATE (DataJoint's reservation): true when this worker
    * now holds it, false when another worker took it first or it is not pending.
    */

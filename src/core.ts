@@ -32,7 +32,7 @@ export type { CheckRowTypesOptions } from './schema/table/check-row-types.js';
 export { rowInterface } from './schema/table/row-interface.js';
 export { Imported, Computed, AutoPopulated } from './schema/populate/auto-populate.js';
 export type { PopulateOptions, PopulateResult } from './schema/populate/auto-populate.js';
-export type { JobsTable, JobRow, JobStatus } from './schema/populate/jobs.js';
+export type { JobsTable, JobRow, JobStatus, JobWorker } from './schema/populate/jobs.js';
 export { tableInfo, findTableInfo, TABLE_METADATA_KEY } from './schema/declare/table-info.js';
 export type { TableInfo, ResolvedTable, ResolvedForeignKey, IndexDefinition } from './schema/declare/table-info.js';
 export { DependencyGraph } from './schema/declare/dependencies.js';

@@ -7,12 +7,12 @@ import { LINEAGE_TABLE } from '../declare/lineage.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { packBlob } from '../blob/pack.js';
 import { decodeValue, encodeValue } from '../query/values.js';
-import { DEFAULT_PRIORITY, ERROR_MESSAGE_LENGTH, JOB_STATUSES, jobKeyAttributes, jobsDeclaration, jobsLayoutProblem, jobsTableName } from './jobs-layout.js';
+import { DEFAULT_PRIORITY, ERROR_MESSAGE_LENGTH, jobKeyAttributes, jobsDeclaration, jobsLayoutProblem, jobsTableName } from './jobs-layout.js';
 
 export { ERROR_MESSAGE_LENGTH, jobsTableName } from './jobs-layout.js';
 
 /** DataJoint 2's job statuses. */
-export type JobStatus = (typeof JOB_STATUSES)[number];
+export type JobStatus = 'pending' | 'reserved' | 'success' | 'error' | 'ignore';
 
 /** One row of a jobs table. */
 export interface JobRow {

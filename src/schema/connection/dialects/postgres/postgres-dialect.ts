@@ -56,6 +56,9 @@ export const postgresDialect: Dialect = {
   groupsByEveryColumn: true,
   currentUser: 'current_user',
   liveConnectionIds: 'SELECT pid FROM pg_stat_activity',
+  seesEveryConnection: undefined,
+  sameUser: (column) => `${column} = current_user`,
+  lockingRead: ' FOR UPDATE',
 
   uint64: (value) => value,
   float32: (value) => value,

@@ -86,6 +86,9 @@ export class QueryError extends RgSchemaError {
 /** A row's primary key (or a unique index) is already present. */
 export class DuplicateError extends QueryError {}
 
+/** The server broke a lock cycle (or waited too long for a lock) by failing this statement: running it again is safe. */
+export class DeadlockError extends QueryError {}
+
 /** A foreign key is violated: a missing parent, or a child that still depends on a row. */
 export class IntegrityError extends QueryError {}
 
@@ -127,6 +130,19 @@ export class InterruptedError extends PopulateError {
     this.signal = signal;
   }
 }
+
+/**
+ * A worker's reservation of a key was taken away while its make() ran (its jobs row is no longer
+ * `reserved` by this connection, host and process): the make's transaction was rolled back, so a
+ * worker that was cut off never commits a key another worker now holds.
+ *
+ * @example
+ * ```ts
+ * const { errors } = await Sta.populate({ reserveJobs: true, suppressErrors: true });
+ * errors.filter((e) => e.error instanceof ReservationLostError); // keys handed to another worker
+ * ```
+ */
+export class ReservationLostError extends PopulateError {}
 
 /** A manifest entry or its data cannot be loaded. */
 export class DataSourceError extends RgSchemaError {

@@ -14,11 +14,11 @@ const onPostgres = dialects.some((d) => d.name === 'postgres');
 afterAll(() => Connection.closeAll());
 
 /** What pg_catalog says of a schema's tables, its own name replaced by `<db>`, jobs tables left out. */
-async function catalogOf(c: pg.Client, schema: string): Promise<Record<string, unknown>> {
+async function catalogOf(c: pg.Client, schema: string, jobs = false): Promise<Record<string, unknown>> {
   const anon = (v: unknown): unknown => (typeof v === 'string' ? v.split(`${schema}.`).join('<db>.').split(`"${schema}"`).join('<db>') : v);
   const tables = (await c.query<{ name: string; comment: string | null }>(
     `SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind = 'r' AND c.relname NOT LIKE '~~%' ORDER BY c.relname`, [schema])).rows;
+      WHERE n.nspname = $1 AND c.relkind = 'r' AND (c.relname LIKE '~~%') = $2 ORDER BY c.relname`, [schema, jobs])).rows;
   const out: Record<string, unknown> = {};
   for (const t of tables) {
     const oid = `"${schema}"."${t.name}"`;
@@ -34,12 +34,12 @@ async function catalogOf(c: pg.Client, schema: string): Promise<Record<string, u
   }
   out['enum types'] = (await c.query(
     `SELECT t.typname AS name, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-       JOIN pg_enum e ON e.enumtypid = t.oid WHERE n.nspname = $1 AND t.typname <> 'enum_609a743e' GROUP BY t.typname ORDER BY t.typname`, [schema])).rows;
+       JOIN pg_enum e ON e.enumtypid = t.oid WHERE n.nspname = $1 AND (t.typname = 'enum_609a743e') = $2 GROUP BY t.typname ORDER BY t.typname`, [schema, jobs])).rows;
   return out;
 }
 
-async function lineageOf(c: pg.Client, schema: string): Promise<string[][]> {
-  const rows = (await c.query<{ t: string; a: string; l: string }>(`SELECT table_name AS t, attribute_name AS a, lineage AS l FROM "${schema}"."~lineage" WHERE table_name NOT LIKE '~~%' ORDER BY 1, 2`)).rows;
+async function lineageOf(c: pg.Client, schema: string, jobs = false): Promise<string[][]> {
+  const rows = (await c.query<{ t: string; a: string; l: string }>(`SELECT table_name AS t, attribute_name AS a, lineage AS l FROM "${schema}"."~lineage" WHERE (table_name LIKE '~~%') = $1 ORDER BY 1, 2`, [jobs])).rows;
   return rows.map((r) => [r.t, r.a, r.l.replace(`${schema}.`, '<db>.')]);
 }
 
@@ -114,6 +114,22 @@ describe.runIf(onPostgres)('the database DataJoint 2.3 wrote on PostgreSQL (dj23
     expect(Object.keys(ours!)).toEqual(Object.keys(theirs!));
     for (const table of Object.keys(theirs!)) expect({ [table]: ours![table] }).toEqual({ [table]: theirs![table] });
     const [ourLineage, theirLineage] = await inspectPostgres(async (c) => [await lineageOf(c, fresh), await lineageOf(c, PG_FIXTURE_SCHEMA)]);
+    expect(ourLineage).toEqual(theirLineage);
+    await schema.drop({ force: true });
+  });
+
+  it('the jobs tables rg-schema makes are the ones DataJoint 2.3 made: columns, enum type, defaults, comments, index, ~lineage', async () => {
+    const fresh = 'rgt_fresh_dj23_pg_jobs';
+    const schema = new Schema(fresh, { connection: PG_URL, prefix: '' });
+    await schema.drop({ force: true });
+    const { Recording, Stats } = declareFixtureClasses(schema, 'dj23') as unknown as Record<string, { jobs(): { declare(): Promise<void> } }>;
+    await schema.activate();
+    await Recording!.jobs().declare();
+    await Stats!.jobs().declare();
+    const [ours, theirs] = await inspectPostgres(async (c) => [await catalogOf(c, fresh, true), await catalogOf(c, PG_FIXTURE_SCHEMA, true)]);
+    expect(Object.keys(ours!)).toEqual(['~~recording', '~~stats', 'enum types']);
+    for (const table of Object.keys(theirs!)) expect({ [table]: ours![table] }).toEqual({ [table]: theirs![table] });
+    const [ourLineage, theirLineage] = await inspectPostgres(async (c) => [await lineageOf(c, fresh, true), await lineageOf(c, PG_FIXTURE_SCHEMA, true)]);
     expect(ourLineage).toEqual(theirLineage);
     await schema.drop({ force: true });
   });

@@ -32,7 +32,8 @@ export async function demoDatabase(dialect: TestDialect, name: string, scale = 0
   const [erroredKey, reservedKey] = (await rgc.SpikeTriggeredAverage.restrict({ n_lags: 20 } as never).orderBy('neuron_index DESC').limit(2).keys()) as Array<Record<string, unknown>>;
   await rgc.SpikeTriggeredAverage.restrict([erroredKey!, reservedKey!] as never).delete({ force: true });
   const jobs = new JobsTable(rgc.SpikeTriggeredAverage.info);
-  const worker = { host: 'test-host', pid: 4242, connectionId: 0, user: '' };
+  const worker = { host: 'test-host', pid: 4242, connectionId: 0, user: '', version: '' };
+  await jobs.refresh([erroredKey!, reservedKey!]);
   await jobs.reserve(erroredKey!, worker);
   await jobs.error(erroredKey!, new Error('the movie could not be read'), worker);
   await jobs.reserve(reservedKey!, worker);

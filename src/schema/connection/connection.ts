@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import { BlobError, ConnectionError, DuplicateError, IntegrityError, QueryError } from '../../errors.js';
+import { BlobError, ConnectionError, DeadlockError, DuplicateError, IntegrityError, QueryError } from '../../errors.js';
 import type { ConnectionSpec } from './config.js';
 import type { Dialect, RunResult, StatementCache } from './dialect.js';
 import { dialectFor } from './dialects/index.js';
@@ -295,6 +295,8 @@ export class Connection {
         return new DuplicateError(`Duplicate entry${where}: ${message}. Use skipDuplicates to ignore existing rows, or replace to overwrite them.`, details);
       case 'foreignKey':
         return new IntegrityError(`Foreign key violated${where}: ${message}. Insert the parent row first, or delete dependent rows first.`, details);
+      case 'deadlock':
+        return new DeadlockError(`Deadlock${where}: ${message}. The statement may be run again.`, details);
       case 'connection':
         return new ConnectionError(`Lost or refused connection to ${this.display}: ${message}`, { cause: error });
       default:

@@ -7,7 +7,7 @@ import type { CatalogTable, Statement, TableDeclaration } from './table-declarat
 export type DialectName = 'sqlite' | 'mysql' | 'postgres';
 
 /** What a driver error means to the layers above. */
-export type ErrorKind = 'duplicate' | 'foreignKey' | 'packet' | 'connection' | 'other';
+export type ErrorKind = 'duplicate' | 'foreignKey' | 'packet' | 'connection' | 'deadlock' | 'other';
 
 /** Result of a statement that returns no rows. */
 export interface RunResult {
@@ -120,6 +120,16 @@ export interface SpellingDialect {
   secondsSince(columnSql: string): string;
   /** An expression for the seconds since the server started (session ids of an earlier run mean nothing now); undefined on SQLite. */
   readonly uptimeSeconds: string | undefined;
+  /**
+   * A SELECT giving `n` > 0 when this session sees every connection of the server in
+   * `liveConnectionIds` (MySQL shows a user without the PROCESS privilege only its own); undefined
+   * where every session sees all (PostgreSQL's pg_stat_activity) or there is no server (SQLite).
+   */
+  readonly seesEveryConnection: string | undefined;
+  /** An SQL condition: the user name written in `column` (`name@host`) is this session's user. */
+  sameUser(column: string): string;
+  /** What ends a SELECT that locks the rows it reads until the transaction ends (`FOR UPDATE`); '' where the transaction holds the write lock already (SQLite). */
+  readonly lockingRead: string;
 }
 
 /** How values the backends do not all hold natively are stored and read. */
@@ -157,7 +167,7 @@ export interface SchemaDialect {
   dropTable(database: string, table: string): Statement[];
   /** Names of the tables that exist in a database, sorted. */
   listTables(runner: SqlRunner, database: string): Promise<string[]>;
-  /** Every table of a database as its catalog describes it (DataJoint's hidden `~` tables excluded), in name order. */
+  /** Every table of a database as its catalog describes it (DataJoint's hidden `~` tables excluded unless named by `only`), in name order. */
   readCatalog(runner: SqlRunner, database: string, only?: string): Promise<CatalogTable[]>;
   /**
    * Runs a schema's table creation with every other process that declares the same database held

@@ -37,6 +37,12 @@ export interface TableDeclaration {
   readonly primaryKey: readonly string[];
   readonly foreignKeys: readonly ForeignKeyDeclaration[];
   readonly indexes: ReadonlyArray<{ readonly unique: boolean; readonly attributes: readonly string[] }>;
+  /**
+   * Attributes declared from a type DataJoint sees only as its backend's native type (a jobs
+   * table's key, copied from its table's foreign keys): on PostgreSQL they get no comment and no
+   * default, as a column inherited through a foreign key.
+   */
+  readonly nativeAttributes?: readonly string[];
 }
 
 /** One statement and its bound values. */

@@ -1,5 +1,5 @@
 import { Presets, SingleBar } from 'cli-progress';
-import { PopulateError } from '../../errors.js';
+import { PopulateError, ReservationLostError } from '../../errors.js';
 import { tableInfo, type TableInfo } from '../declare/table-info.js';
 import type { Tier } from '../declare/tiers.js';
 import { makeContext } from '../query/make-context.js';
@@ -7,12 +7,20 @@ import { Query, type Restriction } from '../query/query.js';
 import type { KeyOfRow } from '../query/row-types.js';
 import { Table, type RowOf, type TableClass } from '../table/table.js';
 import { Dj014TableJobs } from './dj014-jobs.js';
-import { JobsTable } from './jobs.js';
+import { JobsTable, type JobWorker } from './jobs.js';
 
 /** Options of populate(). */
 export interface PopulateOptions {
-  /** Coordinate with other workers through the table's jobs table (`~~name`). */
+  /**
+   * Coordinate with other workers (rg-schema's or DataJoint's) through the table's jobs table
+   * (`~~name`, DataJoint 2.3's): missing keys are added as `pending`, each worker takes one by
+   * flipping it to `reserved`, and commits its make only if it still holds the reservation.
+   */
   readonly reserveJobs?: boolean;
+  /** With reserveJobs: the priority of the jobs this populate adds (lower runs first; DataJoint's default 5). */
+  readonly priority?: number;
+  /** With reserveJobs: keep a `success` row (completed time, duration) per finished key, as DataJoint's `config.jobs.keep_completed`; by default the row is deleted. */
+  readonly keepCompleted?: boolean;
   /** Keep going past a failing key; its error is returned (and recorded in the jobs table). */
   readonly suppressErrors?: boolean;
   /** Call make() at most this many times. */
@@ -53,7 +61,7 @@ export interface PopulateResult {
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }>;
 }
 
-const OPTION_NAMES = ['concurrency', 'reserveJobs', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale'];
+const OPTION_NAMES = ['concurrency', 'reserveJobs', 'priority', 'keepCompleted', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale'];
 
 type AutoClass = TableClass & { new (): AutoPopulated<object> };
 
@@ -122,20 +130,28 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     }
     // DataJoint 0.14's schema-wide ~jobs (dj014-jobs.ts) stands in for the per-table jobs table.
     const dj014 = (options.jobs ?? info.schema.jobs) === 'datajoint-0.14' ? new Dj014TableJobs(info) : undefined;
-    const jobs = dj014 ?? (options.reserveJobs ? new JobsTable(info) : undefined);
-    if (jobs instanceof JobsTable) await jobs.releaseStale();
-    else if (dj014 && options.releaseStale) await dj014.jobs.releaseStale();
-    let keys = await cls.todoKeys(restriction as never);
-    if (dj014) keys = await dj014.todo(keys);
-    else if (jobs instanceof JobsTable) {
-      const blocked = new Set((await jobs.blocked()).map((k) => keyId(k, jobs.keyAttributes)));
-      keys = keys.filter((k) => !blocked.has(keyId(k, jobs.keyAttributes)));
+    const jobs = !dj014 && options.reserveJobs ? new JobsTable(info) : undefined;
+    let keys: Array<Record<string, unknown>>;
+    if (jobs) {
+      await jobs.releaseStale();
+      keys = (await jobs.refreshKeys(restriction, { priority: options.priority })).todo;
+      // The jobs' order (priority, then scheduled time), over the keys this populate was asked for.
+      keys = await jobs.pendingOf(keys);
+    } else {
+      keys = await cls.todoKeys(restriction as never);
+      if (dj014) {
+        if (options.releaseStale) await dj014.jobs.releaseStale();
+        keys = await dj014.todo(keys);
+      }
     }
     if (options.order === 'reverse') keys.reverse();
     if (options.order === 'random') keys = shuffle(keys);
     if (options.limit !== undefined) keys = keys.slice(0, options.limit);
     if (options.maxCalls !== undefined) keys = keys.slice(0, options.maxCalls);
     const worker = jobs ? await jobs.workerIdentity() : undefined;
+    const worker014 = dj014 ? await dj014.workerIdentity() : undefined;
+    // DataJoint 2.3's job metadata columns are filled whenever the table has them, jobs or not.
+    const metadata = jobs ?? new JobsTable(info);
     const bar = options.display ? progressBar(info.className, keys.length) : undefined;
     const errors: Array<{ key: Record<string, unknown>; error: Error }> = [];
     let successCount = 0;
@@ -147,22 +163,39 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       while (next < keys.length && failure === undefined) {
         const key = keys[next++]!;
         const outcome = await info.schema.connection.session(async (connectionId) => {
-          const me = worker ? { ...worker, connectionId } : undefined;
+          const me: JobWorker | undefined = worker ? { ...worker, connectionId } : undefined;
           if (jobs && me) {
             if (!(await jobs.reserve(key, me))) return 'skipped';
             // Another worker may have finished it between listing and reserving.
             if (await cls.query().restrict(key as never).exists()) {
-              await jobs.complete(key);
+              await jobs.complete(key, { keep: options.keepCompleted });
               return 'skipped';
             }
           }
+          const me014 = dj014 && worker014 ? { ...worker014, connectionId } : undefined;
+          if (dj014 && me014) {
+            if (!(await dj014.reserve(key, me014))) return 'skipped';
+            if (await cls.query().restrict(key as never).exists()) {
+              await dj014.complete(key);
+              return 'skipped';
+            }
+          }
+          const started = new Date();
           try {
-            // The reservation goes in the same transaction as the rows: both or neither.
-            await runMake(cls, info, key, jobs ? () => jobs.complete(key) : undefined);
+            // The check that this worker still holds the key, and the job's completion, go in the
+            // transaction of the rows: a worker whose reservation was handed on commits nothing.
+            await runMake(cls, info, key, async () => {
+              if (jobs && me) await jobs.confirm(key, me);
+              const duration = (Date.now() - started.getTime()) / 1000;
+              await metadata.fillMetadata(key, started, duration, me?.version ?? '');
+              if (jobs) await jobs.complete(key, { keep: options.keepCompleted, duration });
+              if (dj014) await dj014.complete(key);
+            });
             return 'done';
           } catch (error) {
             const wrapped = error instanceof Error ? error : new Error(String(error));
-            if (jobs && me) await jobs.error(key, wrapped, me).catch(() => undefined);
+            if (jobs && me && !(wrapped instanceof ReservationLostError)) await jobs.error(key, wrapped, me).catch(() => undefined);
+            if (dj014 && me014) await dj014.error(key, wrapped, me014).catch(() => undefined);
             return wrapped;
           }
         });
@@ -187,7 +220,17 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     return { successCount, errors };
   }
 
-  /** The jobs table of this Imported/Computed table: list, clear and ignore jobs. */
+  /**
+   * The jobs table of this Imported/Computed table (DataJoint 2.3's `~~name`): refresh, list, clear
+   * and ignore jobs.
+   *
+   * @example
+   * ```ts
+   * await SpikeTriggeredAverage.jobs().refresh();          // missing keys become pending jobs
+   * await SpikeTriggeredAverage.jobs().list('error');      // what failed, with message and stack
+   * await SpikeTriggeredAverage.jobs().clear('error');     // retry them on the next populate
+   * ```
+   */
   static jobs(this: TableClass): JobsTable {
     const info = tableInfo(this);
     info.schema.resolve();

@@ -1,16 +1,18 @@
 import { hostname } from 'node:os';
-import { DuplicateError } from '../../errors.js';
+import { DeadlockError, PopulateError, ReservationLostError } from '../../errors.js';
+import { unpackBlob } from '../blob/unpack.js';
 import type { Connection } from '../connection/connection.js';
-import type { Attribute, DefaultValue } from '../definition/heading.js';
-import { resolveType } from '../definition/types.js';
+import type { Attribute } from '../definition/heading.js';
+import { LINEAGE_TABLE } from '../declare/lineage.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { packBlob } from '../blob/pack.js';
-import { encodeValue } from '../query/values.js';
+import { decodeValue, encodeValue } from '../query/values.js';
+import { DEFAULT_PRIORITY, ERROR_MESSAGE_LENGTH, jobKeyAttributes, jobsDeclaration, jobsLayoutProblem, jobsTableName } from './jobs-layout.js';
+
+export { ERROR_MESSAGE_LENGTH, jobsTableName } from './jobs-layout.js';
 
 /** DataJoint 2's job statuses. */
 export type JobStatus = 'pending' | 'reserved' | 'success' | 'error' | 'ignore';
-
-export const ERROR_MESSAGE_LENGTH = 2047;
 
 /** One row of a jobs table. */
 export interface JobRow {
@@ -18,33 +20,54 @@ export interface JobRow {
   readonly status: JobStatus;
   readonly priority: number;
   readonly errorMessage: string;
+  /** The error's stack, as DataJoint stores it (a blob of a string); null when none. */
+  readonly errorStack: string | null;
+  readonly user: string;
   readonly host: string;
   readonly pid: number;
   readonly connectionId: number;
+  readonly version: string;
+  readonly scheduledTime: string | null;
   readonly reservedTime: string | null;
+  readonly completedTime: string | null;
+  /** Seconds make() took (kept with `keepCompleted`). */
+  readonly duration: number | null;
 }
 
-/** `__spike_triggered_average` → `~~spike_triggered_average`: one jobs table per auto-populated table. */
-export function jobsTableName(info: TableInfo): string {
-  return `~~${info.tableName.replace(/^_+/, '')}`;
+/** Who holds a reservation: written into the jobs row, checked before a make commits. */
+export interface JobWorker {
+  readonly user: string;
+  readonly host: string;
+  readonly pid: number;
+  /** The server's id of the connection that runs make (MySQL's CONNECTION_ID(), PostgreSQL's pg_backend_pid()); 0 on SQLite. */
+  readonly connectionId: number;
+  readonly version: string;
 }
+
+/** DataJoint 2.3's `add_job_metadata` columns, filled by make when the table has them. */
+const METADATA_COLUMNS = ['_job_start_time', '_job_duration', '_job_version'] as const;
+
+const TRUNCATION_APPENDIX = '...truncated';
 
 /**
- * The jobs table of an Imported or Computed table, with DataJoint 2's columns and statuses, so
- * rg-schema and DataJoint workers can share it. A key is taken only by inserting (or atomically
- * flipping a `pending` row to) its reservation: two workers can never both hold it.
+ * The jobs table of an Imported or Computed table, DataJoint 2.3's per-table queue (`~~name`, see
+ * jobs-layout.ts), used with DataJoint's protocol so rg-schema and DataJoint workers can share it:
+ * `refresh` adds `pending` rows, a worker takes one by flipping it to `reserved` in one UPDATE
+ * (rowcount 1 = its own), and before its make commits it re-reads the row under lock and goes on
+ * only if it still holds it. Success deletes the row (or keeps a `success` row with
+ * `keepCompleted`); failure leaves an `error` row with message and stack.
  */
 export class JobsTable {
   readonly info: TableInfo;
   readonly connection: Connection;
   readonly keyAttributes: string[];
   private declared = false;
+  private metadata: Promise<string[]> | undefined;
 
   constructor(info: TableInfo) {
     this.info = info;
     this.connection = info.schema.connection;
-    const fromParents = new Set(info.resolved!.foreignKeys.filter((fk) => fk.inKey).flatMap((fk) => fk.attributes));
-    this.keyAttributes = info.resolved!.heading.primaryKey.filter((k) => fromParents.has(k));
+    this.keyAttributes = jobKeyAttributes(info);
   }
 
   /** The jobs table's quoted name (`~~table_name`). */
@@ -56,115 +79,222 @@ export class JobsTable {
     return this.connection.dialect.quote(name);
   }
 
-  /** Creates the jobs table if it does not exist, through the dialect's DDL (held off from other declarers). */
+  private now(): string {
+    return this.connection.dialect.now(3);
+  }
+
+  /**
+   * Creates the jobs table as DataJoint 2.3 does, with its `~lineage` rows, unless it exists. An
+   * existing table of another layout (an older rg-schema's or DataJoint's) is refused: it holds only
+   * reservations and errors, so the message says to drop it.
+   */
   async declare(): Promise<void> {
     if (this.declared) return;
     const d = this.connection.dialect;
-    const heading = this.info.resolved!.heading;
     const database = this.info.schema.database;
     const name = jobsTableName(this.info);
-    const column = (attribute: string, written: string, dflt?: DefaultValue): Attribute => ({
-      name: attribute, type: resolveType(written)!, inKey: false, nullable: dflt?.kind === 'null', default: dflt, comment: '',
-    });
-    const text = (t: string): DefaultValue => ({ kind: 'string', text: t });
-    const number = (t: string): DefaultValue => ({ kind: 'number', text: t });
-    const none: DefaultValue = { kind: 'null' };
-    const attributes: Attribute[] = [
-      ...this.keyAttributes.map((k) => ({ ...heading.get(k), inKey: true, nullable: false, default: undefined })),
-      column('status', "enum('pending','reserved','success','error','ignore')"),
-      column('priority', 'int', number('5')),
-      column('created_time', 'datetime(6)'),
-      column('scheduled_time', 'datetime(6)'),
-      column('reserved_time', 'datetime(6)', none),
-      column('completed_time', 'datetime(6)', none),
-      column('duration', 'float', none),
-      column('error_message', `varchar(${ERROR_MESSAGE_LENGTH})`, text('')),
-      column('error_stack', 'mediumblob', none),
-      column('user', 'varchar(255)', text('')),
-      column('host', 'varchar(255)', text('')),
-      column('pid', 'int unsigned', number('0')),
-      column('connection_id', 'bigint unsigned', number('0')),
-      column('version', 'varchar(255)', text('')),
-    ];
+    if (this.keyAttributes.length === 0) {
+      throw new PopulateError(`${this.info.className} has no primary-key attributes from foreign keys, so it can have no jobs table (DataJoint 2.3 keys jobs by them). Populate it without reserveJobs, or make its key come from its parents.`);
+    }
+    const declaration = jobsDeclaration(this.info, d);
+    const check = async (): Promise<void> => {
+      const [found] = await d.readCatalog(this.connection, database, name);
+      let problem = found === undefined ? undefined : jobsLayoutProblem(found, declaration);
+      if (found === undefined) {
+        // A table the catalog cannot describe (made by hand on SQLite): it must have the columns at least.
+        const columns = declaration.attributes.map((a) => this.q(a.name)).join(', ');
+        problem = await this.connection.query(`SELECT ${columns} FROM ${this.ref} WHERE 1 = 0`).then(() => undefined, () => 'its columns are not those of DataJoint 2.3');
+      }
+      if (problem !== undefined) {
+        throw new PopulateError(`The jobs table ${this.ref} of ${this.info.className} is not laid out as DataJoint 2.3 lays it out (${problem}). It holds only reservations and errors: drop it (DROP TABLE ${this.ref};) and populate again, and it is made anew.`);
+      }
+    };
+    // Reading first, without the creation lock: on SQLite that lock is the write lock, which a
+    // worker's make holds for as long as it runs.
+    if ((await d.listTables(this.connection, database)).includes(name)) {
+      await check();
+      this.declared = true;
+      return;
+    }
     await d.withCreationLock(this.connection, database, async () => {
-      if ((await d.listTables(this.connection, database)).includes(name)) return;
-      const statements = d.createTable({
-        database, tableName: name, className: `${this.info.className} jobs`, tier: 'jobs', comment: `Job queue for ${this.info.className}`,
-        attributes, primaryKey: this.keyAttributes, foreignKeys: [], indexes: [],
-      });
-      for (const { sql, params } of statements) await this.connection.run(sql, params);
+      if ((await d.listTables(this.connection, database)).includes(name)) {
+        await check();
+        return;
+      }
+      for (const { sql, params } of d.createTable(declaration)) await this.connection.run(sql, params);
+      if (d.createLineageTable) {
+        // DataJoint records a jobs table's key attributes as originating in the jobs table itself.
+        for (const { sql, params } of d.createLineageTable(database)) await this.connection.run(sql, params);
+        const lineage = d.tableRef(database, LINEAGE_TABLE);
+        await this.connection.run(`DELETE FROM ${lineage} WHERE ${this.q('table_name')} = ?`, [name]);
+        if (this.keyAttributes.length > 0) {
+          await this.connection.run(
+            `INSERT INTO ${lineage} (${this.q('table_name')}, ${this.q('attribute_name')}, ${this.q('lineage')}) VALUES ${this.keyAttributes.map(() => '(?, ?, ?)').join(', ')}`,
+            this.keyAttributes.flatMap((k) => [name, k, `${database}.${name}.${k}`]));
+        }
+      }
     });
     this.declared = true;
   }
 
-  private now(): string {
-    return this.connection.dialect.now(6);
+  private keyAttribute(name: string): Attribute {
+    return this.info.resolved!.heading.get(name);
   }
 
-  private keyValues(key: Record<string, unknown>): unknown[] {
-    const heading = this.info.resolved!.heading;
-    return this.keyAttributes.map((k) => encodeValue(heading.get(k), key[k], jobsTableName(this.info), key, this.connection.dialect));
+  /** The key's values as bound parameters, in key order. */
+  keyValues(key: Record<string, unknown>): unknown[] {
+    return this.keyAttributes.map((k) => encodeValue(this.keyAttribute(k), key[k], jobsTableName(this.info), key, this.connection.dialect));
   }
 
-  private keyWhere(): string {
+  /** `a = ? AND b = ?` over the key attributes. */
+  keyWhere(): string {
     return this.keyAttributes.map((k) => `${this.q(k)} = ?`).join(' AND ');
   }
 
-  /** The identity of this worker, written into reservations for stale detection. */
-  async workerIdentity(): Promise<{ host: string; pid: number; connectionId: number; user: string }> {
+  /** A key read back from the jobs table, as fetch would return it. */
+  decodeKey(raw: Record<string, unknown>): Record<string, unknown> {
+    return Object.fromEntries(this.keyAttributes.map((k) => {
+      const attribute = this.keyAttribute(k);
+      const value = raw[k];
+      if (value === null || value === undefined) return [k, null];
+      const reading = this.connection.dialect.reading(attribute);
+      return [k, reading === 'ready' ? value : reading === 'generic' ? decodeValue(attribute, value) : reading(value)];
+    }));
+  }
+
+  /** The identity a worker writes into its reservations: the database user, host, process, and code version. */
+  async workerIdentity(version = ''): Promise<JobWorker> {
     const [row] = await this.connection.query<{ u: string }>(`SELECT ${this.connection.dialect.currentUser} AS u`);
-    return { host: hostname(), pid: process.pid, connectionId: 0, user: row?.u ?? '' };
+    return { host: hostname(), pid: process.pid, connectionId: 0, user: row?.u ?? '', version };
   }
 
   /**
-   * Reserves a key in one atomic statement: an INSERT of the reservation, or, when DataJoint left a
-   * `pending` row, an UPDATE from pending to reserved. Returns false when another worker holds it
-   * (or it is in error or ignored).
+   * Adds a `pending` row for each key to do that has no jobs row yet (DataJoint's `refresh`); a
+   * `success` row kept for a key whose rows are gone is made `pending` again. The keys to do are
+   * keySource's (restricted) not in the table. Returns the number added.
+   *
+   * @example
+   * ```ts
+   * await Sta.jobs().refresh();                      // every missing key becomes a pending job
+   * await Sta.jobs().refresh({ subject_name: 'KO' }, { priority: 1 });
+   * ```
    */
-  async reserve(key: Record<string, unknown>, worker: { host: string; pid: number; connectionId: number; user: string }): Promise<boolean> {
+  async refresh(restriction?: unknown, options: { priority?: number } = {}): Promise<{ added: number }> {
+    const { added } = await this.refreshKeys(restriction, options);
+    return { added };
+  }
+
+  /** {@link refresh}, also returning the keys to do it found. */
+  async refreshKeys(restriction?: unknown, options: { priority?: number } = {}): Promise<{ added: number; todo: Array<Record<string, unknown>> }> {
     await this.declare();
-    const keys = this.keyValues(key);
-    const columns = [...this.keyAttributes, 'status', 'priority', 'created_time', 'scheduled_time', 'reserved_time', 'user', 'host', 'pid', 'connection_id'];
-    const values = [...keys.map(() => '?'), "'reserved'", '5', this.now(), this.now(), this.now(), '?', '?', '?', '?'];
-    try {
-      await this.connection.guarded(() => this.connection.run(`INSERT INTO ${this.ref} (${columns.map((c) => this.q(c)).join(', ')}) VALUES (${values.join(', ')})`,
-        [...keys, worker.user, worker.host, worker.pid, worker.connectionId]));
-      return true;
-    } catch (error) {
-      if (!(error instanceof DuplicateError)) throw error;
+    const priority = Math.trunc(options.priority ?? DEFAULT_PRIORITY);
+    // The jobs first, then the keys to do: a key finished in between had its jobs row when the
+    // jobs were read (its rows and the row's removal commit together), so it is not added again.
+    const existing = new Map((await this.connection.query<Record<string, unknown>>(
+      `SELECT ${[...this.keyAttributes, 'status'].map((c) => this.q(c)).join(', ')} FROM ${this.ref}`)).map((r) => [this.id(this.decodeKey(r)), String(r.status)]));
+    const todo = await (this.info.cls as unknown as { todoKeys(r?: unknown): Promise<Array<Record<string, unknown>>> }).todoKeys(restriction);
+    const fresh: Array<Record<string, unknown>> = [];
+    for (const key of todo) {
+      const status = existing.get(this.id(key));
+      if (status === undefined) fresh.push(key);
+      else if (status === 'success') {
+        await this.connection.run(`UPDATE ${this.ref} SET ${this.q('status')} = 'pending', ${this.q('priority')} = ?, ${this.q('scheduled_time')} = ${this.now()} WHERE ${this.keyWhere()} AND ${this.q('status')} = 'success'`, [priority, ...this.keyValues(key)]);
+      }
     }
-    const result = await this.connection.run(
-      `UPDATE ${this.ref} SET ${this.q('status')} = 'reserved', ${this.q('reserved_time')} = ${this.now()}, ${this.q('user')} = ?, ${this.q('host')} = ?, ${this.q('pid')} = ?, ${this.q('connection_id')} = ?
+    const columns = [...this.keyAttributes, 'status', 'priority', 'created_time', 'scheduled_time'].map((c) => this.q(c)).join(', ');
+    const tuple = `(${[...this.keyAttributes.map(() => '?'), "'pending'", String(priority), this.now(), this.now()].join(', ')})`;
+    const skip = this.connection.dialect.onDuplicate(this.keyAttributes, [], 'skip');
+    let added = 0;
+    for (let i = 0; i < fresh.length; i += 200) {
+      const chunk = fresh.slice(i, i + 200);
+      added += (await retryDeadlocks(() => this.connection.run(`INSERT INTO ${this.ref} (${columns}) VALUES ${chunk.map(() => tuple).join(', ')}${skip}`, chunk.flatMap((k) => this.keyValues(k))))).affectedRows;
+    }
+    return { added: Math.min(added, fresh.length), todo };
+  }
+
+  /** Keys of `pending` jobs that are due, most urgent first (priority, then scheduled time). */
+  async pending(): Promise<Array<Record<string, unknown>>> {
+    await this.declare();
+    const rows = await this.connection.query<Record<string, unknown>>(
+      `SELECT ${this.keyAttributes.map((c) => this.q(c)).join(', ')} FROM ${this.ref} WHERE ${this.q('status')} = 'pending' AND ${this.q('scheduled_time')} <= ${this.now()} ORDER BY ${this.q('priority')}, ${this.q('scheduled_time')}`);
+    return rows.map((r) => this.decodeKey(r));
+  }
+
+  /**
+   * Of `keys` (in the order the table lists its keys to do), those with a due `pending` job, most
+   * urgent first; keys of equal priority and scheduled time keep their order (a table's todoKeys
+   * may group them, as the STA groups a stimulation's).
+   */
+  async pendingOf(keys: ReadonlyArray<Record<string, unknown>>): Promise<Array<Record<string, unknown>>> {
+    await this.declare();
+    const rows = await this.connection.query<Record<string, unknown>>(
+      `SELECT ${this.keyAttributes.map((c) => this.q(c)).join(', ')}, ${this.q('priority')}, ${this.q('scheduled_time')} FROM ${this.ref} WHERE ${this.q('status')} = 'pending' AND ${this.q('scheduled_time')} <= ${this.now()}`);
+    const at = (v: unknown): number | string => (v instanceof Date ? v.getTime() : String(v));
+    const when = new Map(rows.map((r) => [this.id(this.decodeKey(r)), { priority: Number(r.priority), time: at(r.scheduled_time) }]));
+    return keys.flatMap((k, i) => {
+      const w = when.get(this.id(k));
+      return w === undefined ? [] : [{ k, i, ...w }];
+    }).sort((a, b) => a.priority - b.priority || (a.time < b.time ? -1 : a.time > b.time ? 1 : a.i - b.i)).map((x) => x.k);
+  }
+
+  /**
+   * Takes a pending, due key in one atomic UPDATE (DataJoint's reservation): true when this worker
+   * now holds it, false when another worker took it first or it is not pending.
+   */
+  async reserve(key: Record<string, unknown>, worker: JobWorker): Promise<boolean> {
+    const result = await retryDeadlocks(() => this.connection.run(
+      `UPDATE ${this.ref} SET ${this.q('status')} = 'reserved', ${this.q('reserved_time')} = ${this.now()}, ${this.q('user')} = ?, ${this.q('host')} = ?, ${this.q('pid')} = ?, ${this.q('connection_id')} = ?, ${this.q('version')} = ?
         WHERE ${this.keyWhere()} AND ${this.q('status')} = 'pending' AND ${this.q('scheduled_time')} <= ${this.now()}`,
-      [worker.user, worker.host, worker.pid, worker.connectionId, ...keys]);
+      [worker.user, worker.host, worker.pid, worker.connectionId, worker.version, ...this.keyValues(key)]));
     return result.affectedRows === 1;
   }
 
-  /** A finished key: its reservation is removed, as DataJoint does by default. */
-  async complete(key: Record<string, unknown>): Promise<void> {
-    await this.connection.run(`DELETE FROM ${this.ref} WHERE ${this.keyWhere()}`, this.keyValues(key));
+  /**
+   * Inside make's transaction, before it commits: re-reads the key's jobs row under lock and throws
+   * {@link ReservationLostError} unless it is still `reserved` by this connection, host and process.
+   */
+  async confirm(key: Record<string, unknown>, worker: JobWorker): Promise<void> {
+    const [row] = await this.connection.query<Record<string, unknown>>(
+      `SELECT ${this.q('status')}, ${this.q('connection_id')}, ${this.q('host')}, ${this.q('pid')} FROM ${this.ref} WHERE ${this.keyWhere()}${this.connection.dialect.lockingRead}`, this.keyValues(key));
+    const held = row !== undefined && row.status === 'reserved' && Number(row.connection_id) === worker.connectionId && row.host === worker.host && Number(row.pid) === worker.pid;
+    if (!held) {
+      const now = row === undefined ? 'gone' : `${String(row.status)} by ${String(row.host)} pid ${String(row.pid)} connection ${String(row.connection_id)}`;
+      throw new ReservationLostError(`${this.info.className}: the reservation of key ${JSON.stringify(key, bigintSafe)} was taken away while make ran (its jobs row is ${now}); the make was rolled back and nothing was committed.`, key);
+    }
   }
 
-  /** A failed key: the reservation becomes an error row with the message and stack. */
-  async error(key: Record<string, unknown>, error: Error, worker: { host: string; pid: number; connectionId: number; user: string }): Promise<void> {
-    await this.declare();
+  /** A finished key: its job row is deleted, or kept as `success` with the time and duration. */
+  async complete(key: Record<string, unknown>, options: { keep?: boolean; duration?: number } = {}): Promise<void> {
+    if (options.keep) {
+      await this.connection.run(`UPDATE ${this.ref} SET ${this.q('status')} = 'success', ${this.q('completed_time')} = ${this.now()}, ${this.q('duration')} = ? WHERE ${this.keyWhere()}`,
+        [options.duration ?? null, ...this.keyValues(key)]);
+    } else {
+      await this.connection.run(`DELETE FROM ${this.ref} WHERE ${this.keyWhere()}`, this.keyValues(key));
+    }
+  }
+
+  /**
+   * A failed key: the worker's reservation becomes an `error` row with the message (cut to 2047
+   * characters, ending in `...truncated`) and the stack as a DataJoint blob of a string.
+   */
+  async error(key: Record<string, unknown>, error: Error, worker: JobWorker): Promise<void> {
     let message = `${error.name}: ${error.message}`;
-    if (message.length > ERROR_MESSAGE_LENGTH) message = `${message.slice(0, ERROR_MESSAGE_LENGTH - 12)}...truncated`;
+    if (message.length > ERROR_MESSAGE_LENGTH) message = `${message.slice(0, ERROR_MESSAGE_LENGTH - TRUNCATION_APPENDIX.length)}${TRUNCATION_APPENDIX}`;
     const stack = packBlob(error.stack ?? message);
-    const keys = this.keyValues(key);
-    await this.connection.run(`DELETE FROM ${this.ref} WHERE ${this.keyWhere()}`, keys);
-    const columns = [...this.keyAttributes, 'status', 'priority', 'created_time', 'scheduled_time', 'completed_time', 'error_message', 'error_stack', 'user', 'host', 'pid', 'connection_id'];
-    const values = [...keys.map(() => '?'), "'error'", '5', this.now(), this.now(), this.now(), '?', '?', '?', '?', '?', '?'];
-    await this.connection.run(`INSERT INTO ${this.ref} (${columns.map((c) => this.q(c)).join(', ')}) VALUES (${values.join(', ')})`,
-      [...keys, message, stack, worker.user, worker.host, worker.pid, worker.connectionId]);
+    await this.connection.run(
+      `UPDATE ${this.ref} SET ${this.q('status')} = 'error', ${this.q('completed_time')} = ${this.now()}, ${this.q('error_message')} = ?, ${this.q('error_stack')} = ?
+        WHERE ${this.keyWhere()} AND ${this.q('status')} = 'reserved' AND ${this.q('connection_id')} = ? AND ${this.q('host')} = ? AND ${this.q('pid')} = ?`,
+      [message, stack, ...this.keyValues(key), worker.connectionId, worker.host, worker.pid]);
   }
 
-  /** Marks a key to be skipped by populate. */
+  /** Marks a key to be skipped by populate (its row becomes, or is added as, `ignore`). */
   async ignore(key: Record<string, unknown>): Promise<void> {
     await this.declare();
     const keys = this.keyValues(key);
-    await this.connection.run(`DELETE FROM ${this.ref} WHERE ${this.keyWhere()}`, keys);
-    await this.connection.run(`INSERT INTO ${this.ref} (${[...this.keyAttributes, 'status', 'created_time', 'scheduled_time'].map((c) => this.q(c)).join(', ')}) VALUES (${[...keys.map(() => '?'), "'ignore'", this.now(), this.now()].join(', ')})`, keys);
+    await this.connection.run(`UPDATE ${this.ref} SET ${this.q('status')} = 'ignore' WHERE ${this.keyWhere()}`, keys);
+    await this.connection.run(
+      `INSERT INTO ${this.ref} (${[...this.keyAttributes, 'status', 'priority', 'created_time', 'scheduled_time'].map((c) => this.q(c)).join(', ')}) VALUES (${[...keys.map(() => '?'), "'ignore'", String(DEFAULT_PRIORITY), this.now(), this.now()].join(', ')})${this.connection.dialect.onDuplicate(this.keyAttributes, [], 'skip')}`,
+      keys);
   }
 
   /** Jobs, optionally of one status. */
@@ -172,16 +302,22 @@ export class JobsTable {
     await this.declare();
     const where = status === undefined ? '' : ` WHERE ${this.q('status')} = ?`;
     const rows = await this.connection.query<Record<string, unknown>>(`SELECT * FROM ${this.ref}${where}`, status === undefined ? [] : [status]);
-    const heading = this.info.resolved!.heading;
+    const time = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : String(v));
     return rows.map((r) => ({
-      key: Object.fromEntries(this.keyAttributes.map((k) => [k, heading.get(k).type.intBytes && heading.get(k).type.intBytes! < 8 ? Number(r[k]) : r[k]])),
+      key: this.decodeKey(r),
       status: r.status as JobStatus,
       priority: Number(r.priority),
       errorMessage: String(r.error_message ?? ''),
+      errorStack: r.error_stack === null || r.error_stack === undefined ? null : String(unpackBlob(r.error_stack as Uint8Array)),
+      user: String(r.user ?? ''),
       host: String(r.host ?? ''),
       pid: Number(r.pid ?? 0),
       connectionId: Number(r.connection_id ?? 0),
-      reservedTime: r.reserved_time === null || r.reserved_time === undefined ? null : String(r.reserved_time),
+      version: String(r.version ?? ''),
+      scheduledTime: time(r.scheduled_time),
+      reservedTime: time(r.reserved_time),
+      completedTime: time(r.completed_time),
+      duration: r.duration === null || r.duration === undefined ? null : Number(r.duration),
     }));
   }
 
@@ -193,33 +329,91 @@ export class JobsTable {
   }
 
   /**
-   * Gives back reservations whose worker is gone. On MySQL/MariaDB: the reserving connection is no
-   * longer in the process list. On SQLite: the reserving process on this host no longer exists.
-   * Returns the number released.
+   * Gives reservations whose worker is gone back as `pending`. On a server: the reserving
+   * connection is no longer in the process list (pg_stat_activity); a MySQL user who sees only its
+   * own connections judges only its own reservations. On SQLite: the reserving process on this host
+   * no longer exists. Returns the number released.
    */
   async releaseStale(): Promise<number> {
     await this.declare();
-    const live = this.connection.dialect.liveConnectionIds;
-    if (live !== undefined) {
-      return (await this.connection.run(
-        `DELETE FROM ${this.ref} WHERE ${this.q('status')} = 'reserved' AND ${this.q('connection_id')} NOT IN (${live})`)).affectedRows;
+    const d = this.connection.dialect;
+    const back = `${this.q('status')} = 'pending', ${this.q('reserved_time')} = NULL`;
+    if (d.liveConnectionIds !== undefined) {
+      let scope = '';
+      if (d.seesEveryConnection !== undefined) {
+        const [row] = await this.connection.query<{ n: unknown }>(d.seesEveryConnection);
+        if (Number(row?.n ?? 0) === 0) scope = ` AND ${d.sameUser(this.q('user'))}`;
+      }
+      return (await retryDeadlocks(() => this.connection.run(
+        `UPDATE ${this.ref} SET ${back} WHERE ${this.q('status')} = 'reserved' AND ${this.q('connection_id')} NOT IN (${d.liveConnectionIds})${scope}`))).affectedRows;
     }
-    const reserved = await this.list('reserved');
     let released = 0;
-    for (const job of reserved) {
+    for (const job of await this.list('reserved')) {
       if (job.host === hostname() && !processAlive(job.pid)) {
-        await this.complete(job.key);
-        released++;
+        released += (await this.connection.run(`UPDATE ${this.ref} SET ${back} WHERE ${this.keyWhere()} AND ${this.q('status')} = 'reserved' AND ${this.q('pid')} = ?`,
+          [...this.keyValues(job.key), job.pid])).affectedRows;
       }
     }
     return released;
   }
 
-  /** Key attributes of rows that block a key from being populated (reserved, error, ignore). */
-  async blocked(): Promise<Array<Record<string, unknown>>> {
-    await this.declare();
-    return (await this.list()).filter((j) => j.status !== 'pending' && j.status !== 'success').map((j) => j.key);
+  /** The job metadata columns (`_job_start_time`, `_job_duration`, `_job_version`) the table has, asked once. */
+  metadataColumns(): Promise<string[]> {
+    this.metadata ??= (async () => {
+      const [found] = await this.connection.dialect.readCatalog(this.connection, this.info.schema.database, this.info.tableName);
+      const names = new Set(found?.attributes.map((a) => a.name) ?? []);
+      return METADATA_COLUMNS.filter((c) => names.has(c));
+    })();
+    return this.metadata;
   }
+
+  /**
+   * Inside make's transaction: fills DataJoint 2.3's job metadata columns of the rows make inserted,
+   * where the table has them (`config.jobs.add_job_metadata`).
+   */
+  async fillMetadata(key: Record<string, unknown>, started: Date, duration: number, version: string): Promise<void> {
+    const columns = await this.metadataColumns();
+    if (columns.length === 0) return;
+    const values: Record<string, unknown> = {
+      _job_start_time: started.toISOString().replace('T', ' ').replace('Z', ''),
+      _job_duration: duration,
+      _job_version: version,
+    };
+    const table = this.connection.dialect.tableRef(this.info.schema.database, this.info.tableName);
+    const heading = this.info.resolved!.heading;
+    const where = heading.primaryKey.filter((k) => k in key);
+    await this.connection.run(`UPDATE ${table} SET ${columns.map((c) => `${this.q(c)} = ?`).join(', ')} WHERE ${where.map((k) => `${this.q(k)} = ?`).join(' AND ') || '1 = 1'}`,
+      [...columns.map((c) => values[c]), ...where.map((k) => encodeValue(heading.get(k), key[k], this.info.tableName, key, this.connection.dialect))]);
+  }
+
+  /** A string that identifies a key among the jobs. */
+  id(key: Record<string, unknown>): string {
+    return JSON.stringify(this.keyAttributes.map((a) => String(key[a])));
+  }
+}
+
+/**
+ * Runs a statement again when the server broke a lock cycle by failing it (workers adding the same
+ * jobs at once can meet in InnoDB's gap locks), after a short random wait.
+ *
+ * @example
+ * ```ts
+ * await retryDeadlocks(() => connection.run('INSERT … ON DUPLICATE KEY UPDATE …'));
+ * ```
+ */
+export async function retryDeadlocks<T>(work: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof DeadlockError) || attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    }
+  }
+}
+
+function bigintSafe(_: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
 }
 
 function processAlive(pid: number): boolean {

@@ -54,7 +54,7 @@ export async function readMysqlCatalog(connection: SqlRunner, database: string, 
   const stats = await connection.query<{ tbl: string; indexName: string; nonUnique: number | string; name: string }>(
     `SELECT TABLE_NAME AS tbl, INDEX_NAME AS indexName, NON_UNIQUE AS nonUnique, COLUMN_NAME AS name
        FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?${filter} AND INDEX_NAME <> 'PRIMARY' ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`, params);
-  return tables.filter((t) => !t.name.startsWith('~')).map((t) => {
+  return tables.filter((t) => t.name === only || !t.name.startsWith('~')).map((t) => {
     const primary = new Set(keys.filter((k) => k.tbl === t.name && k.constraintName === 'PRIMARY').map((k) => k.name));
     const attributes = columns.filter((c) => c.tbl === t.name).map((c): CatalogAttribute => {
       const nullable = c.nullable === 'YES';

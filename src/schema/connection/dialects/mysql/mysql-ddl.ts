@@ -30,7 +30,10 @@ export function mysqlTableRef(database: string, table: string): string {
 
 function column(a: Attribute): string {
   const comment = columnComment(a);
-  return `${mysqlQuote(a.name)} ${a.type.mysql}${a.nullable ? '' : ' NOT NULL'}${a.type.autoIncrement ? ' AUTO_INCREMENT' : ''}${defaultClause(a.default, mysqlString)}${comment === '' ? '' : ` COMMENT ${mysqlString(comment)}`}`;
+  // A datetime(3) takes CURRENT_TIMESTAMP(3): MySQL refuses a default of another precision.
+  const digits = a.type.category === 'datetime' || a.type.category === 'timestamp' ? /\((\d)\)/.exec(a.type.mysql)?.[1] : undefined;
+  const now = digits === undefined ? 'CURRENT_TIMESTAMP' : `CURRENT_TIMESTAMP(${digits})`;
+  return `${mysqlQuote(a.name)} ${a.type.mysql}${a.nullable ? '' : ' NOT NULL'}${a.type.autoIncrement ? ' AUTO_INCREMENT' : ''}${defaultClause(a.default, mysqlString, now)}${comment === '' ? '' : ` COMMENT ${mysqlString(comment)}`}`;
 }
 
 /**

@@ -120,6 +120,7 @@ export function configureMysql(config: Knex.Config): Knex.Config {
 export function mysqlErrorKind(error: unknown): ErrorKind {
   const c = errorCode(error);
   if (c === 'ER_DUP_ENTRY') return 'duplicate';
+  if (c === 'ER_LOCK_DEADLOCK' || c === 'ER_LOCK_WAIT_TIMEOUT') return 'deadlock';
   if (c.startsWith('ER_NO_REFERENCED_ROW') || c.startsWith('ER_ROW_IS_REFERENCED')) return 'foreignKey';
   if (c === 'ER_NET_PACKET_TOO_LARGE' || c === 'EPIPE') return 'packet';
   if (c === 'PROTOCOL_CONNECTION_LOST' || c === 'ECONNREFUSED' || c === 'ECONNRESET' || c === 'ER_ACCESS_DENIED_ERROR') return 'connection';

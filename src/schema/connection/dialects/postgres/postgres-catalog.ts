@@ -130,7 +130,7 @@ export async function readPostgresCatalog(runner: SqlRunner, database: string, o
             ARRAY(SELECT a.attname::text FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(num, ord) JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.num ORDER BY k.ord) AS columns
        FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ? AND NOT x.indisprimary ORDER BY c.relname, i.relname`, [database]);
-  return tables.filter((t) => !t.name.startsWith('~')).map((t): CatalogTable => {
+  return tables.filter((t) => t.name === only || !t.name.startsWith('~')).map((t): CatalogTable => {
     const own = constraints.filter((k) => k.db === database && k.tbl === t.name);
     const primary = new Set(own.find((k) => k.kind === 'p')?.columns ?? []);
     const attributes = columns.filter((c) => c.db === database && c.tbl === t.name).map((c): CatalogAttribute => {

@@ -59,6 +59,9 @@ export const postgresDialect: Dialect = {
   endSession: 'SELECT pg_terminate_backend(?)',
   secondsSince: (columnSql) => `EXTRACT(EPOCH FROM (clock_timestamp() AT TIME ZONE 'UTC' - ${columnSql}))::float8`,
   uptimeSeconds: 'EXTRACT(EPOCH FROM (clock_timestamp() - pg_postmaster_start_time()))::float8',
+  seesEveryConnection: undefined,
+  sameUser: (column) => `${column} = current_user`,
+  lockingRead: ' FOR UPDATE',
 
   uint64: (value) => value,
   float32: (value) => value,

@@ -76,6 +76,8 @@ const CONNECTION_STATES = /^(08|57P0[123]|28|3D000)/;
 export function postgresErrorKind(error: unknown): ErrorKind {
   const c = errorCode(error);
   if (c === '23505') return 'duplicate';
+  // deadlock_detected, serialization_failure, lock_not_available
+  if (c === '40P01' || c === '40001' || c === '55P03') return 'deadlock';
   if (c === '23503') return 'foreignKey';
   if (c === '54000') return 'packet';
   if (CONNECTION_STATES.test(c) || c === 'ECONNREFUSED' || c === 'ECONNRESET' || c === 'ENOTFOUND' || c === 'EPIPE') return 'connection';

@@ -42,7 +42,7 @@ export async function readSqliteCatalog(runner: SqlRunner, database: string, onl
     `SELECT table_name, declaration FROM "${SQLITE_META_TABLE}" WHERE database_name = ?${filter} ORDER BY table_name`,
     only === undefined ? [database] : [database, only]);
   const present = new Set(await listSqliteTables(runner, database));
-  return rows.filter((r) => present.has(r.table_name) && !r.table_name.startsWith('~')).map((r) => {
+  return rows.filter((r) => present.has(r.table_name) && (r.table_name === only || !r.table_name.startsWith('~'))).map((r) => {
     const d = JSON.parse(r.declaration) as SqliteDeclaration;
     return {
       database,

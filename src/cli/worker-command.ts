@@ -44,17 +44,21 @@ export function autoTablesOf(module: Record<string, unknown>): Record<string, Ta
   return found;
 }
 
+const bigintSafe = (_: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
+
 function describe(event: FleetEvent): string | undefined {
   switch (event.event) {
     case 'start': return `worker ${event.worker} on ${event.tables.join(', ')} (stale after ${event.staleAfter} s, heartbeat every ${event.heartbeat} s)`;
-    case 'key': return event.outcome === 'done' ? undefined : `${event.table} ${JSON.stringify(event.key)}: ${event.outcome === 'conflict' ? 'lock conflict, put back to pending' : `failed: ${event.message ?? ''}`}`;
+    case 'key': {
+      if (event.outcome === 'done') return undefined;
+      const what = { conflict: 'lock conflict, put back to pending', lost: 'reservation taken away while make ran, rolled back', error: `failed: ${event.message ?? ''}` }[event.outcome];
+      return `${event.table} ${JSON.stringify(event.key, bigintSafe)}: ${what}`;
+    }
     case 'swept': return `gave back ${event.keys} keys of worker ${event.worker} (silent for ${event.silentFor} s; ${event.sessions} sessions ended)`;
     case 'stop': return `stopped (${event.reason}): ${event.keys} keys, ${event.errors} failed`;
     default: return undefined;
   }
 }
-
-const bigintSafe = (_: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
 
 /**
  * Adds `worker` to a program.

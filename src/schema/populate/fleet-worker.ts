@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { PopulateError } from '../../errors.js';
+import { PopulateError, ReservationLostError } from '../../errors.js';
 import type { Connection } from '../connection/connection.js';
 import { findDataJointConfig } from '../connection/datajoint-settings.js';
 import type { Schema } from '../declare/schema.js';
@@ -19,7 +19,7 @@ export const DEFAULT_STALE_AFTER = 90;
 /** What a fleet worker reports, one object per event (`rg-pipeline worker --json` prints each as a line). */
 export type FleetEvent =
   | { event: 'start'; worker: string; host: string; pid: number; tables: string[]; staleAfter: number; heartbeat: number }
-  | { event: 'key'; table: string; outcome: 'done' | 'error' | 'conflict'; key?: Record<string, unknown>; message?: string; seconds: number }
+  | { event: 'key'; table: string; outcome: 'done' | 'error' | 'conflict' | 'lost'; key?: Record<string, unknown>; message?: string; seconds: number }
   | { event: 'idle'; seconds: number }
   | { event: 'unreachable'; retryIn: number; message: string }
   | { event: 'back'; after: number }
@@ -279,6 +279,11 @@ class FleetWorkerRun {
       const failed = result.errors[0];
       if (failed) {
         if (isOutage(failed.error)) throw failed.error;
+        if (failed.error instanceof ReservationLostError) {
+          // Judged silent and given to another worker while make ran: rolled back, nothing committed.
+          this.emit({ event: 'key', table: info.className, outcome: 'lost', key: failed.key, message: failed.error.message, seconds });
+          return 'raced';
+        }
         if (isLockConflict(failed.error)) {
           await this.putBack(info, failed.key);
           this.emit({ event: 'key', table: info.className, outcome: 'conflict', key: failed.key, message: failed.error.message, seconds });

@@ -160,6 +160,7 @@ describe.runIf(why === undefined)('a fleet of workers on three hosts through a S
         const report = {
           backend: kind, keys: KEYS, failing: failing.length, holds,
           keysReported: events.filter((e) => e.event === 'key').length,
+          outcomes: Object.fromEntries(['done', 'error', 'lost', 'conflict'].map((o) => [o, events.filter((e) => e.event === 'key' && e.outcome === o).length])),
           swept: events.filter((e) => e.event === 'swept').map((e) => ({ host: e.host, keys: e.keys, silentFor: e.silentFor })),
           exitCodes: codes,
         };

@@ -230,7 +230,9 @@ describe.each(servers)('a fleet worker on $name', (dialect: TestDialect) => {
       const w = worker(url.href, ['--until-done', '--stale-after', '2', '--heartbeat', '0.5', '--idle-max', '0.5'], { RG_FLEET_MAKE_MS: '10' });
       expect(await w.exited).toBe(0);
       const swept = events(w).find((e) => e.event === 'swept');
-      expect(swept, w.out() + w.err()).toMatchObject({ worker: 'gone:1:x', host: 'gone-host', pid: 4242, keys: 1, sessions: 1 });
+      expect(swept, w.out() + w.err()).toMatchObject({ worker: 'gone:1:x', host: 'gone-host', pid: 4242, sessions: 1 });
+      // Once its session is ended, the process-list rule may set the key back to pending before the sweep's own update does.
+      expect([0, 1]).toContain(swept!.keys);
       expect(await alive()).toBe(false);
       expect(await completions()).toEqual(Array.from({ length: 12 }, (_, i) => i));
       expect(await jobRows()).toEqual([]);

@@ -7,6 +7,8 @@ import { resolveType } from '../definition/types.js';
 import type { Schema } from '../declare/schema.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { dj014KeyDict, dj014KeyHash } from './dj014-key-hash.js';
+import { ERROR_MESSAGE_LENGTH } from './jobs-layout.js';
+import { jobErrorMessage } from './job-error-message.js';
 
 /** The statuses of DataJoint 0.14's `~jobs` rows; a key without a row is available. */
 export type Dj014JobStatus = 'reserved' | 'error' | 'ignore';
@@ -35,12 +37,10 @@ export interface Dj014Worker {
 /** The name of DataJoint 0.14's schema-wide jobs table. */
 export const DJ014_JOBS_TABLE = '~jobs';
 
-const ERROR_MESSAGE_LENGTH = 2047;
-const TRUNCATION_APPENDIX = '...truncated';
 
 /**
- * `Name: message` as 0.14's populate writes it (the class name, then `: ` and the message when
- * there is one), cut to 2047 characters with `...truncated` at the end as its jobs table does.
+ * `Name: message` as 0.14's populate writes it, cut to 2047 characters with `...truncated` (DataJoint
+ * 2.3 writes the same text).
  *
  * @example
  * ```ts
@@ -48,11 +48,7 @@ const TRUNCATION_APPENDIX = '...truncated';
  * ```
  */
 export function dj014ErrorMessage(error: Error): string {
-  const text = error.message === '' ? error.name : `${error.name}: ${error.message}`;
-  // Python counts code points; a surrogate pair must not be split.
-  const chars = Array.from(text);
-  if (chars.length <= ERROR_MESSAGE_LENGTH) return text;
-  return chars.slice(0, ERROR_MESSAGE_LENGTH - TRUNCATION_APPENDIX.length).join('') + TRUNCATION_APPENDIX;
+  return jobErrorMessage(error);
 }
 
 function column(name: string, written: string, nullable: boolean, dflt: DefaultValue | undefined, comment: string, inKey = false): Attribute {

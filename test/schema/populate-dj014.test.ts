@@ -110,7 +110,9 @@ describe.each(dialects)('populate({ jobs: "datajoint-0.14" }) on $name', (dialec
     expect(await Stats.populate({ jobs: 'datajoint-0.14', suppressErrors: true })).toEqual({ successCount: 0, errors: [] });
     expect(calls).toEqual([]);
     await Subject.insert1({ subject: 6 });
-    await jobs.ignore('__stats', { subject: 6 });
+    expect(await jobs.ignore('__stats', { subject: 6 })).toBe(true);
+    // As 0.14: a key that has a row already (here the error of subject 3) is left as it is.
+    expect(await jobs.ignore('__stats', { subject: 3 })).toBe(false);
     expect(await Stats.populate({ jobs: 'datajoint-0.14', suppressErrors: true })).toEqual({ successCount: 0, errors: [] });
     expect((await jobs.list()).map((j) => j.status).sort()).toEqual(['error', 'ignore']);
     expect(await jobs.clear({ tableName: '__stats', status: 'ignore' })).toBe(1);
@@ -119,6 +121,14 @@ describe.each(dialects)('populate({ jobs: "datajoint-0.14" }) on $name', (dialec
     const retried = await Stats.populate({ jobs: 'datajoint-0.14', suppressErrors: true });
     expect(retried.errors).toHaveLength(1);
     expect(calls).toEqual([6, 3]);
+  });
+
+  it('ignore() leaves a key another worker holds reserved, as 0.14 does', async () => {
+    const me = await jobs.workerIdentity();
+    expect(await jobs.reserve('__other', { subject: 1 }, { ...me, connectionId: 42 })).toBe(true);
+    expect(await jobs.ignore('__other', { subject: 1 })).toBe(false);
+    expect((await jobs.list({ tableName: '__other' })).map((j) => [j.status, j.connectionId])).toEqual([['reserved', 42]]);
+    expect(await jobs.clear({ tableName: '__other' })).toBe(1);
   });
 
   it('skips a key another worker holds, and releases only reservations that are certainly stale', async () => {

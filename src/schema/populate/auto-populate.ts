@@ -123,6 +123,11 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     const restriction = isOptions ? undefined : (restrictionOrOptions as Restriction<object> | undefined);
     const options = isOptions ? (restrictionOrOptions as PopulateOptions) : maybeOptions;
     const info = tableInfo(cls);
+    // Each key's make commits or rolls back on its own; inside an outer transaction a failed make
+    // could not be undone without the others (DataJoint refuses this too).
+    if (info.schema.connection.inTransaction) {
+      throw new PopulateError(`${info.className}.populate() was called inside a transaction. Each key's make() runs in a transaction of its own, so that a failing key leaves nothing behind; call populate() outside connection.transaction().`);
+    }
     await info.schema.activate();
     if (options.workers !== undefined && options.workers > 1) {
       const { populateWithWorkers } = await import('./workers.js');

@@ -7,6 +7,8 @@ import { resolveType } from '../definition/types.js';
 import type { Schema } from '../declare/schema.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { dj014KeyDict, dj014KeyHash } from './dj014-key-hash.js';
+import { ERROR_MESSAGE_LENGTH } from './jobs-layout.js';
+import { jobErrorMessage } from './job-error-message.js';
 
 /** The statuses of DataJoint 0.14's `~jobs` rows; a key without a row is available. */
 export type Dj014JobStatus = 'reserved' | 'error' | 'ignore';
@@ -35,12 +37,10 @@ export interface Dj014Worker {
 /** The name of DataJoint 0.14's schema-wide jobs table. */
 export const DJ014_JOBS_TABLE = '~jobs';
 
-const ERROR_MESSAGE_LENGTH = 2047;
-const TRUNCATION_APPENDIX = '...truncated';
 
 /**
- * `Name: message` as 0.14's populate writes it (the class name, then `: ` and the message when
- * there is one), cut to 2047 characters with `...truncated` at the end as its jobs table does.
+ * `Name: message` as 0.14's populate writes it, cut to 2047 characters with `...truncated` (DataJoint
+ * 2.3 writes the same text).
  *
  * @example
  * ```ts
@@ -48,11 +48,7 @@ const TRUNCATION_APPENDIX = '...truncated';
  * ```
  */
 export function dj014ErrorMessage(error: Error): string {
-  const text = error.message === '' ? error.name : `${error.name}: ${error.message}`;
-  // Python counts code points; a surrogate pair must not be split.
-  const chars = Array.from(text);
-  if (chars.length <= ERROR_MESSAGE_LENGTH) return text;
-  return chars.slice(0, ERROR_MESSAGE_LENGTH - TRUNCATION_APPENDIX.length).join('') + TRUNCATION_APPENDIX;
+  return jobErrorMessage(error);
 }
 
 function column(name: string, written: string, nullable: boolean, dflt: DefaultValue | undefined, comment: string, inKey = false): Attribute {
@@ -143,9 +139,14 @@ export class Dj014JobsTable {
    * Returns false when a row exists (another worker holds the key, or it failed or is ignored).
    */
   async reserve(tableName: string, key: Readonly<Record<string, unknown>>, worker: Dj014Worker, attributeOf?: (name: string) => Attribute | undefined): Promise<boolean> {
+    return this.insertRow(tableName, key, 'reserved', worker, attributeOf);
+  }
+
+  /** Inserts a key's row unless one exists (0.14 inserts, and a duplicate means the key is taken). */
+  private async insertRow(tableName: string, key: Readonly<Record<string, unknown>>, status: Dj014JobStatus, worker: Dj014Worker, attributeOf: ((name: string) => Attribute | undefined) | undefined): Promise<boolean> {
     await this.declare();
     const columns = ['table_name', 'key_hash', 'status', 'key', 'user', 'host', 'pid', 'connection_id'];
-    const values = [tableName, dj014KeyHash(key, attributeOf), 'reserved', packBlob(dj014KeyDict(key, attributeOf)), worker.user, worker.host, worker.pid, worker.connectionId];
+    const values = [tableName, dj014KeyHash(key, attributeOf), status, packBlob(dj014KeyDict(key, attributeOf)), worker.user, worker.host, worker.pid, worker.connectionId];
     try {
       await this.connection.guarded(() => this.connection.run(
         `INSERT INTO ${this.ref} (${columns.map((c) => this.q(c)).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, values));
@@ -171,10 +172,13 @@ export class Dj014JobsTable {
     await this.write(tableName, key, 'error', worker, attributeOf, message, packBlob(error.stack ?? message));
   }
 
-  /** Marks a key of `tableName` to be skipped by every worker, rg-schema or 0.14, until cleared. */
-  async ignore(tableName: string, key: Readonly<Record<string, unknown>>, attributeOf?: (name: string) => Attribute | undefined): Promise<void> {
-    await this.declare();
-    await this.write(tableName, key, 'ignore', { ...(await this.workerIdentity()), connectionId: 0 }, attributeOf, '', null);
+  /**
+   * Marks a key of `tableName` to be skipped by every worker, rg-schema or 0.14, until cleared.
+   * As 0.14's `JobTable.ignore`, only a key with no row can be ignored: returns false, and changes
+   * nothing, when the key is reserved, failed or ignored already (clear its row first).
+   */
+  async ignore(tableName: string, key: Readonly<Record<string, unknown>>, attributeOf?: (name: string) => Attribute | undefined): Promise<boolean> {
+    return this.insertRow(tableName, key, 'ignore', { ...(await this.workerIdentity()), connectionId: 0 }, attributeOf);
   }
 
   private async write(tableName: string, key: Readonly<Record<string, unknown>>, status: Dj014JobStatus, worker: Dj014Worker,
@@ -341,7 +345,7 @@ export class Dj014TableJobs {
   }
 
   /** See {@link Dj014JobsTable.ignore}. */
-  ignore(key: Record<string, unknown>): Promise<void> {
+  ignore(key: Record<string, unknown>): Promise<boolean> {
     return this.jobs.ignore(this.tableName, key, this.attributeOf);
   }
 

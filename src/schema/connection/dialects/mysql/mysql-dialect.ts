@@ -53,7 +53,7 @@ export const mysqlDialect: Dialect = {
   endSession: 'KILL ?',
   secondsSince: (columnSql) => `TIMESTAMPDIFF(MICROSECOND, ${columnSql}, NOW(6)) / 1e6`,
   uptimeSeconds: "(SELECT CAST(VARIABLE_VALUE AS DOUBLE) FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME')",
-  seesEveryConnection: "SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE IN ('PROCESS', 'SUPER') AND GRANTEE = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')",
+  seesEveryConnection: "SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'PROCESS' AND GRANTEE = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')",
   sameUser: (column) => `SUBSTRING_INDEX(${column}, '@', 1) = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)`,
   lockingRead: ' FOR UPDATE',
 

@@ -49,6 +49,7 @@ describe.each(dialects)('DataJoint 2.3 jobs protocol on $name', (dialect: TestDi
   const ourWorker = (extra: Record<string, string> = {}, only?: number) => child(['-e', `
     const m = await import(${JSON.stringify(fixture)});
     console.log('STARTED');
+    if (process.env.RG_TEST_WAIT_GO === '1') await new Promise((go) => { process.stdin.once('data', go); process.stdin.once('end', go); });
     const r = await m.Work.populate(${only === undefined ? '' : `{ item_id: ${only} }, `}{ reserveJobs: true, suppressErrors: true, order: 'random' });
     console.log('DONE', r.successCount);
     const { Connection } = await import(${JSON.stringify(path.resolve('src/index.ts'))});
@@ -90,9 +91,13 @@ describe.each(dialects)('DataJoint 2.3 jobs protocol on $name', (dialect: TestDi
     // DataJoint's worker lists the pending jobs once, as DataJoint does, and starts when ours have started.
     const dj = child([djWorker]);
     await waitFor(() => dj.output().includes('READY'));
-    const workers = [ourWorker(), ourWorker(), ourWorker(), dj];
-    await waitFor(() => workers.slice(0, 3).every((w) => w.output().includes('STARTED')));
+    const ours = [0, 1, 2].map(() => ourWorker({ RG_TEST_WAIT_GO: '1' }));
+    await waitFor(() => ours.every((w) => w.output().includes('STARTED')));
+    // DataJoint's worker takes its first key before ours begin, then they run side by side.
     dj.go();
+    await waitFor(() => dj.output().includes('FIRST'));
+    for (const w of ours) w.go();
+    const workers = [...ours, dj];
     expect(await Promise.all(workers.map((w) => w.done))).toEqual([0, 0, 0, 0]);
     const made = workers.map((w) => Number(/DONE (\d+)/.exec(w.output())?.[1] ?? NaN));
     const failing = Array.from({ length: n }, (_, i) => i + 1).filter(m.broken);

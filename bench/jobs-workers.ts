@@ -4,8 +4,9 @@
  * - 4000 keys whose make() spends 5 ms of CPU: 1 vs 2 workers (goal ≥ 1.7×);
  * - a trivial make(): 1, 2, 4 and 8 workers (goal: 8 never slower than 1), batch 1 and 4;
  * - what the database does per key as workers are added: MariaDB statements and commits per key
- *   (SHOW GLOBAL STATUS deltas: Com_select/insert/update/delete, Handler_commit), PostgreSQL
- *   commits and WAL syncs per key (pg_stat_database.xact_commit, pg_stat_wal.wal_sync).
+ *   (the bench user's information_schema.USER_STATISTICS when userstat=1, else SHOW GLOBAL STATUS
+ *   deltas of Com_select/insert/update/delete and Handler_commit), PostgreSQL commits of the bench's
+ *   database and the server's WAL syncs per key (pg_stat_database.xact_commit, pg_stat_wal.wal_sync).
  * Wall time runs from the first worker's populate() start to the last one's end (process start-up
  * left out, as with workers that are already running).
  */
@@ -55,9 +56,17 @@ async function counters(engine: string, url: string): Promise<Counters> {
   if (engine === 'MariaDB') {
     const u = new URL(url);
     const c = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+    // The bench's own user's statements and commits when the server keeps user statistics
+    // (SET GLOBAL userstat=1): other clients of the server are then left out.
+    const [users] = await c.query<mysql.RowDataPacket[]>('SELECT SELECT_COMMANDS + UPDATE_COMMANDS + OTHER_COMMANDS AS statements, COMMIT_TRANSACTIONS AS commits FROM information_schema.USER_STATISTICS WHERE USER = ?', [decodeURIComponent(u.username)]).catch(() => [[]] as unknown as [mysql.RowDataPacket[]]);
+    if (users.length > 0) {
+      await c.end();
+      return { statements: Number(users[0]!.statements), commits: Number(users[0]!.commits) };
+    }
     const [rows] = await c.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Handler_commit')");
     await c.end();
-    return Object.fromEntries(rows.map((r) => [String(r.Variable_name), Number(r.Value)]));
+    const v = Object.fromEntries(rows.map((r) => [String(r.Variable_name), Number(r.Value)]));
+    return { statements: v.Com_select! + v.Com_insert! + v.Com_update! + v.Com_delete!, commits: v.Handler_commit! };
   }
   if (engine === 'PostgreSQL') {
     const c = new pg.Client({ connectionString: url });
@@ -90,11 +99,11 @@ async function round(engine: string, url: string, keys: number, cpuMs: number, w
   if (made !== keys) throw new Error(`${engine}: ${made} of ${keys} keys made`);
   const seconds = (Math.max(...reports.map((r) => r.end)) - Math.min(...reports.map((r) => r.start))) / 1000;
   const per = (name: string): string => (before[name] === undefined ? '' : ((after[name]! - before[name]!) / keys).toFixed(2));
-  const statements = engine === 'MariaDB' ? (['Com_select', 'Com_insert', 'Com_update', 'Com_delete'].reduce((a, n) => a + after[n]! - before[n]!, 0) / keys).toFixed(2) : '';
+  const statements = engine === 'MariaDB' ? per('statements') : '';
   const row: Record<string, string | number> = {
     engine, 'make CPU ms': cpuMs, workers, batch, seconds, 'keys/s': Math.round(keys / seconds),
     'statements/key': statements,
-    'commits/key': engine === 'MariaDB' ? per('Handler_commit') : engine === 'PostgreSQL' ? per('xact_commit') : '',
+    'commits/key': engine === 'MariaDB' ? per('commits') : engine === 'PostgreSQL' ? per('xact_commit') : '',
     'WAL syncs/key': engine === 'PostgreSQL' ? per('wal_sync') : '',
   };
   const { schema: s } = pipeline(url, cpuMs);
@@ -106,7 +115,8 @@ async function round(engine: string, url: string, keys: number, cpuMs: number, w
 export async function run(): Promise<Array<Record<string, string | number>>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rg-bench-jobs-'));
   const rows: Array<Record<string, string | number>> = [];
-  const engines = [['SQLite', `sqlite://${path.join(dir, 'jobs.sqlite')}`], ['MariaDB', MYSQL_URL], ['PostgreSQL', PG_URL]] as const;
+  const only = process.env.RG_BENCH_ENGINES?.split(',');
+  const engines = ([['SQLite', `sqlite://${path.join(dir, 'jobs.sqlite')}`], ['MariaDB', MYSQL_URL], ['PostgreSQL', PG_URL]] as const).filter(([e]) => !only || only.includes(e));
   for (const [engine, url] of engines) {
     const one = await round(engine, url, KEYS, 5, 1, 1);
     const two = await round(engine, url, KEYS, 5, 2, 1);

@@ -94,6 +94,11 @@ export interface SpellingDialect {
   stringLiteral(text: string): string;
   /** The current time as `YYYY-MM-DD HH:MM:SS` with `digits` fractional digits. */
   now(digits: number): string;
+  /**
+   * The time at which the statement runs, where `now` would give the transaction's start
+   * (PostgreSQL); absent where `now` already is the statement's time.
+   */
+  readonly statementTime?: (digits: number) => string;
   /** The LIMIT value that means no limit (for an OFFSET alone). */
   readonly noLimit: number;
   /**

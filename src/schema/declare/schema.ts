@@ -37,6 +37,13 @@ export interface SchemaOptions extends ConnectionOptions {
    * table, `'0.x'` otherwise.
    */
   readonly spelling?: '0.x' | '2.x';
+  /**
+   * How populate reserves keys by default: `'datajoint-0.14'` through the schema-wide `~jobs`
+   * table of DataJoint 0.14 (every populate reserves, so a mixed fleet of 0.14 Python workers and
+   * rg-schema workers computes each key once); `'datajoint-2'` (the default) through DataJoint 2's
+   * per-table `~~name` jobs tables when `reserveJobs` is set. `populate({ jobs })` overrides it.
+   */
+  readonly jobs?: 'datajoint-2' | 'datajoint-0.14';
 }
 
 /** How a class is declared when it is not nested in its master. */
@@ -115,6 +122,18 @@ export class Schema {
   get connection(): Connection {
     if (!this.ownConnection || this.ownConnection.closed) this.ownConnection = Connection.for(resolveConnectionSpec(this.options));
     return this.ownConnection;
+  }
+
+  /**
+   * The jobs protocol populate uses by default (see {@link SchemaOptions.jobs}).
+   *
+   * @example
+   * ```ts
+   * new Schema('lab', { jobs: 'datajoint-0.14' }).jobs;  // 'datajoint-0.14'
+   * ```
+   */
+  get jobs(): 'datajoint-2' | 'datajoint-0.14' {
+    return this.options.jobs ?? 'datajoint-2';
   }
 
   /** The database name: the connection's prefix, then the schema name. */

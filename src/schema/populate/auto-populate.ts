@@ -6,6 +6,7 @@ import { makeContext } from '../query/make-context.js';
 import { Query, type Restriction } from '../query/query.js';
 import type { KeyOfRow } from '../query/row-types.js';
 import { Table, type RowOf, type TableClass } from '../table/table.js';
+import { Dj014TableJobs } from './dj014-jobs.js';
 import { JobsTable, type JobWorker } from './jobs.js';
 
 /** Options of populate(). */
@@ -43,6 +44,17 @@ export interface PopulateOptions {
    * concurrently. The server can group-commit their transactions. Default 1.
    */
   readonly concurrency?: number;
+  /**
+   * Which jobs tables reserve keys: `'datajoint-0.14'` reserves through the schema-wide `~jobs`
+   * table as DataJoint 0.14 does (implies reserveJobs), so 0.14 Python workers and rg-schema workers
+   * share the keys. Default: the schema's `jobs` option, else DataJoint 2's per-table `~~name`.
+   */
+  readonly jobs?: 'datajoint-2' | 'datajoint-0.14';
+  /**
+   * With `jobs: 'datajoint-0.14'`: first delete `~jobs` reservations whose connection is gone (see
+   * `Dj014JobsTable.releaseStale`). 0.14 never does; default false.
+   */
+  readonly releaseStale?: boolean;
   /** Start this many local worker processes (implies reserveJobs), each importing `workerModule`; the database's jobs table coordinates them. */
   readonly workers?: number;
   /** For `workers`: the module that declares the table, and the name it exports it under. */
@@ -55,7 +67,7 @@ export interface PopulateResult {
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }>;
 }
 
-const OPTION_NAMES = ['concurrency', 'reserveJobs', 'priority', 'keepCompleted', 'batch', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule'];
+const OPTION_NAMES = ['concurrency', 'reserveJobs', 'priority', 'keepCompleted', 'batch', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale'];
 
 type AutoClass = TableClass & { new (): AutoPopulated<object> };
 
@@ -128,12 +140,19 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     const restriction = isOptions ? undefined : (restrictionOrOptions as Restriction<object> | undefined);
     const options = isOptions ? (restrictionOrOptions as PopulateOptions) : maybeOptions;
     const info = tableInfo(cls);
+    // Each key's make commits or rolls back on its own; inside an outer transaction a failed make
+    // could not be undone without the others (DataJoint refuses this too).
+    if (info.schema.connection.inTransaction) {
+      throw new PopulateError(`${info.className}.populate() was called inside a transaction. Each key's make() runs in a transaction of its own, so that a failing key leaves nothing behind; call populate() outside connection.transaction().`);
+    }
     await info.schema.activate();
     if (options.workers !== undefined && options.workers > 1) {
       const { populateWithWorkers } = await import('./workers.js');
       return populateWithWorkers(info, restriction, options);
     }
-    const jobs = options.reserveJobs ? new JobsTable(info) : undefined;
+    // DataJoint 0.14's schema-wide ~jobs (dj014-jobs.ts) stands in for the per-table jobs table.
+    const dj014 = (options.jobs ?? info.schema.jobs) === 'datajoint-0.14' ? new Dj014TableJobs(info) : undefined;
+    const jobs = !dj014 && options.reserveJobs ? new JobsTable(info) : undefined;
     let keys: Array<Record<string, unknown>>;
     if (jobs) {
       await jobs.releaseStale();
@@ -142,12 +161,17 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       keys = await jobs.pendingOf(keys);
     } else {
       keys = await cls.todoKeys(restriction as never);
+      if (dj014) {
+        if (options.releaseStale) await dj014.jobs.releaseStale();
+        keys = await dj014.todo(keys);
+      }
     }
     if (options.order === 'reverse') keys.reverse();
     if (options.order === 'random') keys = shuffle(keys);
     if (options.limit !== undefined) keys = keys.slice(0, options.limit);
     if (options.maxCalls !== undefined) keys = keys.slice(0, options.maxCalls);
     const worker = jobs ? await jobs.workerIdentity() : undefined;
+    const worker014 = dj014 ? await dj014.workerIdentity() : undefined;
     // DataJoint 2.3's job metadata columns are filled whenever the table has them, jobs or not.
     const metadata = jobs ?? new JobsTable(info);
     const bar = options.display ? progressBar(info.className, keys.length) : undefined;
@@ -158,10 +182,11 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     let next = 0;
     const lanes = info.schema.connection.dialect.concurrent ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1;
     /** One key on the session's connection, already reserved by `me` when jobs are used. */
-    const makeOne = async (key: Record<string, unknown>, me: JobWorker | undefined): Promise<'done' | 'skipped' | Error> => {
+    const makeOne = async (key: Record<string, unknown>, me: JobWorker | undefined, me014?: typeof worker014): Promise<'done' | 'skipped' | Error> => {
       // Another worker may have finished it between listing and reserving.
-      if (jobs && await cls.query().restrict(key as never).exists()) {
-        await jobs.complete(key, { keep: options.keepCompleted });
+      if ((jobs || dj014) && await cls.query().restrict(key as never).exists()) {
+        if (jobs) await jobs.complete(key, { keep: options.keepCompleted });
+        if (dj014) await dj014.complete(key);
         return 'skipped';
       }
       const started = new Date();
@@ -173,11 +198,13 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           const duration = (Date.now() - started.getTime()) / 1000;
           await metadata.fillMetadata(key, started, duration, me?.version ?? '');
           if (jobs) await jobs.complete(key, { keep: options.keepCompleted, duration });
+          if (dj014) await dj014.complete(key);
         });
         return 'done';
       } catch (error) {
         const wrapped = error instanceof Error ? error : new Error(String(error));
         if (jobs && me && !(wrapped instanceof ReservationLostError)) await jobs.error(key, wrapped, me).catch(() => undefined);
+        if (dj014 && me014) await dj014.error(key, wrapped, me014).catch(() => undefined);
         return wrapped;
       }
     };
@@ -199,7 +226,9 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
         const outcome = await info.schema.connection.session(async (connectionId) => {
           const me: JobWorker | undefined = worker ? { ...worker, connectionId } : undefined;
           if (jobs && me && !(await jobs.reserve(key, me))) return 'skipped';
-          return makeOne(key, me);
+          const me014 = dj014 && worker014 ? { ...worker014, connectionId } : undefined;
+          if (dj014 && me014 && !(await dj014.reserve(key, me014))) return 'skipped';
+          return makeOne(key, me, me014);
         });
         record(key, outcome);
       }

@@ -7,6 +7,7 @@ import { LINEAGE_TABLE } from '../declare/lineage.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { packBlob } from '../blob/pack.js';
 import { decodeValue, encodeValue } from '../query/values.js';
+import { jobErrorMessage } from './job-error-message.js';
 import { DEFAULT_PRIORITY, ERROR_MESSAGE_LENGTH, jobKeyAttributes, jobsDeclaration, jobsLayoutProblem, jobsTableName } from './jobs-layout.js';
 
 export { ERROR_MESSAGE_LENGTH, jobsTableName } from './jobs-layout.js';
@@ -47,7 +48,6 @@ export interface JobWorker {
 /** DataJoint 2.3's `add_job_metadata` columns, filled by make when the table has them. */
 const METADATA_COLUMNS = ['_job_start_time', '_job_duration', '_job_version'] as const;
 
-const TRUNCATION_APPENDIX = '...truncated';
 
 /**
  * The jobs table of an Imported or Computed table, DataJoint 2.3's per-table queue (`~~name`, see
@@ -81,6 +81,12 @@ export class JobsTable {
 
   private now(): string {
     return this.connection.dialect.now(3);
+  }
+
+  /** Completion times are written inside make's transaction, but must say when it ended (as DataJoint's do). */
+  private endTime(): string {
+    const d = this.connection.dialect;
+    return d.statementTime?.(3) ?? d.now(3);
   }
 
   /**
@@ -198,7 +204,12 @@ export class JobsTable {
       const status = existing.get(this.id(key));
       if (status === undefined) fresh.push(key);
       else if (status === 'success') {
-        await this.connection.run(`UPDATE ${this.ref} SET ${this.q('status')} = 'pending', ${this.q('priority')} = ?, ${this.q('scheduled_time')} = ${this.now()} WHERE ${this.keyWhere()} AND ${this.q('status')} = 'success'`, [priority, ...this.keyValues(key)]);
+        // DataJoint replaces the row with a fresh pending one: nothing of the finished job stays.
+        const reset = [`${this.q('status')} = 'pending'`, `${this.q('priority')} = ?`, `${this.q('created_time')} = ${this.now()}`, `${this.q('scheduled_time')} = ${this.now()}`,
+          ...['reserved_time', 'completed_time', 'duration', 'error_stack'].map((c) => `${this.q(c)} = NULL`),
+          ...['error_message', 'user', 'host', 'version'].map((c) => `${this.q(c)} = ''`),
+          ...['pid', 'connection_id'].map((c) => `${this.q(c)} = 0`)].join(', ');
+        await this.connection.run(`UPDATE ${this.ref} SET ${reset} WHERE ${this.keyWhere()} AND ${this.q('status')} = 'success'`, [priority, ...this.keyValues(key)]);
       }
     }
     const columns = [...this.keyAttributes, 'status', 'priority', 'created_time', 'scheduled_time'].map((c) => this.q(c)).join(', ');
@@ -332,7 +343,7 @@ export class JobsTable {
   /** A finished key: its job row is deleted, or kept as `success` with the time and duration. */
   async complete(key: Record<string, unknown>, options: { keep?: boolean; duration?: number } = {}): Promise<void> {
     if (options.keep) {
-      await this.connection.run(`UPDATE ${this.ref} SET ${this.q('status')} = 'success', ${this.q('completed_time')} = ${this.now()}, ${this.q('duration')} = ? WHERE ${this.keyWhere()}`,
+      await this.connection.run(`UPDATE ${this.ref} SET ${this.q('status')} = 'success', ${this.q('completed_time')} = ${this.endTime()}, ${this.q('duration')} = ? WHERE ${this.keyWhere()}`,
         [options.duration ?? null, ...this.keyValues(key)]);
     } else {
       await this.connection.run(`DELETE FROM ${this.ref} WHERE ${this.keyWhere()}`, this.keyValues(key));
@@ -344,11 +355,12 @@ export class JobsTable {
    * characters, ending in `...truncated`) and the stack as a DataJoint blob of a string.
    */
   async error(key: Record<string, unknown>, error: Error, worker: JobWorker): Promise<void> {
-    let message = `${error.name}: ${error.message}`;
-    if (message.length > ERROR_MESSAGE_LENGTH) message = `${message.slice(0, ERROR_MESSAGE_LENGTH - TRUNCATION_APPENDIX.length)}${TRUNCATION_APPENDIX}`;
+    // PostgreSQL text cannot hold NUL, and a message that cannot be written would leave the key
+    // reserved by a live connection for ever: every backend stores U+FFFD in its place.
+    const message = jobErrorMessage(error).replaceAll('\u0000', '\uFFFD');
     const stack = packBlob(error.stack ?? message);
     await this.connection.run(
-      `UPDATE ${this.ref} SET ${this.q('status')} = 'error', ${this.q('completed_time')} = ${this.now()}, ${this.q('error_message')} = ?, ${this.q('error_stack')} = ?
+      `UPDATE ${this.ref} SET ${this.q('status')} = 'error', ${this.q('completed_time')} = ${this.endTime()}, ${this.q('error_message')} = ?, ${this.q('error_stack')} = ?
         WHERE ${this.keyWhere()} AND ${this.q('status')} = 'reserved' AND ${this.q('connection_id')} = ? AND ${this.q('host')} = ? AND ${this.q('pid')} = ?`,
       [message, stack, ...this.keyValues(key), worker.connectionId, worker.host, worker.pid]);
   }
@@ -441,7 +453,8 @@ export class JobsTable {
     const columns = await this.metadataColumns();
     if (columns.length === 0) return;
     const values: Record<string, unknown> = {
-      _job_start_time: started.toISOString().replace('T', ' ').replace('Z', ''),
+      // DataJoint writes the worker's local time (datetime.fromtimestamp).
+      _job_start_time: localDateTime(started),
       _job_duration: duration,
       _job_version: version,
     };
@@ -489,4 +502,9 @@ function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function localDateTime(d: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }

@@ -12,7 +12,7 @@ export interface WorkerSpec {
   readonly module: string;
   readonly exportName: string;
   readonly restriction: unknown;
-  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'batch' | 'priority' | 'keepCompleted'>;
+  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'batch' | 'priority' | 'keepCompleted' | 'jobs'>;
 }
 
 /**
@@ -62,6 +62,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
         order: options.order ?? ((options.batch ?? 1) > 1 || ((info.cls as { jobGroup?: readonly string[] }).jobGroup ?? []).length > 0 ? 'original' : 'random'),
         limit: options.limit, maxCalls: options.maxCalls,
         batch: options.batch, priority: options.priority, keepCompleted: options.keepCompleted,
+        ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
       },
     },
     connection: { ...connection, prefix: info.schema.database.slice(0, info.schema.database.length - info.schema.name.length) },

@@ -50,7 +50,7 @@ export const mysqlDialect: Dialect = {
   groupsByEveryColumn: false,
   currentUser: 'CURRENT_USER()',
   liveConnectionIds: 'SELECT ID FROM information_schema.PROCESSLIST',
-  seesEveryConnection: "SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE IN ('PROCESS', 'SUPER') AND GRANTEE = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')",
+  seesEveryConnection: "SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'PROCESS' AND GRANTEE = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')",
   sameUser: (column) => `SUBSTRING_INDEX(${column}, '@', 1) = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)`,
   lockingRead: ' FOR UPDATE',
   skipLocked: ' FOR UPDATE SKIP LOCKED',

@@ -43,6 +43,7 @@ export const postgresDialect: Dialect = {
   tableRef: postgresTableRef,
   stringLiteral: standardString,
   now: (digits) => `CURRENT_TIMESTAMP(${digits})`,
+  statementTime: () => 'clock_timestamp()',
   noLimit: Number.MAX_SAFE_INTEGER,
   onDuplicate(key, secondary, mode) {
     const target = `(${key.map(postgresQuote).join(', ')})`;

@@ -12,7 +12,7 @@ export interface WorkerSpec {
   readonly module: string;
   readonly exportName: string;
   readonly restriction: unknown;
-  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'jobs'>;
+  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'batch' | 'priority' | 'keepCompleted' | 'jobs'>;
 }
 
 /**
@@ -56,7 +56,14 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
       module: spec.path,
       exportName: spec.exportName,
       restriction,
-      options: { suppressErrors: options.suppressErrors ?? false, order: options.order ?? 'random', limit: options.limit, maxCalls: options.maxCalls, ...(options.jobs === undefined ? {} : { jobs: options.jobs }) },
+      options: {
+        // Claims hand keys out (batch, jobGroup); otherwise a random order keeps workers apart.
+        suppressErrors: options.suppressErrors ?? false,
+        order: options.order ?? ((options.batch ?? 1) > 1 || ((info.cls as { jobGroup?: readonly string[] }).jobGroup ?? []).length > 0 ? 'original' : 'random'),
+        limit: options.limit, maxCalls: options.maxCalls,
+        batch: options.batch, priority: options.priority, keepCompleted: options.keepCompleted,
+        ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+      },
     },
     connection: { ...connection, prefix: info.schema.database.slice(0, info.schema.database.length - info.schema.name.length) },
     secrets: secretsToHand(),

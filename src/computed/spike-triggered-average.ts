@@ -61,6 +61,9 @@ export class SpikeTriggeredAverage extends Computed<SpikeTriggeredAverageRow> {
     temporal_kernel = null: longblob   # (n_lags,) at (peak_x, peak_y), lag 0 first
   `;
 
+  /** Workers claim a stimulation's keys together, so its prepared movie and spikes serve them all. */
+  static override jobGroup = ['subject_name', 'sample_number', 'session_date', 'stimulation_index'];
+
   /**
    * The keys to do, those of one stimulation together (by neuron, then n_lags), so that its
    * prepared movie and spikes serve them all: the database may list them lags first.

@@ -49,6 +49,7 @@ describe.each(dialects)('DataJoint 2.3 jobs protocol on $name', (dialect: TestDi
   const ourWorker = (extra: Record<string, string> = {}, only?: number) => child(['-e', `
     const m = await import(${JSON.stringify(fixture)});
     console.log('STARTED');
+    if (process.env.RG_TEST_WAIT_GO === '1') await new Promise((go) => { process.stdin.once('data', go); process.stdin.once('end', go); });
     const r = await m.Work.populate(${only === undefined ? '' : `{ item_id: ${only} }, `}{ reserveJobs: true, suppressErrors: true, order: 'random' });
     console.log('DONE', r.successCount);
     const { Connection } = await import(${JSON.stringify(path.resolve('src/index.ts'))});
@@ -90,9 +91,13 @@ describe.each(dialects)('DataJoint 2.3 jobs protocol on $name', (dialect: TestDi
     // DataJoint's worker lists the pending jobs once, as DataJoint does, and starts when ours have started.
     const dj = child([djWorker]);
     await waitFor(() => dj.output().includes('READY'));
-    const workers = [ourWorker(), ourWorker(), ourWorker(), dj];
-    await waitFor(() => workers.slice(0, 3).every((w) => w.output().includes('STARTED')));
+    const ours = [0, 1, 2].map(() => ourWorker({ RG_TEST_WAIT_GO: '1' }));
+    await waitFor(() => ours.every((w) => w.output().includes('STARTED')));
+    // DataJoint's worker takes its first key before ours begin, then they run side by side.
     dj.go();
+    await waitFor(() => dj.output().includes('FIRST'));
+    for (const w of ours) w.go();
+    const workers = [...ours, dj];
     expect(await Promise.all(workers.map((w) => w.done))).toEqual([0, 0, 0, 0]);
     const made = workers.map((w) => Number(/DONE (\d+)/.exec(w.output())?.[1] ?? NaN));
     const failing = Array.from({ length: n }, (_, i) => i + 1).filter(m.broken);
@@ -202,6 +207,32 @@ describe.each(dialects)('DataJoint 2.3 jobs protocol on $name', (dialect: TestDi
       expect(Object.keys((await m.Work.fetch())[0]!).sort()).toEqual(['item_id', 'value', 'worker']);
     }
   }, 60_000);
+
+  it('batch claims: keys are handed out, a jobGroup\'s together, and three workers with batch 4 make each key once', async () => {
+    const m = await setUp(40);
+    await m.Pair.jobs().refresh();
+    const jobs = m.Pair.jobs();
+    const worker = await jobs.workerIdentity();
+    // One claim takes a run of one lane's keys, most urgent lane first.
+    const claimed = await m.schema.connection.session(async (connectionId) => jobs.claim(5, { ...worker, connectionId }, ['lane']));
+    expect(claimed.map((k) => [k.lane, k.item_id])).toEqual([[1, 1], [1, 2], [1, 3], [1, 4], [1, 5]]);
+    expect((await jobs.list('reserved')).length).toBe(5);
+    await jobs.unclaim(claimed, { ...worker, connectionId: (await jobs.list('reserved'))[0]!.connectionId });
+    expect((await jobs.list('pending')).length).toBe(120);
+    const workers = [0, 1, 2].map(() => child(['-e', `
+      const m = await import(${JSON.stringify(fixture)});
+      const r = await m.Pair.populate({ reserveJobs: true, batch: 4 });
+      console.log('DONE', r.successCount);
+      const { Connection } = await import(${JSON.stringify(path.resolve('src/index.ts'))});
+      await Connection.closeAll();`]));
+    expect(await Promise.all(workers.map((w) => w.done))).toEqual([0, 0, 0]);
+    expect(workers.map((w) => Number(/DONE (\d+)/.exec(w.output())?.[1])).reduce((a, b) => a + b, 0)).toBe(120);
+    const calls = await m.MakeCall.fetch();
+    expect(calls).toHaveLength(120);
+    expect(new Set(calls.map((r) => r.item_id)).size).toBe(120);
+    expect(await m.Pair.count()).toBe(120);
+    expect(await jobs.list()).toEqual([]);
+  }, 120_000);
 
   it('refuses a jobs table of an older layout, saying to drop it', async () => {
     const name = schemaName(`jobs_old_${dialect.name}`);

@@ -135,6 +135,12 @@ export interface SpellingDialect {
   sameUser(column: string): string;
   /** What ends a SELECT that locks the rows it reads until the transaction ends (`FOR UPDATE`); '' where the transaction holds the write lock already (SQLite). */
   readonly lockingRead: string;
+  /** A locking read that passes over rows other transactions hold (`FOR UPDATE SKIP LOCKED`); '' on SQLite, whose writers take turns. */
+  readonly skipLocked: string;
+  /** An UPDATE can return the rows it changed (`RETURNING`) and take a LIMITed subquery of its own table (PostgreSQL, SQLite; not MySQL). */
+  readonly updateReturning: boolean;
+  /** The statement that makes the next transaction READ COMMITTED, where that is not the default (MySQL). */
+  readonly readCommitted: string | undefined;
 }
 
 /** How values the backends do not all hold natively are stored and read. */

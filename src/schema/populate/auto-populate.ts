@@ -19,6 +19,12 @@ export interface PopulateOptions {
   readonly reserveJobs?: boolean;
   /** With reserveJobs: the priority of the jobs this populate adds (lower runs first; DataJoint's default 5). */
   readonly priority?: number;
+  /**
+   * With reserveJobs: keys a worker takes from the jobs table in one claim (default 1). The
+   * database hands them out (`FOR UPDATE SKIP LOCKED`), so workers do not contend for keys and the
+   * cost per key does not grow with their number; a table's `jobGroup` keys come together.
+   */
+  readonly batch?: number;
   /** With reserveJobs: keep a `success` row (completed time, duration) per finished key, as DataJoint's `config.jobs.keep_completed`; by default the row is deleted. */
   readonly keepCompleted?: boolean;
   /** Keep going past a failing key; its error is returned (and recorded in the jobs table). */
@@ -61,7 +67,7 @@ export interface PopulateResult {
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }>;
 }
 
-const OPTION_NAMES = ['concurrency', 'reserveJobs', 'priority', 'keepCompleted', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale'];
+const OPTION_NAMES = ['concurrency', 'reserveJobs', 'priority', 'keepCompleted', 'batch', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale'];
 
 type AutoClass = TableClass & { new (): AutoPopulated<object> };
 
@@ -70,6 +76,17 @@ type AutoClass = TableClass & { new (): AutoPopulated<object> };
  * not yet in the table, each in its own transaction with the table's Parts.
  */
 export abstract class AutoPopulated<Row extends object = Record<string, unknown>> extends Table<Row> {
+  /**
+   * Key attributes whose keys belong together (they share inputs a make caches, e.g. an STA's
+   * stimulation): with reserveJobs a worker claims the keys of one group together, in order.
+   *
+   * @example
+   * ```ts
+   * static override jobGroup = ['subject_name', 'session_date', 'stimulation_index'];
+   * ```
+   */
+  static jobGroup: readonly string[] | undefined = undefined;
+
   /** Computes and inserts the rows of one key (and its parts); `key` has the type of the table's primary key. */
   abstract make(key: KeyOfRow<Row>): Promise<void>;
 
@@ -164,60 +181,89 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     let failure: Error | undefined;
     let next = 0;
     const lanes = info.schema.connection.dialect.concurrent ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1;
+    /** One key on the session's connection, already reserved by `me` when jobs are used. */
+    const makeOne = async (key: Record<string, unknown>, me: JobWorker | undefined, me014?: typeof worker014): Promise<'done' | 'skipped' | Error> => {
+      // Another worker may have finished it between listing and reserving.
+      if ((jobs || dj014) && await cls.query().restrict(key as never).exists()) {
+        if (jobs) await jobs.complete(key, { keep: options.keepCompleted });
+        if (dj014) await dj014.complete(key);
+        return 'skipped';
+      }
+      const started = new Date();
+      try {
+        // The check that this worker still holds the key, and the job's completion, go in the
+        // transaction of the rows: a worker whose reservation was handed on commits nothing.
+        await runMake(cls, info, key, async () => {
+          if (jobs && me) await jobs.confirm(key, me);
+          const duration = (Date.now() - started.getTime()) / 1000;
+          await metadata.fillMetadata(key, started, duration, me?.version ?? '');
+          if (jobs) await jobs.complete(key, { keep: options.keepCompleted, duration });
+          if (dj014) await dj014.complete(key);
+        });
+        return 'done';
+      } catch (error) {
+        const wrapped = error instanceof Error ? error : new Error(String(error));
+        if (jobs && me && !(wrapped instanceof ReservationLostError)) await jobs.error(key, wrapped, me).catch(() => undefined);
+        if (dj014 && me014) await dj014.error(key, wrapped, me014).catch(() => undefined);
+        return wrapped;
+      }
+    };
+    const record = (key: Record<string, unknown>, outcome: 'done' | 'skipped' | Error): void => {
+      if (outcome === 'skipped') return;
+      if (outcome === 'done') successCount++;
+      else if (!options.suppressErrors) {
+        failure = new PopulateError(`${info.className}.make failed for key ${JSON.stringify(key, bigintSafe)}: ${outcome.message}`, key, { cause: outcome });
+      } else {
+        errors.push({ key, error: outcome });
+      }
+      done++;
+      bar?.update(done);
+      options.onProgress?.(done, keys.length);
+    };
     const lane = async (): Promise<void> => {
       while (next < keys.length && failure === undefined) {
         const key = keys[next++]!;
         const outcome = await info.schema.connection.session(async (connectionId) => {
           const me: JobWorker | undefined = worker ? { ...worker, connectionId } : undefined;
-          if (jobs && me) {
-            if (!(await jobs.reserve(key, me))) return 'skipped';
-            // Another worker may have finished it between listing and reserving.
-            if (await cls.query().restrict(key as never).exists()) {
-              await jobs.complete(key, { keep: options.keepCompleted });
-              return 'skipped';
-            }
-          }
+          if (jobs && me && !(await jobs.reserve(key, me))) return 'skipped';
           const me014 = dj014 && worker014 ? { ...worker014, connectionId } : undefined;
-          if (dj014 && me014) {
-            if (!(await dj014.reserve(key, me014))) return 'skipped';
-            if (await cls.query().restrict(key as never).exists()) {
-              await dj014.complete(key);
-              return 'skipped';
-            }
-          }
-          const started = new Date();
-          try {
-            // The check that this worker still holds the key, and the job's completion, go in the
-            // transaction of the rows: a worker whose reservation was handed on commits nothing.
-            await runMake(cls, info, key, async () => {
-              if (jobs && me) await jobs.confirm(key, me);
-              const duration = (Date.now() - started.getTime()) / 1000;
-              await metadata.fillMetadata(key, started, duration, me?.version ?? '');
-              if (jobs) await jobs.complete(key, { keep: options.keepCompleted, duration });
-              if (dj014) await dj014.complete(key);
-            });
-            return 'done';
-          } catch (error) {
-            const wrapped = error instanceof Error ? error : new Error(String(error));
-            if (jobs && me && !(wrapped instanceof ReservationLostError)) await jobs.error(key, wrapped, me).catch(() => undefined);
-            if (dj014 && me014) await dj014.error(key, wrapped, me014).catch(() => undefined);
-            return wrapped;
-          }
+          if (dj014 && me014 && !(await dj014.reserve(key, me014))) return 'skipped';
+          return makeOne(key, me, me014);
         });
-        if (outcome === 'skipped') continue;
-        if (outcome === 'done') successCount++;
-        else if (!options.suppressErrors) {
-          failure = new PopulateError(`${info.className}.make failed for key ${JSON.stringify(key, bigintSafe)}: ${outcome.message}`, key, { cause: outcome });
-        } else {
-          errors.push({ key, error: outcome });
-        }
-        done++;
-        bar?.update(done);
-        options.onProgress?.(done, keys.length);
+        record(key, outcome);
+      }
+    };
+    // Claims: keys handed out by the database `batch` at a time (a jobGroup's together), not
+    // listed by each worker and fought over. The populate's restriction and order need the list.
+    const batch = Math.max(1, Math.floor(options.batch ?? 1));
+    const group = (cls as unknown as { jobGroup?: readonly string[] }).jobGroup ?? [];
+    const outside = group.filter((g) => !jobs?.keyAttributes.includes(g));
+    if (jobs && outside.length > 0) {
+      throw new PopulateError(`${info.className}.jobGroup names ${outside.join(', ')}, which ${outside.length === 1 ? 'is' : 'are'} not among its jobs' key attributes (${jobs.keyAttributes.join(', ')}). Name attributes of its primary key that come from its parents.`);
+    }
+    const claiming = jobs !== undefined && restriction === undefined && (options.order ?? 'original') === 'original' && (batch > 1 || group.length > 0);
+    const cap = Math.min(options.limit ?? Infinity, options.maxCalls ?? Infinity);
+    let claimedCount = 0;
+    const claimLane = async (): Promise<void> => {
+      while (failure === undefined && claimedCount < cap) {
+        const more = await info.schema.connection.session(async (connectionId) => {
+          const me: JobWorker = { ...worker!, connectionId };
+          const claimed = await jobs!.claim(Math.min(batch, cap - claimedCount), me, group);
+          claimedCount += claimed.length;
+          for (let i = 0; i < claimed.length; i++) {
+            if (failure !== undefined) {
+              await jobs!.unclaim(claimed.slice(i), me);
+              break;
+            }
+            record(claimed[i]!, await makeOne(claimed[i]!, me));
+          }
+          return claimed.length > 0;
+        });
+        if (!more) break;
       }
     };
     try {
-      await Promise.all(Array.from({ length: lanes }, lane));
+      await Promise.all(Array.from({ length: lanes }, claiming ? claimLane : lane));
     } finally {
       bar?.stop();
     }

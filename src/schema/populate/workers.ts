@@ -12,7 +12,7 @@ export interface WorkerSpec {
   readonly module: string;
   readonly exportName: string;
   readonly restriction: unknown;
-  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'jobs'>;
+  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'batch' | 'priority' | 'keepCompleted' | 'jobs' | 'releaseStale' | 'concurrency'>;
 }
 
 /**
@@ -56,7 +56,15 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
       module: spec.path,
       exportName: spec.exportName,
       restriction,
-      options: { suppressErrors: options.suppressErrors ?? false, order: options.order ?? 'random', limit: options.limit, maxCalls: options.maxCalls, ...(options.jobs === undefined ? {} : { jobs: options.jobs }) },
+      options: {
+        // Claims hand keys out (batch, jobGroup); otherwise a random order keeps workers apart.
+        suppressErrors: options.suppressErrors ?? false,
+        order: options.order ?? ((options.batch ?? 1) > 1 || ((info.cls as { jobGroup?: readonly string[] }).jobGroup ?? []).length > 0 ? 'original' : 'random'),
+        limit: options.limit, maxCalls: options.maxCalls,
+        batch: options.batch, priority: options.priority, keepCompleted: options.keepCompleted,
+        releaseStale: options.releaseStale, concurrency: options.concurrency,
+        ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+      },
     },
     connection: { ...connection, prefix: info.schema.database.slice(0, info.schema.database.length - info.schema.name.length) },
     secrets: secretsToHand(),
@@ -101,6 +109,13 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     } else {
       errors.push({ key: {}, error: r.reason as Error });
     }
+  }
+  // Each worker goes on past a failing key (the others' keys are theirs to finish); without
+  // suppressErrors the run then rejects, as populate() in one process does.
+  const first = errors[0];
+  if (first && !options.suppressErrors) {
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more failed keys; pass suppressErrors: true to get them all back)` : '';
+    throw new PopulateError(`${info.className}.make failed in a worker process: ${first.error.message}${more}`, first.key, { cause: first.error });
   }
   return { successCount, errors };
 }

@@ -56,6 +56,9 @@ export const mysqlDialect: Dialect = {
   seesEveryConnection: "SELECT COUNT(*) AS n FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'PROCESS' AND GRANTEE = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')",
   sameUser: (column) => `SUBSTRING_INDEX(${column}, '@', 1) = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)`,
   lockingRead: ' FOR UPDATE',
+  skipLocked: ' FOR UPDATE SKIP LOCKED',
+  updateReturning: false,
+  readCommitted: 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED',
 
   uint64: (value) => value,
   // The exact float32: MySQL's FLOAT holds no more.

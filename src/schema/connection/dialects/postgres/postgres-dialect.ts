@@ -63,6 +63,9 @@ export const postgresDialect: Dialect = {
   seesEveryConnection: undefined,
   sameUser: (column) => `${column} = current_user`,
   lockingRead: ' FOR UPDATE',
+  skipLocked: ' FOR UPDATE SKIP LOCKED',
+  updateReturning: true,
+  readCommitted: undefined,
 
   uint64: (value) => value,
   float32: (value) => value,

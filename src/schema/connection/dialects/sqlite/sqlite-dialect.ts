@@ -59,6 +59,9 @@ export const sqliteDialect: Dialect = {
   seesEveryConnection: undefined,
   sameUser: () => '1 = 1',
   lockingRead: '',
+  skipLocked: '',
+  updateReturning: true,
+  readCommitted: undefined,
 
   // SQLite's INTEGER is a signed 64-bit integer. A uint64 of 2^63 or more is stored as its 8 bytes,
   // big-endian, in a BLOB: SQLite orders every BLOB after every INTEGER and BLOBs by their bytes, so

@@ -1,0 +1,142 @@
+/**
+ * Issue 17: do workers add up? N worker processes populate one table through its jobs table
+ * (reserveJobs), on SQLite, MariaDB and PostgreSQL:
+ * - 4000 keys whose make() spends 5 ms of CPU: 1 vs 2 workers (goal ≥ 1.7×);
+ * - a trivial make(): 1, 2, 4 and 8 workers (goal: 8 never slower than 1), batch 1 and 4;
+ * - what the database does per key as workers are added: MariaDB statements and commits per key
+ *   (the bench user's information_schema.USER_STATISTICS when userstat=1, else SHOW GLOBAL STATUS
+ *   deltas of Com_select/insert/update/delete and Handler_commit), PostgreSQL commits of the bench's
+ *   database and the server's WAL syncs per key (pg_stat_database.xact_commit, pg_stat_wal.wal_sync).
+ * Wall time runs from the first worker's populate() start to the last one's end (process start-up
+ * left out, as with workers that are already running).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { Computed, Connection, Manual, Schema } from '../src/index.js';
+import { MYSQL_URL, PG_URL, printTable } from './util.js';
+
+const SCHEMA = 'rgb_jobs_workers';
+const KEYS = Number(process.env.RG_BENCH_JOBS_KEYS ?? 4000);
+const TRIVIAL_KEYS = Number(process.env.RG_BENCH_JOBS_TRIVIAL_KEYS ?? 2000);
+
+function pipeline(connection: string, cpuMs: number) {
+  const schema = new Schema(SCHEMA, { connection });
+  @schema class Key extends Manual<{ k: number }> {
+    static override definition = 'k: int32';
+  }
+  @schema class Done extends Computed<{ k: number; v: number }> {
+    static override definition = '-> Key\n---\nv: int32';
+    async make(key: { k: number }): Promise<void> {
+      const until = performance.now() + cpuMs;
+      while (performance.now() < until) { /* the key's computation */ }
+      await this.insert1({ k: key.k, v: 1 });
+    }
+  }
+  return { schema, Key, Done };
+}
+
+/** One worker process: populate with reserveJobs, then print its start, end and keys made. */
+async function child(url: string, cpuMs: number, batch: number): Promise<void> {
+  const { Done } = pipeline(url, cpuMs);
+  await Done.jobs().declare();
+  const start = Date.now();
+  const { successCount } = await Done.populate({ reserveJobs: true, batch });
+  console.log(JSON.stringify({ start, end: Date.now(), made: successCount }));
+  await Connection.closeAll();
+}
+
+type Counters = Record<string, number>;
+
+async function counters(engine: string, url: string): Promise<Counters> {
+  if (engine === 'MariaDB') {
+    const u = new URL(url);
+    const c = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+    // The bench's own user's statements and commits when the server keeps user statistics
+    // (SET GLOBAL userstat=1): other clients of the server are then left out.
+    const [users] = await c.query<mysql.RowDataPacket[]>('SELECT SELECT_COMMANDS + UPDATE_COMMANDS + OTHER_COMMANDS AS statements, COMMIT_TRANSACTIONS AS commits FROM information_schema.USER_STATISTICS WHERE USER = ?', [decodeURIComponent(u.username)]).catch(() => [[]] as unknown as [mysql.RowDataPacket[]]);
+    if (users.length > 0) {
+      await c.end();
+      return { statements: Number(users[0]!.statements), commits: Number(users[0]!.commits) };
+    }
+    const [rows] = await c.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Handler_commit')");
+    await c.end();
+    const v = Object.fromEntries(rows.map((r) => [String(r.Variable_name), Number(r.Value)]));
+    return { statements: v.Com_select! + v.Com_insert! + v.Com_update! + v.Com_delete!, commits: v.Handler_commit! };
+  }
+  if (engine === 'PostgreSQL') {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    const wal = (await c.query<{ s: string }>('SELECT wal_sync AS s FROM pg_stat_wal')).rows[0]!;
+    const db = (await c.query<{ x: string }>('SELECT xact_commit AS x FROM pg_stat_database WHERE datname = current_database()')).rows[0]!;
+    await c.end();
+    return { wal_sync: Number(wal.s), xact_commit: Number(db.x) };
+  }
+  return {};
+}
+
+async function round(engine: string, url: string, keys: number, cpuMs: number, workers: number, batch: number): Promise<Record<string, string | number>> {
+  const { schema, Key, Done } = pipeline(url, cpuMs);
+  await schema.drop({ force: true });
+  await Key.insert(Array.from({ length: keys }, (_, k) => ({ k })));
+  await Done.jobs().refresh();
+  await Connection.closeAll();
+  const before = await counters(engine, url);
+  const script = fileURLToPath(import.meta.url);
+  const outs = await Promise.all(Array.from({ length: workers }, () => new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', script, '--child', url, String(cpuMs), String(batch)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`worker exited with ${code}`))));
+  })));
+  const after = await counters(engine, url);
+  const reports = outs.map((o) => JSON.parse(o.trim().split('\n').pop()!) as { start: number; end: number; made: number });
+  const made = reports.reduce((a, r) => a + r.made, 0);
+  if (made !== keys) throw new Error(`${engine}: ${made} of ${keys} keys made`);
+  const seconds = (Math.max(...reports.map((r) => r.end)) - Math.min(...reports.map((r) => r.start))) / 1000;
+  const per = (name: string): string => (before[name] === undefined ? '' : ((after[name]! - before[name]!) / keys).toFixed(2));
+  const statements = engine === 'MariaDB' ? per('statements') : '';
+  const row: Record<string, string | number> = {
+    engine, 'make CPU ms': cpuMs, workers, batch, seconds, 'keys/s': Math.round(keys / seconds),
+    'statements/key': statements,
+    'commits/key': engine === 'MariaDB' ? per('commits') : engine === 'PostgreSQL' ? per('xact_commit') : '',
+    'WAL syncs/key': engine === 'PostgreSQL' ? per('wal_sync') : '',
+  };
+  const { schema: s } = pipeline(url, cpuMs);
+  await s.drop({ force: true });
+  await Connection.closeAll();
+  return row;
+}
+
+export async function run(): Promise<Array<Record<string, string | number>>> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rg-bench-jobs-'));
+  const rows: Array<Record<string, string | number>> = [];
+  const only = process.env.RG_BENCH_ENGINES?.split(',');
+  const engines = ([['SQLite', `sqlite://${path.join(dir, 'jobs.sqlite')}`], ['MariaDB', MYSQL_URL], ['PostgreSQL', PG_URL]] as const).filter(([e]) => !only || only.includes(e));
+  for (const [engine, url] of engines) {
+    const one = await round(engine, url, KEYS, 5, 1, 1);
+    const two = await round(engine, url, KEYS, 5, 2, 1);
+    rows.push({ ...one, 'vs 1 worker': 1 }, { ...two, 'vs 1 worker': (one.seconds as number) / (two.seconds as number) });
+  }
+  for (const [engine, url] of engines) {
+    for (const batch of [1, 4]) {
+      let first = 0;
+      for (const workers of [1, 2, 4, 8]) {
+        const row = await round(engine, url, TRIVIAL_KEYS, 0, workers, batch);
+        if (workers === 1) first = row.seconds as number;
+        rows.push({ ...row, 'vs 1 worker': first / (row.seconds as number) });
+      }
+    }
+  }
+  return rows;
+}
+
+if (process.argv[2] === '--child') {
+  await child(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]));
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  printTable('jobs-workers: N worker processes through the jobs table (goals: 2 workers ≥ 1.7× one at 5 ms CPU per key; 8 never slower than 1)', await run());
+}

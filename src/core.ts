@@ -36,6 +36,11 @@ export type { JobsTable, JobRow, JobStatus, JobWorker } from './schema/populate/
 export { dj014Jobs, dj014ErrorMessage, DJ014_JOBS_TABLE } from './schema/populate/dj014-jobs.js';
 export type { Dj014JobsTable, Dj014TableJobs, Dj014JobRow, Dj014JobStatus, Dj014Worker } from './schema/populate/dj014-jobs.js';
 export { dj014KeyHash, pythonFloatText } from './schema/populate/dj014-key-hash.js';
+export { runFleetWorker, startFleetWorker, resolveStaleAfter, DEFAULT_STALE_AFTER } from './schema/populate/fleet-worker.js';
+export type { FleetWorker, FleetWorkerOptions, FleetEvent, FleetResult, FleetStopReason } from './schema/populate/fleet-worker.js';
+export { fleetStatus } from './schema/populate/fleet-status.js';
+export type { FleetHostStatus, FleetWorkerStatus } from './schema/populate/fleet-status.js';
+export { WORKER_TABLE } from './schema/populate/worker-registry.js';
 export { tableInfo, findTableInfo, TABLE_METADATA_KEY } from './schema/declare/table-info.js';
 export type { TableInfo, ResolvedTable, ResolvedForeignKey, IndexDefinition } from './schema/declare/table-info.js';
 export { DependencyGraph } from './schema/declare/dependencies.js';

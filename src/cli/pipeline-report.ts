@@ -8,6 +8,7 @@ import { SchemaMismatchError } from '../errors.js';
 import { schemaExists } from '../schema/declare/schema-presence.js';
 import { redactCredentials } from '../schema/util/redact.js';
 import * as rgc from '../pipeline.js';
+import { fleetStatus, type FleetHostStatus } from '../schema/populate/fleet-status.js';
 
 /** One table's line of `status`. */
 export interface TableStatus {
@@ -24,6 +25,8 @@ export interface PipelineStatus {
   /** False when nothing was loaded yet: no database (MySQL) or no tables in the file (SQLite). */
   readonly exists: boolean;
   readonly tables: readonly TableStatus[];
+  /** Populate workers by host: heartbeats (`rg-pipeline worker`) and the keys each holds. */
+  readonly workers: readonly FleetHostStatus[];
 }
 
 /** What `rg-pipeline check --json` prints. */
@@ -56,7 +59,7 @@ async function openForReading(): Promise<boolean> {
 export async function pipelineStatus(): Promise<PipelineStatus> {
   const exists = await openForReading();
   const where = { database: rgc.pipeline.connection.display, schema: rgc.pipeline.database };
-  if (!exists) return { ...where, exists, tables: TABLES.map(([table]) => ({ table, rows: 0 })) };
+  if (!exists) return { ...where, exists, tables: TABLES.map(([table]) => ({ table, rows: 0 })), workers: [] };
   const tables: TableStatus[] = [];
   for (const [table, cls, auto] of TABLES) {
     const rows = await cls.count();
@@ -67,7 +70,7 @@ export async function pipelineStatus(): Promise<PipelineStatus> {
     const { remaining, total } = await auto.progress();
     tables.push({ table, rows, populated: { done: total - remaining, total } });
   }
-  return { ...where, exists, tables };
+  return { ...where, exists, tables, workers: await fleetStatus([rgc.Stimulation, rgc.SpikeTriggeredAverage]) };
 }
 
 /** Connectivity, declarations against the database, and every loaded source against its checksum. */

@@ -6,34 +6,19 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Connection } from '../schema/connection/connection.js';
 import { resolveConnectionSpec } from '../schema/connection/config.js';
 import { readCatalog } from '../schema/declare/catalog.js';
 import { Schema } from '../schema/declare/schema.js';
-import { findTsx, isTypeScript } from '../schema/util/tsx-loader.js';
 import { Diagram } from '../erd/diagram.js';
 import { modelFromCatalog } from '../erd/graph-model.js';
 import { writeDiagram } from '../erd/write.js';
+import { importModule } from './import-module.js';
 import { newProgram, runProgram, UsageError, wholeNumber } from './program.js';
 
 interface Options { module?: string; db?: string; schema?: string; table?: string; up: number; down: number }
 
 const FORMATS = ['svg', 'dot', 'gv', 'mmd'];
-
-/** Imports a user's module; a TypeScript one through tsx, found beside it or in the working directory. */
-async function importModule(file: string): Promise<Record<string, unknown>> {
-  const absolute = path.resolve(file);
-  if (!existsSync(absolute)) throw new UsageError(`--module ${file}: no such file.`);
-  if (isTypeScript(absolute) && !process.execArgv.some((a) => a.includes('tsx'))) {
-    const tsx = findTsx([absolute, process.cwd()]);
-    if (!tsx) {
-      throw new UsageError(`--module ${file} is TypeScript, which Node loads only through tsx: npm install --save-dev tsx in your project, or point --module at the compiled .js file.`);
-    }
-    await import(tsx);
-  }
-  return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
-}
 
 /** The diagram asked for, and a phrase that says what it shows. */
 async function diagramFor(options: Options): Promise<{ diagram: Diagram; what: string }> {

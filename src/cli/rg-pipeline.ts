@@ -16,6 +16,11 @@ import { Diagram } from '../erd/diagram.js';
 import { writeDiagram } from '../erd/write.js';
 import * as rgc from '../pipeline.js';
 import { pipelineCheck, pipelineStatus } from './pipeline-report.js';
+import { addWorkerCommand, autoTablesOf } from './worker-command.js';
+import { importModule } from './import-module.js';
+import { tableInfo } from '../schema/declare/table-info.js';
+import { schemaExists } from '../schema/declare/schema-presence.js';
+import { fleetStatus, type FleetHostStatus } from '../schema/populate/fleet-status.js';
 import { newProgram, positiveNumber, runProgram, UsageError, wholeNumber } from './program.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,8 +33,11 @@ type GlobalOptions = ConnectionFlags;
  * password stays in this process: worker processes receive the connection over IPC, not through
  * their environment.
  */
+let connectionSettings: Awaited<ReturnType<typeof connectionOptions>> = {};
+
 async function connect(options: GlobalOptions): Promise<void> {
   const settings = await connectionOptions(options);
+  connectionSettings = settings;
   if (Object.keys(settings).length > 0) rgc.pipeline.configure(settings);
 }
 
@@ -43,7 +51,38 @@ function printJson(value: unknown): void {
   console.log(JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : v.toString()) : v), 2));
 }
 
-async function status(options: { json?: boolean }): Promise<void> {
+/** Workers by host, one line each, with their last sign of life and the keys they hold. */
+function printWorkers(hosts: readonly FleetHostStatus[]): void {
+  if (hosts.length === 0) return console.log('workers: none running');
+  console.log('workers:');
+  for (const { host, workers } of hosts) {
+    for (const w of workers) {
+      const life = w.lastSeen === undefined ? 'no heartbeat (populate --reserve-jobs, or a DataJoint worker)' : `last seen ${w.silentFor!.toFixed(1)} s ago (${w.lastSeen}), ${w.keysDone} key${w.keysDone === 1 ? '' : 's'} done`;
+      console.log(`  ${host.padEnd(20)} pid ${String(w.pid).padEnd(8)} ${life}, ${w.keysHeld} key${w.keysHeld === 1 ? '' : 's'} held`);
+    }
+  }
+}
+
+async function moduleStatus(file: string, json: boolean | undefined): Promise<void> {
+  const module = await importModule(file);
+  const tables = autoTablesOf(module);
+  if (Object.keys(tables).length === 0) throw new UsageError(`--module ${file} exports no Imported or Computed table.`);
+  const infos = Object.values(tables).map((t) => tableInfo(t));
+  for (const schema of new Set(infos.map((i) => i.schema))) schema.configure({ ...connectionSettings, createTables: false });
+  const report = { tables: [] as Array<{ table: string; populated: { done: number; total: number } }>, workers: [] as FleetHostStatus[] };
+  for (const [name, cls] of Object.entries(tables)) {
+    if (!(await schemaExists(tableInfo(cls).schema))) continue;
+    const { remaining, total } = await (cls as unknown as { progress(): Promise<{ remaining: number; total: number }> }).progress();
+    report.tables.push({ table: name, populated: { done: total - remaining, total } });
+  }
+  report.workers = await fleetStatus(Object.values(tables));
+  if (json) return printJson(report);
+  for (const t of report.tables) console.log(`${t.table.padEnd(22)} populated ${t.populated.done}/${t.populated.total} keys`);
+  printWorkers(report.workers);
+}
+
+async function status(options: { json?: boolean; module?: string }): Promise<void> {
+  if (options.module !== undefined) return moduleStatus(options.module, options.json);
   const report = await pipelineStatus();
   if (options.json) return printJson(report);
   console.log(`database: ${report.database} (schema ${report.schema})`);
@@ -55,6 +94,7 @@ async function status(options: { json?: boolean }): Promise<void> {
     const line = `${t.table.padEnd(22)} ${String(t.rows).padStart(8)} rows`;
     console.log(t.populated ? `${line}   populated ${t.populated.done}/${t.populated.total} keys` : line);
   }
+  printWorkers(report.workers);
 }
 
 async function check(options: { json?: boolean }): Promise<void> {
@@ -171,7 +211,10 @@ program.command('populate').description('populate auto-populated tables (all of 
     if (!(await populate(table, options))) process.exitCode = 1;
   });
 
-program.command('status').description('row counts and populate progress per table (reads only: creates nothing)')
+addWorkerCommand(program, { defaultTables: AUTO_TABLES as never, settings: () => connectionSettings });
+
+program.command('status').description('row counts, populate progress per table, and workers by host with their last sign of life (reads only: creates nothing)')
+  .option('--module <path>', 'report on the auto-populated tables a module exports (progress and workers) instead of the pipeline')
   .option('--json', 'print the report as JSON').action(status);
 
 program.command('erd').description('write the ERD (.svg, .dot or .mmd; rg-erd draws other schemas)').argument('<file>').action(async (file: string) => {

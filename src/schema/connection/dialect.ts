@@ -117,6 +117,15 @@ export interface SpellingDialect {
   /** A subquery of the ids of the server's live connections (for stale reservations); undefined on SQLite. */
   readonly liveConnectionIds: string | undefined;
   /**
+   * The statement (one `?`: a connection id) that ends another session of the server, rolling back
+   * its transaction (MySQL `KILL`, PostgreSQL `pg_terminate_backend`); undefined on SQLite.
+   */
+  readonly endSession: string | undefined;
+  /** An expression for the seconds from a datetime column to the server's clock now. */
+  secondsSince(columnSql: string): string;
+  /** An expression for the seconds since the server started (session ids of an earlier run mean nothing now); undefined on SQLite. */
+  readonly uptimeSeconds: string | undefined;
+  /**
    * A SELECT giving `n` > 0 when this session sees every connection of the server in
    * `liveConnectionIds` (MySQL shows a user without the PROCESS privilege only its own); undefined
    * where every session sees all (PostgreSQL's pg_stat_activity) or there is no server (SQLite).

@@ -220,6 +220,13 @@ export class JobsTable {
       const chunk = fresh.slice(i, i + 200);
       added += (await retryDeadlocks(() => this.connection.run(`INSERT INTO ${this.ref} (${columns}) VALUES ${chunk.map(() => tuple).join(', ')}${skip}`, chunk.flatMap((k) => this.keyValues(k))))).affectedRows;
     }
+    if (added > 0) {
+      // Another worker may have added, made and completed one of these keys between our reading
+      // the keys to do and our insert: its pending row would then stand for work already done.
+      const target = this.connection.dialect.tableRef(this.info.schema.database, this.info.tableName);
+      const same = this.keyAttributes.map((c) => `${target}.${this.q(c)} = ${this.ref}.${this.q(c)}`).join(' AND ');
+      await retryDeadlocks(() => this.connection.run(`DELETE FROM ${this.ref} WHERE ${this.q('status')} = 'pending' AND EXISTS (SELECT 1 FROM ${target} WHERE ${same})`));
+    }
     return { added: Math.min(added, fresh.length), todo };
   }
 

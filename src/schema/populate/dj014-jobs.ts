@@ -9,6 +9,7 @@ import type { TableInfo } from '../declare/table-info.js';
 import { dj014KeyDict, dj014KeyHash } from './dj014-key-hash.js';
 import { ERROR_MESSAGE_LENGTH } from './jobs-layout.js';
 import { jobErrorMessage } from './job-error-message.js';
+import { processAlive } from './process-alive.js';
 
 /** The statuses of DataJoint 0.14's `~jobs` rows; a key without a row is available. */
 export type Dj014JobStatus = 'reserved' | 'error' | 'ignore';
@@ -196,17 +197,7 @@ export class Dj014JobsTable {
   /** Rows, optionally of one table and/or status, oldest first. */
   async list(filter: { tableName?: string; status?: Dj014JobStatus } = {}): Promise<Dj014JobRow[]> {
     await this.declare();
-    const conditions: string[] = [];
-    const params: unknown[] = [];
-    if (filter.tableName !== undefined) {
-      conditions.push(`${this.q('table_name')} = ?`);
-      params.push(filter.tableName);
-    }
-    if (filter.status !== undefined) {
-      conditions.push(`${this.q('status')} = ?`);
-      params.push(filter.status);
-    }
-    const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+    const { where, params } = this.filterWhere(filter);
     const names = ['table_name', 'key_hash', 'status', 'error_message', 'user', 'host', 'pid', 'connection_id', 'timestamp'];
     const rows = await this.connection.query<Record<string, unknown>>(
       `SELECT ${names.map((c) => this.q(c)).join(', ')} FROM ${this.ref}${where} ORDER BY ${this.q('timestamp')}, ${this.q('table_name')}, ${this.q('key_hash')}`, params);
@@ -235,17 +226,7 @@ export class Dj014JobsTable {
   /** Deletes rows (of one table and/or status): errors cleared this way are retried by the next populate. */
   async clear(filter: { tableName?: string; status?: Dj014JobStatus } = {}): Promise<number> {
     await this.declare();
-    const conditions: string[] = [];
-    const params: unknown[] = [];
-    if (filter.tableName !== undefined) {
-      conditions.push(`${this.q('table_name')} = ?`);
-      params.push(filter.tableName);
-    }
-    if (filter.status !== undefined) {
-      conditions.push(`${this.q('status')} = ?`);
-      params.push(filter.status);
-    }
-    const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`;
+    const { where, params } = this.filterWhere(filter);
     return (await this.connection.run(`DELETE FROM ${this.ref}${where}`, params)).affectedRows;
   }
 
@@ -278,20 +259,26 @@ export class Dj014JobsTable {
     return released;
   }
 
+  /** The WHERE clause (and its values) of a `{ tableName, status }` filter; empty for no filter. */
+  private filterWhere(filter: { tableName?: string; status?: Dj014JobStatus }): { where: string; params: unknown[] } {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (filter.tableName !== undefined) {
+      conditions.push(`${this.q('table_name')} = ?`);
+      params.push(filter.tableName);
+    }
+    if (filter.status !== undefined) {
+      conditions.push(`${this.q('status')} = ?`);
+      params.push(filter.status);
+    }
+    return { where: conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`, params };
+  }
+
   /** Deletes one reservation unless it changed since it was read (re-reserved by a live worker). */
   private async releaseRow(job: Dj014JobRow): Promise<number> {
     return (await this.connection.run(
       `DELETE FROM ${this.ref} WHERE ${this.q('table_name')} = ? AND ${this.q('key_hash')} = ? AND ${this.q('status')} = 'reserved' AND ${this.q('connection_id')} = ? AND ${this.q('pid')} = ?`,
       [job.tableName, job.keyHash, job.connectionId, job.pid])).affectedRows;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

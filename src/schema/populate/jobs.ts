@@ -9,6 +9,7 @@ import { packBlob } from '../blob/pack.js';
 import { decodeValue, encodeValue } from '../query/values.js';
 import { jobErrorMessage } from './job-error-message.js';
 import { DEFAULT_PRIORITY, ERROR_MESSAGE_LENGTH, jobKeyAttributes, jobsDeclaration, jobsLayoutProblem, jobsTableName } from './jobs-layout.js';
+import { processAlive } from './process-alive.js';
 
 export { ERROR_MESSAGE_LENGTH, jobsTableName } from './jobs-layout.js';
 
@@ -500,15 +501,6 @@ export async function retryDeadlocks<T>(work: () => Promise<T>, attempts = 8): P
 
 function bigintSafe(_: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function localDateTime(d: Date): string {

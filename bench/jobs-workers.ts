@@ -6,9 +6,12 @@
  * - what the database does per key as workers are added: MariaDB statements and commits per key
  *   (the bench user's information_schema.USER_STATISTICS when userstat=1, else SHOW GLOBAL STATUS
  *   deltas of Com_select/insert/update/delete and Handler_commit), PostgreSQL commits of the bench's
- *   database and the server's WAL syncs per key (pg_stat_database.xact_commit, pg_stat_wal.wal_sync).
- * Wall time runs from the first worker's populate() start to the last one's end (process start-up
- * left out, as with workers that are already running).
+ *   database and the server's WAL syncs per key (pg_stat_database.xact_commit, pg_stat_wal.wal_sync);
+ *   and on both the transactions that wrote, per key (util.ts countWriteCommits): the commits of the goal.
+ * Wall time runs from the first worker's populate() start to the last one's end. Process start-up
+ * is left out, as with workers that are already running: every worker loads, connects and declares,
+ * says it is ready, and waits until all are before it starts (otherwise the first worker's keys
+ * would be timed against the others' start-up on the same two cores).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -18,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { Computed, Connection, Manual, Schema } from '../src/index.js';
-import { MYSQL_URL, PG_URL, printTable } from './util.js';
+import { MYSQL_URL, PG_URL, printTable, countWriteCommits } from './util.js';
 
 const SCHEMA = 'rgb_jobs_workers';
 const KEYS = Number(process.env.RG_BENCH_JOBS_KEYS ?? 4000);
@@ -44,6 +47,9 @@ function pipeline(connection: string, cpuMs: number) {
 async function child(url: string, cpuMs: number, batch: number): Promise<void> {
   const { Done } = pipeline(url, cpuMs);
   await Done.jobs().declare();
+  console.log('ready');
+  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  process.stdin.pause();
   const start = Date.now();
   const { successCount } = await Done.populate({ reserveJobs: true, batch });
   console.log(JSON.stringify({ start, end: Date.now(), made: successCount }));
@@ -85,14 +91,27 @@ async function round(engine: string, url: string, keys: number, cpuMs: number, w
   await Key.insert(Array.from({ length: keys }, (_, k) => ({ k })));
   await Done.jobs().refresh();
   await Connection.closeAll();
-  const before = await counters(engine, url);
   const script = fileURLToPath(import.meta.url);
-  const outs = await Promise.all(Array.from({ length: workers }, () => new Promise<string>((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', script, '--child', url, String(cpuMs), String(batch)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const children = Array.from({ length: workers }, () => {
+    const p = spawn(process.execPath, ['--import', 'tsx', script, '--child', url, String(cpuMs), String(batch)], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
-    p.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`worker exited with ${code}`))));
-  })));
+    let markReady: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => { markReady = resolve; });
+    p.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.startsWith('ready\n')) markReady();
+    });
+    const finished = new Promise<string>((resolve, reject) => {
+      p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`worker exited with ${code}`))));
+    });
+    return { p, ready, finished };
+  });
+  await Promise.race([Promise.all(children.map((c) => c.ready)), Promise.all(children.map((c) => c.finished))]);
+  const before = await counters(engine, url);
+  const { result: outs, commits: written } = await countWriteCommits(engine, url, async () => {
+    for (const c of children) c.p.stdin.end('go\n');
+    return Promise.all(children.map((c) => c.finished));
+  });
   const after = await counters(engine, url);
   const reports = outs.map((o) => JSON.parse(o.trim().split('\n').pop()!) as { start: number; end: number; made: number });
   const made = reports.reduce((a, r) => a + r.made, 0);
@@ -105,6 +124,7 @@ async function round(engine: string, url: string, keys: number, cpuMs: number, w
     'statements/key': statements,
     'commits/key': engine === 'MariaDB' ? per('commits') : engine === 'PostgreSQL' ? per('xact_commit') : '',
     'WAL syncs/key': engine === 'PostgreSQL' ? per('wal_sync') : '',
+    'write commits/key': written === undefined ? '' : (written / keys).toFixed(2),
   };
   const { schema: s } = pipeline(url, cpuMs);
   await s.drop({ force: true });

@@ -2,7 +2,8 @@
  * Issues 5 and 17: populate() throughput, like for like with DataJoint's own benchmark: make()
  * fetches its parent row and inserts one row. On SQLite, MariaDB and PostgreSQL, with and without
  * reserveJobs (batch 1 and 4), serial and with `concurrency` 8 on the servers, with the commits
- * each key costs (MariaDB Handler_commit, PostgreSQL xact_commit deltas). DataJoint for Python 0.14
+ * each key costs (MariaDB Handler_commit, PostgreSQL xact_commit deltas, which count read-only
+ * statements too) and the transactions that wrote per key (util.ts countWriteCommits). DataJoint for Python 0.14
  * on this machine's MariaDB (measured when this bench was written, commit c2d63b0; DataJoint is not
  * installable here now): ~965 keys/s without jobs, ~563 keys/s with them.
  */
@@ -12,7 +13,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { Computed, Connection, Manual, Schema } from '../src/index.js';
-import { MYSQL_URL, PG_URL, printTable, time } from './util.js';
+import { MYSQL_URL, PG_URL, printTable, time, countWriteCommits } from './util.js';
 
 const KEYS = 2000;
 
@@ -90,7 +91,7 @@ async function commits(engine: string): Promise<number | undefined> {
 export async function run(): Promise<Array<Record<string, string | number>>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rg-bench-'));
   const rows: Array<Record<string, string | number>> = [];
-  const floor = (r: Record<string, string | number>): Record<string, string | number> => ({ ...r, batch: '', 'commits/key': '' });
+  const floor = (r: Record<string, string | number>): Record<string, string | number> => ({ ...r, batch: '', 'commits/key': '', 'write commits/key': '' });
   rows.push(floor(await serialFloor()));
   rows.push(floor(await postgresFloor()));
   for (const [engine, url] of [['SQLite', `sqlite://${path.join(dir, 'p.sqlite')}`], ['MariaDB', MYSQL_URL], ['PostgreSQL', PG_URL]] as const) {
@@ -102,13 +103,14 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
       await Key.insert(Array.from({ length: KEYS }, (_, k) => ({ k })));
       if (reserveJobs) await Done.jobs().declare();
       const before = await commits(engine);
-      const { seconds, result } = await time(() => Done.populate({ reserveJobs, concurrency, batch }));
+      const { result: { seconds, result }, commits: written } = await countWriteCommits(engine, url, () => time(() => Done.populate({ reserveJobs, concurrency, batch })));
       const after = await commits(engine);
       if (result.successCount !== KEYS) throw new Error(`populated ${result.successCount} of ${KEYS}`);
       rows.push({
         engine, reserveJobs: String(reserveJobs), concurrency, 'keys/s': Math.round(KEYS / seconds), 'ms per key': (seconds * 1000) / KEYS,
         'vs DataJoint 0.14': KEYS / seconds / (reserveJobs ? 563 : 965), batch: reserveJobs ? batch : '',
         'commits/key': before === undefined || after === undefined ? '' : ((after - before) / KEYS).toFixed(2),
+        'write commits/key': written === undefined ? '' : (written / KEYS).toFixed(2),
       });
       await schema.drop({ force: true });
     }

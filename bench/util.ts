@@ -1,6 +1,8 @@
 /** Shared helpers of the benchmark scripts: timing and a printed table. */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
 export async function time<T>(work: () => Promise<T>): Promise<{ seconds: number; result: T }> {
   const start = process.hrtime.bigint();
   const result = await work();
@@ -84,4 +86,50 @@ export function peakRssMb(): number {
     // not Linux
   }
   return (process.resourceUsage().maxRSS * 1024) / 1e6;
+}
+
+/**
+ * The transactions that wrote while `work` ran, as the server counts them: MariaDB's InnoDB
+ * `trx_rw_commits` (turned on here if it is off; needs SUPER), PostgreSQL's commit records in the
+ * WAL between two positions (pg_walinspect, created here if missing; read-only transactions write
+ * none, and a savepoint's subtransaction commits with its parent). Undefined for SQLite, or when the
+ * server does not let us count. Read-only statements, which MariaDB's Handler_commit and
+ * PostgreSQL's xact_commit also count, are left out: these are the commits that reach the log.
+ */
+export async function countWriteCommits<T>(engine: string, url: string, work: () => Promise<T>): Promise<{ result: T; commits: number | undefined }> {
+  if (engine === 'MariaDB') {
+    const u = new URL(url);
+    const c = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+    const read = async (): Promise<number | undefined> => {
+      const [rows] = await c.query<mysql.RowDataPacket[]>("SELECT `COUNT` AS n, ENABLED AS enabled FROM information_schema.INNODB_METRICS WHERE NAME = 'trx_rw_commits'");
+      return rows[0] && Number(rows[0].enabled) === 1 ? Number(rows[0].n) : undefined;
+    };
+    try {
+      await c.query("SET GLOBAL innodb_monitor_enable = 'trx_rw_commits'").catch(() => undefined);
+      const before = await read();
+      const result = await work();
+      const after = await read();
+      return { result, commits: before === undefined || after === undefined ? undefined : after - before };
+    } finally {
+      await c.end();
+    }
+  }
+  if (engine === 'PostgreSQL') {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const usable = await c.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect').then(() => true, () => false);
+      const lsn = async (): Promise<string> => (await c.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l')).rows[0]!.l;
+      const start = await lsn();
+      const result = await work();
+      if (!usable) return { result, commits: undefined };
+      const end = await lsn();
+      const { rows } = await c.query<{ n: string }>(
+        "SELECT coalesce(sum(count), 0)::text AS n FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true) WHERE record_type IN ('Transaction/COMMIT', 'Transaction/COMMIT_PREPARED')", [start, end]);
+      return { result, commits: Number(rows[0]!.n) };
+    } finally {
+      await c.end();
+    }
+  }
+  return { result: await work(), commits: undefined };
 }

@@ -125,7 +125,7 @@ export async function countWriteCommits<T>(engine: string, url: string, work: ()
       if (!usable) return { result, commits: undefined };
       const end = await lsn();
       const { rows } = await c.query<{ n: string }>(
-        "SELECT coalesce(sum(count), 0)::text AS n FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true) WHERE record_type IN ('Transaction/COMMIT', 'Transaction/COMMIT_PREPARED')", [start, end]);
+        `SELECT coalesce(sum(count), 0)::text AS n FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true) WHERE "resource_manager/record_type" IN ('Transaction/COMMIT', 'Transaction/COMMIT_PREPARED')`, [start, end]);
       return { result, commits: Number(rows[0]!.n) };
     } finally {
       await c.end();

@@ -181,23 +181,27 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     let failure: Error | undefined;
     let next = 0;
     const lanes = info.schema.connection.dialect.concurrent ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1;
-    /** One key on the session's connection, already reserved by `me` when jobs are used. */
-    const makeOne = async (key: Record<string, unknown>, me: JobWorker | undefined, me014?: typeof worker014): Promise<'done' | 'skipped' | Error> => {
-      // Another worker may have finished it between listing and reserving.
-      if ((jobs || dj014) && await cls.query().restrict(key as never).exists()) {
-        if (jobs) await jobs.complete(key, { keep: options.keepCompleted });
-        if (dj014) await dj014.complete(key);
-        return 'skipped';
-      }
+    /** The job of a key another worker made between its listing and its reservation here. */
+    const skipMade = async (key: Record<string, unknown>): Promise<'skipped'> => {
+      if (jobs) await jobs.complete(key, { keep: options.keepCompleted });
+      if (dj014) await dj014.complete(key);
+      return 'skipped';
+    };
+    /**
+     * One key on the session's connection, already reserved by `me` when jobs are used; `checked`
+     * when the caller already knows the table does not have it.
+     */
+    const makeOne = async (key: Record<string, unknown>, me: JobWorker | undefined, me014?: typeof worker014, checked = false): Promise<'done' | 'skipped' | Error> => {
+      if (!checked && (jobs || dj014) && await cls.query().restrict(key as never).exists()) return skipMade(key);
       const started = new Date();
       try {
-        // The check that this worker still holds the key, and the job's completion, go in the
-        // transaction of the rows: a worker whose reservation was handed on commits nothing.
+        // The job's completion goes in the transaction of the rows, and is itself the check that
+        // this worker still holds the key: a worker whose reservation was handed on commits nothing.
         await runMake(cls, info, key, async () => {
-          if (jobs && me) await jobs.confirm(key, me);
           const duration = (Date.now() - started.getTime()) / 1000;
           await metadata.fillMetadata(key, started, duration, me?.version ?? '');
-          if (jobs) await jobs.complete(key, { keep: options.keepCompleted, duration });
+          if (jobs && me) await jobs.completeHeld(key, me, { keep: options.keepCompleted, duration });
+          else if (jobs) await jobs.complete(key, { keep: options.keepCompleted, duration });
           if (dj014) await dj014.complete(key);
         });
         return 'done';
@@ -241,7 +245,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     if (jobs && outside.length > 0) {
       throw new PopulateError(`${info.className}.jobGroup names ${outside.join(', ')}, which ${outside.length === 1 ? 'is' : 'are'} not among its jobs' key attributes (${jobs.keyAttributes.join(', ')}). Name attributes of its primary key that come from its parents.`);
     }
-    const claiming = jobs !== undefined && restriction === undefined && (options.order ?? 'original') === 'original' && (batch > 1 || group.length > 0);
+    const claiming = jobs !== undefined && restriction === undefined && (options.order ?? 'original') === 'original';
     const cap = Math.min(options.limit ?? Infinity, options.maxCalls ?? Infinity);
     let claimedCount = 0;
     const claimLane = async (): Promise<void> => {
@@ -250,12 +254,16 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           const me: JobWorker = { ...worker!, connectionId };
           const claimed = await jobs!.claim(Math.min(batch, cap - claimedCount), me, group);
           claimedCount += claimed.length;
+          // One query for the whole claim: keys another worker made after they were listed.
+          const made = claimed.length === 0 ? new Set<string>()
+            : new Set((await cls.query().restrict(claimed as never).proj().keys()).map((k) => keyId(k as Record<string, unknown>, jobs!.keyAttributes)));
           for (let i = 0; i < claimed.length; i++) {
             if (failure !== undefined) {
               await jobs!.unclaim(claimed.slice(i), me);
               break;
             }
-            record(claimed[i]!, await makeOne(claimed[i]!, me));
+            const key = claimed[i]!;
+            record(key, made.has(keyId(key, jobs!.keyAttributes)) ? await skipMade(key) : await makeOne(key, me, undefined, true));
           }
           return claimed.length > 0;
         });

@@ -348,6 +348,30 @@ export class JobsTable {
     }
   }
 
+  /**
+   * Inside make's transaction, before it commits: ends the job of a key this worker holds, in one
+   * statement that is also the check that it still holds it. The row is deleted (or kept as
+   * `success` with the time and duration) only where it is `reserved` by this connection, host and
+   * process; when no row matches, the reservation was handed on while make ran, and this throws
+   * {@link ReservationLostError} so that make's transaction rolls back. One write instead of a
+   * locking read and a write: jobs add no statement to the commit of a key.
+   *
+   * @example
+   * ```ts
+   * await jobs.completeHeld(key, worker);
+   * // DELETE FROM `lab`.`~~done` WHERE `k` = ? AND `status` = 'reserved' AND `connection_id` = ? AND `host` = ? AND `pid` = ?
+   * ```
+   */
+  async completeHeld(key: Record<string, unknown>, worker: JobWorker, options: { keep?: boolean; duration?: number } = {}): Promise<void> {
+    const held = `${this.keyWhere()} AND ${this.q('status')} = 'reserved' AND ${this.q('connection_id')} = ? AND ${this.q('host')} = ? AND ${this.q('pid')} = ?`;
+    const heldValues = [...this.keyValues(key), worker.connectionId, worker.host, worker.pid];
+    const result = options.keep
+      ? await this.connection.run(`UPDATE ${this.ref} SET ${this.q('status')} = 'success', ${this.q('completed_time')} = ${this.endTime()}, ${this.q('duration')} = ? WHERE ${held}`,
+        [options.duration ?? null, ...heldValues])
+      : await this.connection.run(`DELETE FROM ${this.ref} WHERE ${held}`, heldValues);
+    if (result.affectedRows !== 1) await this.confirm(key, worker);
+  }
+
   /** A finished key: its job row is deleted, or kept as `success` with the time and duration. */
   async complete(key: Record<string, unknown>, options: { keep?: boolean; duration?: number } = {}): Promise<void> {
     if (options.keep) {

@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { Computed, Connection, Manual, Schema } from '../../src/index.js';
+import { dialects, schemaName } from '../setup/dialects.js';
+
+afterAll(() => Connection.closeAll());
+
+/**
+ * What jobs add to each key, statement by statement: the claim (one per batch), one query for the
+ * batch's keys made elsewhere, and inside make's transaction one write that both ends the job and
+ * checks the reservation. No locking read of the jobs row, no per-key existence check.
+ */
+describe.each(dialects)('the statements jobs add per key on $name', (dialect) => {
+  const schema = new Schema(schemaName(`jobs_statements_${dialect.name}`), { connection: dialect.url('jobs_statements') });
+  @schema class Key extends Manual<{ k: number }> { static override definition = 'k: int32'; }
+  @schema class Out extends Computed<{ k: number; v: number }> {
+    static override definition = '-> Key\n---\nv: int32';
+    async make(key: { k: number }): Promise<void> {
+      await this.insert1({ k: key.k, v: key.k * 2 });
+    }
+  }
+
+  /** The SQL of every query() and run() of the schema's connection while `work` runs, in order. */
+  async function traced(work: () => Promise<unknown>): Promise<string[]> {
+    const c = schema.connection;
+    const query = vi.spyOn(c, 'query');
+    const run = vi.spyOn(c, 'run');
+    try {
+      await work();
+      const calls = [...query.mock.calls.map((call, i) => [query.mock.invocationCallOrder[i]!, call[0]] as const),
+        ...run.mock.calls.map((call, i) => [run.mock.invocationCallOrder[i]!, call[0]] as const)];
+      return calls.sort((a, b) => a[0] - b[0]).map(([, sql]) => sql);
+    } finally {
+      query.mockRestore();
+      run.mockRestore();
+    }
+  }
+
+  it.each([1, 4])('batch %i: one claim per batch, one made-elsewhere query per claim, one job write per key', async (batch) => {
+    await schema.drop({ force: true });
+    await Key.insert(Array.from({ length: 8 }, (_, i) => ({ k: i + 1 })));
+    await Out.jobs().refresh();
+    // A key made by someone else after it was listed: its job ends without a make.
+    await Out.insert1({ k: 3, v: 6 }, { allowDirectInsert: true });
+    const statements = await traced(() => Out.populate({ reserveJobs: true, batch }));
+    const jobs = statements.filter((s) => s.includes('~~out'));
+    // A claim picks keys by priority with a LIMIT (in a SELECT, or inside its UPDATE … RETURNING).
+    const claims = jobs.filter((s) => /ORDER BY \W?priority\W?[^)]* LIMIT \d+/.test(s));
+    const held = jobs.filter((s) => /^\s*DELETE/.test(s) && /status\W+ = 'reserved'/.test(s) && s.includes('connection_id'));
+    const lockingReads = jobs.filter((s) => /^\s*SELECT/.test(s) && /FOR UPDATE/.test(s) && !/SKIP LOCKED/.test(s));
+    // Queries whose first FROM is the table itself (the refresh's listing reads keys FROM Key).
+    const madeElsewhere = statements.filter((s) => /^\s*SELECT\b/.test(s) && (/\bFROM\s+(\S+)/.exec(s)?.[1] ?? '').includes('__out'));
+    // 8 keys: 7 made, key 3 skipped; one more claim finds the queue empty.
+    expect(await Out.count()).toBe(8);
+    expect((await Out.query().orderBy('k').fetch()).map((r) => r.v)).toEqual([2, 4, 6, 8, 10, 12, 14, 16]);
+    expect(held).toHaveLength(7);
+    expect(lockingReads).toHaveLength(0);
+    const claimCount = Math.ceil(8 / batch) + 1;
+    expect(claims.length).toBe(claimCount);
+    expect(madeElsewhere.length).toBe(Math.ceil(8 / batch));
+    expect(await Out.jobs().list()).toEqual([]);
+  });
+});

@@ -137,12 +137,14 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
   const rows: Array<Record<string, string | number>> = [];
   const only = process.env.RG_BENCH_ENGINES?.split(',');
   const engines = ([['SQLite', `sqlite://${path.join(dir, 'jobs.sqlite')}`], ['MariaDB', MYSQL_URL], ['PostgreSQL', PG_URL]] as const).filter(([e]) => !only || only.includes(e));
-  for (const [engine, url] of engines) {
+  // RG_BENCH_JOBS_PARTS=cpu or trivial runs one half only.
+  const parts = process.env.RG_BENCH_JOBS_PARTS?.split(',') ?? ['cpu', 'trivial'];
+  for (const [engine, url] of parts.includes('cpu') ? engines : []) {
     const one = await round(engine, url, KEYS, 5, 1, 1);
     const two = await round(engine, url, KEYS, 5, 2, 1);
     rows.push({ ...one, 'vs 1 worker': 1 }, { ...two, 'vs 1 worker': (one.seconds as number) / (two.seconds as number) });
   }
-  for (const [engine, url] of engines) {
+  for (const [engine, url] of parts.includes('trivial') ? engines : []) {
     for (const batch of [1, 4]) {
       let first = 0;
       for (const workers of [1, 2, 4, 8]) {

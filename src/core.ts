@@ -64,7 +64,7 @@ export { lineageRows } from './schema/declare/lineage.js';
 export type { LineageRow } from './schema/declare/lineage.js';
 
 export { Connection } from './schema/connection/connection.js';
-export type { RunResult } from './schema/connection/connection.js';
+export type { RunResult, TransactionOptions } from './schema/connection/connection.js';
 export type {
   Dialect, DriverDialect, SpellingDialect, ValueDialect, SchemaDialect, ErrorKind, ValueReading, SqlRunner, StatementCache,
 } from './schema/connection/dialect.js';

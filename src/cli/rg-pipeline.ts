@@ -126,8 +126,8 @@ async function populate(table: string | undefined, options: { reserveJobs?: bool
     if (!target) throw new UsageError(`"${name}" is not an auto-populated table of the pipeline; choose ${Object.keys(AUTO_TABLES).join(' or ')}.`);
     const workers = options.workers ?? 1;
     if (workers > 1 && !rgc.pipeline.connection.dialect.concurrent && !computesOutsideTransaction(target)) {
-      // Measured: 531 STA keys took about twice as long with --workers 2 or 4 as in one process.
-      console.error(`rg-pipeline: note: on SQLite each key's make() holds the database's only write lock, so ${workers} worker processes take turns and add their start-up; one process (the default) is usually faster for ${name}. Workers pay on a MySQL/MariaDB or PostgreSQL server (--db); see the README, "When worker processes pay".`);
+      // Measured: 531 STA keys took two to three times as long with --workers 2 or 4 as in one process.
+      console.error(`rg-pipeline: note: on SQLite the ${workers} worker processes' writes take turns on the database's only write lock (their make() computations run at the same time) and each adds its start-up; for quick keys one process (the default) is usually faster for ${name}. Workers pay for slow keys, or on a MySQL/MariaDB or PostgreSQL server (--db); see the README, "When worker processes pay".`);
     }
     const result = await target.populate({
       reserveJobs: options.reserveJobs ?? workers > 1, suppressErrors: true, display: options.display ?? true,

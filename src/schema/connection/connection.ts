@@ -9,6 +9,27 @@ import { dialectFor } from './dialects/index.js';
 
 export type { RunResult } from './dialect.js';
 
+/** How {@link Connection.transaction} starts its transaction. */
+export interface TransactionOptions {
+  /**
+   * Take SQLite's write lock at the transaction's first write instead of at its start (see
+   * {@link Connection.transaction}). For work whose reads before its first write need no lock
+   * (populate's make: it reads upstream rows, computes, then inserts its own), so that other
+   * processes sharing the file can write while it computes. MySQL/MariaDB and PostgreSQL lock per
+   * row and begin as without it.
+   */
+  readonly lockAtFirstWrite?: boolean;
+}
+
+/** A pinned driver connection and where its transaction stands. */
+interface Session {
+  readonly raw: unknown;
+  /** Inside `transaction()`, begun or not. */
+  inTransaction: boolean;
+  /** Inside a `lockAtFirstWrite` transaction that has not written yet: no BEGIN has been sent. */
+  deferred: boolean;
+}
+
 const open = new Map<string, Connection>();
 
 let savepoints = 0;
@@ -27,7 +48,7 @@ export class Connection {
   readonly display: string;
   /** The embedded database's file (SQLite); undefined for a server or an in-memory database. */
   readonly file: string | undefined;
-  readonly #sessions = new AsyncLocalStorage<{ raw: unknown; inTransaction: boolean }>();
+  readonly #sessions = new AsyncLocalStorage<Session>();
   /** Private (#): never shown by console.log or util.inspect, since it holds the password. */
   readonly #spec: ConnectionSpec;
   /** The embedded database's folder, until it has been made. */
@@ -121,7 +142,7 @@ export class Connection {
     if (current) return work(this.dialect.connectionId(current.raw));
     const raw = await this.pool.acquireConnection();
     try {
-      return await this.#sessions.run({ raw, inTransaction: false }, () => work(this.dialect.connectionId(raw)));
+      return await this.#sessions.run({ raw, inTransaction: false, deferred: false }, () => work(this.dialect.connectionId(raw)));
     } finally {
       await this.pool.releaseConnection(raw);
     }
@@ -130,25 +151,81 @@ export class Connection {
   /**
    * Runs `work` in a transaction; queries inside it use it without passing anything around. Nested
    * calls join the outer transaction. SQLite takes the write lock at the start (BEGIN IMMEDIATE) so
-   * that processes sharing a file wait for each other instead of failing.
+   * that processes sharing a file wait for each other instead of failing, and so that what `work`
+   * reads stays true until it commits (read-modify-write code relies on that).
+   *
+   * With `{ lockAtFirstWrite: true }` (populate's make), SQLite sends no BEGIN at the start: the
+   * statements before the first write run on the pinned connection each on its own, seeing the
+   * latest committed data; the first statement that writes (by SQLite's own judgement,
+   * sqlite3_stmt_readonly) is preceded by BEGIN IMMEDIATE, and everything after it is in the
+   * transaction. Holding SQLite's single write lock through a make's computation would make workers
+   * sharing a file take turns. COMMIT or ROLLBACK is sent only if BEGIN was; {@link ensureWriteLock}
+   * takes the lock early. A nested `transaction()` without the option joins and takes the lock, as
+   * it would have on its own. The servers begin at the start either way.
+   *
+   * @example
+   * ```ts
+   * await connection.transaction(async () => { … }, { lockAtFirstWrite: true });
+   * // SQLite: SELECT …; SELECT …; BEGIN IMMEDIATE; INSERT …; INSERT …; COMMIT
+   * ```
    */
-  async transaction<T>(work: () => Promise<T>): Promise<T> {
-    if (this.inTransaction) return work();
+  async transaction<T>(work: () => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    if (this.inTransaction) {
+      if (!options.lockAtFirstWrite) await this.ensureWriteLock();
+      return work();
+    }
     return this.session(async () => {
       const store = this.#sessions.getStore()!;
-      await this.#exec(store.raw, this.dialect.beginTransaction, []);
+      const deferred = options.lockAtFirstWrite === true && this.dialect.statementWrites !== undefined;
+      if (!deferred) await this.#exec(store.raw, this.dialect.beginTransaction, []);
       store.inTransaction = true;
+      store.deferred = deferred;
       try {
         const result = await work();
-        await this.#exec(store.raw, 'COMMIT', []);
+        if (!store.deferred) await this.#exec(store.raw, 'COMMIT', []);
         return result;
       } catch (error) {
-        await this.#exec(store.raw, 'ROLLBACK', []).catch(() => undefined);
+        if (!store.deferred) await this.#exec(store.raw, 'ROLLBACK', []).catch(() => undefined);
         throw error;
       } finally {
         store.inTransaction = false;
+        store.deferred = false;
       }
     });
+  }
+
+  /**
+   * In a `lockAtFirstWrite` transaction that has not written yet, begins it now (SQLite: BEGIN
+   * IMMEDIATE, waiting up to the busy timeout for another writer): what is read from here on cannot
+   * change before the commit. populate's check that the worker still holds its reservation runs
+   * after it, so no other process can take the key between the check and the commit even when make
+   * wrote nothing. Anywhere else it does nothing.
+   */
+  async ensureWriteLock(): Promise<void> {
+    const store = this.#sessions.getStore();
+    if (!store?.deferred) return;
+    // Cleared first: a concurrent statement of this session must not send a second BEGIN.
+    store.deferred = false;
+    try {
+      await this.#exec(store.raw, this.dialect.beginTransaction, []);
+    } catch (error) {
+      store.deferred = true;
+      throw error;
+    }
+  }
+
+  /** Before a statement on the pinned connection: begins a deferred transaction if it writes. */
+  async #lockIfWrites(store: Session, sql: string): Promise<void> {
+    const statementWrites = this.dialect.statementWrites;
+    if (!statementWrites) return;
+    let writes: boolean;
+    try {
+      writes = statementWrites(store.raw, sql, this.#statements);
+    } catch {
+      // It cannot be prepared, so it will not run either: its own error comes from running it.
+      writes = false;
+    }
+    if (writes) await this.ensureWriteLock();
   }
 
   /** Runs a SELECT and returns its rows. Values are bound, never spliced. */
@@ -208,8 +285,11 @@ export class Connection {
   }
 
   async #statement(sql: string, params: readonly unknown[], table: string | undefined): Promise<unknown[] | RunResult> {
-    const pinned = this.#sessions.getStore()?.raw;
-    if (pinned !== undefined) return this.#exec(pinned, sql, params, table);
+    const store = this.#sessions.getStore();
+    if (store !== undefined) {
+      if (store.deferred) await this.#lockIfWrites(store, sql);
+      return this.#exec(store.raw, sql, params, table);
+    }
     const raw = await this.pool.acquireConnection();
     try {
       return await this.#exec(raw, sql, params, table);
@@ -258,8 +338,10 @@ export class Connection {
     const executePrepared = this.dialect.executePrepared;
     if (!executePrepared) return this.run(sql, params, table);
     return this.session(async () => {
+      const store = this.#sessions.getStore()!;
+      if (store.deferred) await this.#lockIfWrites(store, sql);
       try {
-        return await executePrepared(this.#sessions.getStore()!.raw, sql, params);
+        return await executePrepared(store.raw, sql, params);
       } catch (error) {
         throw this.wrapError(error, sql, params, table);
       }
@@ -274,7 +356,9 @@ export class Connection {
     const runMany = this.dialect.runMany;
     if (!runMany) throw new Error(`internal: ${this.dialect.label} inserts with multi-row statements`);
     return this.session(async () => {
-      const result = runMany(this.#sessions.getStore()!.raw, sql, rows, this.#statements);
+      const store = this.#sessions.getStore()!;
+      if (store.deferred) await this.#lockIfWrites(store, sql);
+      const result = runMany(store.raw, sql, rows, this.#statements);
       if (result.failedRow !== undefined) {
         throw Object.assign(this.wrapError(result.error, sql, rows[result.failedRow] ?? [], table), { rowIndex: result.failedRow });
       }

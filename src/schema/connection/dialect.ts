@@ -66,6 +66,13 @@ export interface DriverDialect {
   /** Starts a transaction. */
   readonly beginTransaction: string;
   /**
+   * Whether a statement writes to the database, as the engine judges it (SQLite's
+   * sqlite3_stmt_readonly: an `INSERT … RETURNING` writes, a SELECT does not): a
+   * `lockAtFirstWrite` transaction sends its BEGIN before the first one that does. Undefined where
+   * transactions begin at their start (the servers lock per row, so nothing is gained by waiting).
+   */
+  readonly statementWrites: ((raw: unknown, sql: string, statements: StatementCache) => boolean) | undefined;
+  /**
    * PostgreSQL aborts a transaction at its first error: statements that may fail inside one (and
    * whose failure is handled) run under a savepoint.
    */

@@ -198,6 +198,9 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
         // The job's completion goes in the transaction of the rows, and is itself the check that
         // this worker still holds the key: a worker whose reservation was handed on commits nothing.
         await runMake(cls, info, key, async () => {
+          // make's transaction may not have begun yet (SQLite begins at the first write): the
+          // reservation is checked and ended under the write lock, whatever make wrote.
+          if (jobs || dj014) await info.schema.connection.ensureWriteLock();
           const duration = (Date.now() - started.getTime()) / 1000;
           await metadata.fillMetadata(key, started, duration, me?.version ?? '');
           if (jobs && me) await jobs.completeHeld(key, me, { keep: options.keepCompleted, duration });
@@ -320,7 +323,12 @@ function progressBar(name: string, total: number): { update(n: number): void; st
   };
 }
 
-/** One key: make() in a transaction that may insert into the table and its parts. */
+/**
+ * One key: make() in a transaction that may insert into the table and its parts. On SQLite the
+ * transaction takes the file's write lock at make's first write, not while make reads and
+ * computes, so worker processes sharing the file compute at the same time; `beforeCommit` must
+ * call `connection.ensureWriteLock()` before any check whose answer the commit relies on.
+ */
 export async function runMake(cls: new () => AutoPopulated<object>, info: TableInfo, key: Record<string, unknown>, beforeCommit?: () => Promise<void>): Promise<void> {
   const allowed = new Set<TableInfo>([info, ...info.parts]);
   await info.schema.connection.transaction(async () => {
@@ -329,7 +337,7 @@ export async function runMake(cls: new () => AutoPopulated<object>, info: TableI
       await instance.make(key);
     });
     await beforeCommit?.();
-  });
+  }, { lockAtFirstWrite: true });
 }
 
 function bigintSafe(_: string, value: unknown): unknown {

@@ -339,6 +339,9 @@ export class JobsTable {
    * {@link ReservationLostError} unless it is still `reserved` by this connection, host and process.
    */
   async confirm(key: Record<string, unknown>, worker: JobWorker): Promise<void> {
+    // On SQLite make's transaction may not have begun (it begins at the first write): the check
+    // must run under the write lock, or another process could take the key before the commit.
+    await this.connection.ensureWriteLock();
     const [row] = await this.connection.query<Record<string, unknown>>(
       `SELECT ${this.q('status')}, ${this.q('connection_id')}, ${this.q('host')}, ${this.q('pid')} FROM ${this.ref} WHERE ${this.keyWhere()}${this.connection.dialect.lockingRead}`, this.keyValues(key));
     const held = row !== undefined && row.status === 'reserved' && Number(row.connection_id) === worker.connectionId && row.host === worker.host && Number(row.pid) === worker.pid;

@@ -31,6 +31,7 @@ export const mysqlDialect: Dialect = {
   statementLimit: mysqlPacketLimit,
   connectionId: (raw) => Number((raw as MysqlRaw).threadId ?? 0),
   beginTransaction: 'START TRANSACTION',
+  statementWrites: undefined,
   errorAbortsTransaction: false,
   errorKind: mysqlErrorKind,
 

@@ -36,6 +36,7 @@ export const postgresDialect: Dialect = {
   statementLimit: undefined,
   connectionId: (raw) => Number((raw as PostgresRaw).processID ?? 0),
   beginTransaction: 'BEGIN',
+  statementWrites: undefined,
   errorAbortsTransaction: true,
   errorKind: postgresErrorKind,
 

@@ -3,7 +3,7 @@ import { float32Value, isFloat32Column } from '../../../util/float32.js';
 import { standardString } from '../ddl-parts.js';
 import { readSqliteCatalog, listSqliteTables, sqliteDatabaseExists, dropSqliteDatabase } from './sqlite-catalog.js';
 import { createSqliteMetaTable, createSqliteTable, dropSqliteTable, sqliteTableRef } from './sqlite-ddl.js';
-import { configureSqlite, executeSqlite, runManySqlite, sqliteErrorKind, sqliteFile } from './sqlite-driver.js';
+import { configureSqlite, executeSqlite, runManySqlite, sqliteErrorKind, sqliteFile, sqliteStatementWrites } from './sqlite-driver.js';
 
 const quote = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
 
@@ -34,6 +34,8 @@ export const sqliteDialect: Dialect = {
   connectionId: () => 0,
   // Takes the write lock at the start, so processes sharing a file wait for each other instead of failing.
   beginTransaction: 'BEGIN IMMEDIATE',
+  // populate's make begins at its first write, so workers sharing the file compute at the same time.
+  statementWrites: sqliteStatementWrites,
   errorAbortsTransaction: false,
   errorKind: sqliteErrorKind,
 

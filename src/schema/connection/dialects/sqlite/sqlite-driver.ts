@@ -3,7 +3,10 @@ import { errorCode, type ErrorKind, type RunResult, type StatementCache } from '
 
 /** A prepared better-sqlite3 statement. */
 export interface SqliteStatement {
+  /** It returns rows (a SELECT, or a write with RETURNING). */
   readonly reader: boolean;
+  /** It cannot change the database (sqlite3_stmt_readonly). */
+  readonly readonly: boolean;
   all(...params: unknown[]): unknown[];
   run(...params: unknown[]): { changes: number | bigint; lastInsertRowid: number | bigint };
 }
@@ -31,6 +34,11 @@ export function preparedStatement(raw: SqliteRaw, sql: string, statements: State
 
 function bind(params: readonly unknown[]): unknown[] {
   return params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? Number(p) : p));
+}
+
+/** Whether a statement may change the database: SQLite's own answer, not a guess from its text. */
+export function sqliteStatementWrites(raw: unknown, sql: string, statements: StatementCache): boolean {
+  return !preparedStatement(raw as SqliteRaw, sql, statements).readonly;
 }
 
 /** Runs one statement: a SELECT gives its rows, anything else a RunResult. */

@@ -22,7 +22,7 @@ describe('workerCpuShare', () => {
 });
 
 describe.each(dialects)('populate({ workers }) on $name: whole groups and a share of the cores per worker', (dialect: TestDialect) => {
-  it('each worker claims whole jobGroups (one process makes all of a group\'s keys) and is told its share of the cores', async () => {
+  it('each of the two workers (this process and one started) claims whole jobGroups, and is told its share of the cores', async () => {
     process.env.RG_DB_URL = dialect.url('workers-share');
     process.env.RG_TEST_SCHEMA = schemaName(`workers_share_${dialect.name}`);
     // A module instance per backend, so its schema connects to the database named above.
@@ -37,7 +37,9 @@ describe.each(dialects)('populate({ workers }) on $name: whole groups and a shar
     for (const r of rows) makers.set(r.lane, (makers.get(r.lane) ?? new Set()).add(r.pid));
     expect([...makers.values()].map((pids) => pids.size)).toEqual([1, 1, 1, 1]);
     expect(new Set(rows.map((r) => r.cores))).toEqual(new Set([workerCpuShare(2)]));
-    expect(rows.some((r) => r.pid === process.pid)).toBe(false);
+    // This process is one of the two workers, and its share is undone when populate returns.
+    expect(new Set(rows.map((r) => r.pid)).size).toBeLessThanOrEqual(2);
+    expect(populateCpuShare()).toBeUndefined();
     expect(await m.Grouped.jobs().list()).toEqual([]);
     await m.schema.drop({ force: true });
   }, 120_000);

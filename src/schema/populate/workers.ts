@@ -1,11 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InterruptedError, PopulateError } from '../../errors.js';
 import type { ConnectionSpec } from '../connection/config.js';
 import { environmentWithoutSecrets, secretsToHand } from '../connection/secrets.js';
 import type { TableInfo } from '../declare/table-info.js';
 import type { PopulateOptions, PopulateResult } from './auto-populate.js';
-import { workerCpuShare } from './cpu-share.js';
+import { populateCpuShare, setPopulateCpuShare, workerCpuShare } from './cpu-share.js';
+import { JobsTable } from './jobs.js';
 import { workerExecArgv } from './worker-loader.js';
 
 /** What a worker process is told: where the table is declared, and what to populate. */
@@ -47,11 +49,14 @@ const GRACE_MS = 5_000;
 const WHOLE_GROUP = 1_000_000;
 
 /**
- * Starts N local worker processes that populate one table through its jobs table, and sums their
- * results. Each process imports the module that declares the table, so nothing but the database
- * coordinates them: the same works for workers on other machines. A SIGINT or SIGTERM to this
- * process (Ctrl-C) is passed on to the workers, which stop; populate() then rejects with a
- * PopulateError once every worker has exited. A worker whose parent dies stops too.
+ * Populates one table with N local workers through its jobs table, and sums their results: this
+ * process is the first worker, and N − 1 worker processes are started. Each process imports the
+ * module that declares the table, so nothing but the database coordinates them: the same works for
+ * workers on other machines. This process has the table loaded already, so it takes keys while the
+ * others start (about a second each: node, then importing the module). A SIGINT or SIGTERM to this
+ * process (Ctrl-C) is passed on to the workers, which stop, and this process stops after the key in
+ * hand, giving back the keys it had claimed; populate() then rejects with an InterruptedError once
+ * every worker has exited. A worker whose parent dies stops too.
  */
 export async function populateWithWorkers(info: TableInfo, restriction: unknown, options: PopulateOptions): Promise<PopulateResult> {
   const spec = options.workerModule;
@@ -93,7 +98,8 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const runs = Array.from({ length: options.workers ?? 1 }, () => new Promise<WorkerReport>((resolve, reject) => {
+  const total = Math.max(1, Math.floor(options.workers ?? 1));
+  const runs = Array.from({ length: total - 1 }, () => new Promise<WorkerReport>((resolve, reject) => {
     const child = fork(main, [], { env: environmentWithoutSecrets(), execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(child);
     child.send(handoff);
@@ -105,16 +111,27 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
       else reject(new PopulateError(`A populate worker for ${info.className} exited with ${signal ?? `code ${code}`} before reporting.`));
     });
   }));
+  const here = populateHere(info, restriction, handoff, () => interrupted);
   let reports: Array<PromiseSettledResult<WorkerReport>>;
+  let own: PromiseSettledResult<PopulateResult>;
   try {
-    reports = await Promise.allSettled(runs);
+    [own, ...reports] = await Promise.allSettled([here, ...runs]) as [PromiseSettledResult<PopulateResult>, ...Array<PromiseSettledResult<WorkerReport>>];
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
-  if (interrupted) throw new InterruptedError(`populate of ${info.className} was interrupted (${interrupted}); its ${children.length} worker processes were stopped. Keys they had reserved are given back on the next populate.`, interrupted);
+  if (interrupted) {
+    await giveBackOwnClaims(info, handoff.spec.options.jobs);
+    throw new InterruptedError(`populate of ${info.className} was interrupted (${interrupted}); its ${children.length} worker processes were stopped, and this process gave back the keys it held. Keys the worker processes had reserved are given back on the next populate.`, interrupted);
+  }
   const errors: Array<{ key: Record<string, unknown>; error: Error }> = [];
   let successCount = 0;
+  if (own.status === 'fulfilled') {
+    successCount += own.value.successCount;
+    errors.push(...own.value.errors);
+  } else {
+    errors.push({ key: {}, error: own.reason as Error });
+  }
   for (const r of reports) {
     if (r.status === 'fulfilled') {
       successCount += r.value.successCount;
@@ -131,4 +148,40 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     throw new PopulateError(`${info.className}.make failed in a worker process: ${first.error.message}${more}`, first.key, { cause: first.error });
   }
   return { successCount, errors };
+}
+
+/**
+ * This process's share of the work: populate() here, with reservations, as the worker processes
+ * do. It stops after the key in hand once the run is interrupted.
+ */
+async function populateHere(info: TableInfo, restriction: unknown, handoff: WorkerHandoff, interrupted: () => NodeJS.Signals | undefined): Promise<PopulateResult> {
+  const table = info.cls as unknown as { populate(r: unknown, o: PopulateOptions): Promise<PopulateResult> };
+  const before = populateCpuShare();
+  setPopulateCpuShare(handoff.cpuShare);
+  try {
+    return await table.populate(restriction, {
+      ...handoff.spec.options, reserveJobs: true, suppressErrors: true,
+      onProgress: () => {
+        const signal = interrupted();
+        if (signal) throw new InterruptedError(`populate of ${info.className} was interrupted (${signal})`, signal);
+      },
+    });
+  } finally {
+    setPopulateCpuShare(before);
+  }
+}
+
+/** After an interruption: this process's reservations go back to pending, for the next populate. */
+async function giveBackOwnClaims(info: TableInfo, protocol: PopulateOptions['jobs']): Promise<void> {
+  // DataJoint 0.14's ~jobs reservations go with this process's connection (releaseStale).
+  if ((protocol ?? info.schema.jobs) === 'datajoint-0.14') return;
+  const jobs = new JobsTable(info);
+  try {
+    for (const job of await jobs.list('reserved')) {
+      if (job.pid !== process.pid || job.host !== hostname()) continue;
+      await jobs.unclaim([job.key], { user: job.user, host: job.host, pid: job.pid, connectionId: job.connectionId, version: job.version });
+    }
+  } catch {
+    // The run is stopping: what cannot be given back now is released as stale later.
+  }
 }

@@ -39,6 +39,7 @@ export { dj014KeyHash, pythonFloatText } from './schema/populate/dj014-key-hash.
 export { runFleetWorker, startFleetWorker, resolveStaleAfter, DEFAULT_STALE_AFTER } from './schema/populate/fleet-worker.js';
 export type { FleetWorker, FleetWorkerOptions, FleetEvent, FleetResult, FleetStopReason } from './schema/populate/fleet-worker.js';
 export { fleetStatus } from './schema/populate/fleet-status.js';
+export { populateCpuShare, workerCpuShare } from './schema/populate/cpu-share.js';
 export type { FleetHostStatus, FleetWorkerStatus } from './schema/populate/fleet-status.js';
 export { WORKER_TABLE } from './schema/populate/worker-registry.js';
 export { tableInfo, findTableInfo, TABLE_METADATA_KEY } from './schema/declare/table-info.js';

@@ -205,7 +205,7 @@ program.command('load').description('load the data sources of a manifest; each l
 program.command('populate').description('populate auto-populated tables (all of them, in dependency order, by default)')
   .argument('[table]', 'Stimulation or SpikeTriggeredAverage')
   .option('--reserve-jobs', 'coordinate with other workers, here or on other machines, through the jobs tables')
-  .option('--workers <n>', 'local worker processes; they pay on a MySQL/MariaDB server for slow keys, not on SQLite', wholeNumber('--workers', 1), 1)
+  .option('--workers <n>', 'local workers: this process and n - 1 worker processes; they pay on a MySQL/MariaDB or PostgreSQL server for slow keys, not on SQLite', wholeNumber('--workers', 1), 1)
   .option('--no-display', 'no progress bar')
   .action(async (table: string | undefined, options: { reserveJobs?: boolean; workers?: number; display?: boolean }) => {
     if (!(await populate(table, options))) process.exitCode = 1;

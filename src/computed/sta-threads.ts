@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { KernelError } from '../errors.js';
+import { populateCpuShare } from '../schema/populate/cpu-share.js';
 import { KernelHeap } from './sta-memory.js';
 import { ResidentMovies } from './sta-resident.js';
 import { STA_ACCUMULATE_WASM } from './wasm/sta-accumulate-wasm.js';
@@ -174,14 +175,25 @@ export class KernelEngine {
 }
 
 let engine: KernelEngine | undefined | null;
-const settings = {
-  threads: Number(process.env.RG_STA_THREADS) > 0 ? Number(process.env.RG_STA_THREADS) : availableParallelism(),
+const settings: { threads: number | undefined; movieBudget: number } = {
+  threads: Number(process.env.RG_STA_THREADS) > 0 ? Math.floor(Number(process.env.RG_STA_THREADS)) : undefined,
   movieBudget: 512 * 2 ** 20,
 };
 
+/**
+ * Threads per STA: as configured, else this process's share of the cores when it is one of N
+ * local populate workers (two workers each on both cores of a 2-core machine contend), else every core.
+ */
+function wantedThreads(): number {
+  return settings.threads ?? populateCpuShare() ?? availableParallelism();
+}
+
 /** Options of {@link configureStaKernel}. */
 export interface StaKernelOptions {
-  /** Threads per STA, the caller's included. Default: the machine's cores (or RG_STA_THREADS). */
+  /**
+   * Threads per STA, the caller's included. Default: RG_STA_THREADS, else the machine's cores, or
+   * in a worker process of `populate({ workers: N })` the cores divided by N (at least 1).
+   */
   readonly threads?: number;
   /** Bytes of prepared movies kept in the kernel's memory (least recently used go first). Default 512 MiB. */
   readonly movieBudget?: number;
@@ -199,7 +211,7 @@ export function configureStaKernel(options: StaKernelOptions): void {
   if (options.threads !== undefined) settings.threads = Math.max(1, Math.floor(options.threads));
   if (options.movieBudget !== undefined) settings.movieBudget = Math.max(0, options.movieBudget);
   if (engine) {
-    engine.setThreads(settings.threads);
+    engine.setThreads(wantedThreads());
     engine.movies.budget = settings.movieBudget;
   }
 }
@@ -208,10 +220,13 @@ export function configureStaKernel(options: StaKernelOptions): void {
 export function kernelEngine(): KernelEngine | undefined {
   if (engine === undefined) {
     try {
-      engine = wasm.validate(Buffer.from(STA_ACCUMULATE_WASM, 'base64')) ? new KernelEngine(settings.threads, settings.movieBudget) : null;
+      engine = wasm.validate(Buffer.from(STA_ACCUMULATE_WASM, 'base64')) ? new KernelEngine(wantedThreads(), settings.movieBudget) : null;
     } catch {
       engine = null;
     }
+  } else if (engine) {
+    // The share can change after the engine is made (a process that starts populate workers).
+    engine.setThreads(wantedThreads());
   }
   return engine ?? undefined;
 }

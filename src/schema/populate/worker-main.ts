@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { setProcessConnection } from '../connection/config.js';
 import { Connection } from '../connection/connection.js';
 import { setProcessSecrets } from '../connection/secrets.js';
+import { setPopulateCpuShare } from './cpu-share.js';
 import type { WorkerHandoff, WorkerReport } from './workers.js';
 
 const handoff = await new Promise<WorkerHandoff>((resolve) => process.once('message', (m) => resolve(m as WorkerHandoff)));
@@ -14,6 +15,8 @@ const handoff = await new Promise<WorkerHandoff>((resolve) => process.once('mess
 process.on('disconnect', () => process.exit(1));
 setProcessSecrets(handoff.secrets);
 setProcessConnection(handoff.connection);
+// Before the module loads: N workers each running a kernel on every core would oversubscribe them.
+setPopulateCpuShare(handoff.cpuShare);
 const { spec } = handoff;
 const module = (await import(pathToFileURL(spec.module).href)) as Record<string, unknown>;
 const table = module[spec.exportName] as { populate(r: unknown, o: object): Promise<{ successCount: number; errors: Array<{ key: Record<string, unknown>; error: Error }> }> } | undefined;

@@ -1,4 +1,4 @@
-import mysql from 'mysql2/promise';
+import type { Connection as MysqlConnection } from 'mysql2/promise';
 import ndarray from 'ndarray';
 import { DataSourceError } from '../../errors.js';
 import { unpackBlob } from '../../schema/blob/unpack.js';
@@ -35,7 +35,10 @@ export async function readMysqlSource(entry: Record<string, unknown>, limits: So
   const renames = mapping('columns', entry.columns);
   const col = (ours: string): string => `\`${(renames[ours] ?? ours).replace(/`/g, '``')}\``;
   const table = (which: string): string => `\`${database.replace(/`/g, '``')}\`.\`${(tables[which] ?? which).replace(/`/g, '``')}\``;
-  let connection: mysql.Connection;
+  // Loaded here, not with the module: every process that imports the pipeline (populate workers
+  // among them) would otherwise pay for the driver at start-up.
+  const { default: mysql } = await import('mysql2/promise');
+  let connection: MysqlConnection;
   try {
     connection = await mysql.createConnection({
       host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username) || 'root',

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import Cursor from 'pg-cursor';
+import type Cursor from 'pg-cursor';
 import { errorCode, type ErrorKind, type RunResult } from '../../dialect.js';
 import { postgresPlaceholders } from './postgres-placeholders.js';
 import { POSTGRES_TYPES } from './postgres-values.js';
@@ -33,7 +33,9 @@ export async function executePostgres(raw: unknown, sql: string, params: readonl
  */
 export async function* streamPostgres(raw: unknown, sql: string, params: readonly unknown[]): AsyncGenerator<Record<string, unknown>> {
   const client = raw as PostgresRaw;
-  const cursor = client.query(new Cursor<Record<string, unknown>>(postgresPlaceholders(sql, params.length), params as unknown[], { types: POSTGRES_TYPES }));
+  // pg-cursor loads pg: imported here, so only processes that stream from PostgreSQL load them.
+  const { default: PgCursor } = await import('pg-cursor') as { default: typeof Cursor };
+  const cursor = client.query(new PgCursor<Record<string, unknown>>(postgresPlaceholders(sql, params.length), params as unknown[], { types: POSTGRES_TYPES }));
   try {
     for (;;) {
       const rows = await cursor.read(CURSOR_ROWS);

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { Attribute } from '../../../definition/heading.js';
 import { isFloat32Column } from '../../../util/float32.js';
 import type { ValueReading } from '../../dialect.js';
@@ -7,6 +8,10 @@ import type { ValueReading } from '../../dialect.js';
 const OID = { int8: 20, date: 1082, time: 1083, timestamp: 1114, timestamptz: 1184, interval: 1186 } as const;
 
 const asText = (value: string): string => value;
+
+/** pg's type parsers, loaded on first use: a process that never reads from PostgreSQL does not load pg. */
+let pgTypes: typeof pg.types | undefined;
+const loadPgTypes = (): typeof pg.types => (pgTypes ??= (createRequire(import.meta.url)('pg') as typeof pg).types);
 
 /**
  * The pg type parsers rg-schema reads with: `bigint` as a JS bigint (pg's default is a string),
@@ -30,7 +35,7 @@ export const POSTGRES_TYPES = {
       case OID.interval:
         return asText;
       default:
-        return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
+        return loadPgTypes().getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
     }
   },
 };

@@ -127,18 +127,21 @@ describe.each(dialects)('make\'s transaction and the write lock on $name', (dial
     const { result, log: all, inMake } = await populateLogged({ reserveJobs: true });
     expect(result).toEqual({ successCount: 1, errors: [] });
     expect(await Out.jobs().list()).toEqual([]);
-    const confirmAt = all.findIndex((s, i) => i >= makeStartedAt && /^SELECT .*status.*connection_id.*host.*pid.*FROM .*~~out/.test(s));
-    expect(confirmAt).toBeGreaterThan(makeStartedAt);
+    // The check is the job's end itself: one DELETE that matches only a reservation this worker holds.
+    const checkAt = all.findIndex((s, i) => i >= makeStartedAt && /^DELETE FROM .*~~out.*status.*'reserved'.*connection_id.*host.*pid/.test(s));
+    expect(checkAt).toBeGreaterThan(makeStartedAt);
     if (dialect.name === 'sqlite') {
-      // make's own read ran outside the transaction; BEGIN IMMEDIATE comes right before the check
+      // make's own read ran outside the transaction; BEGIN IMMEDIATE comes before the check, with no write between
       expect(inMake[0]).toMatch(/^SELECT .*\bup["`]/);
-      expect(all[confirmAt - 1]).toBe('BEGIN IMMEDIATE');
+      const beginAt = all.lastIndexOf('BEGIN IMMEDIATE', checkAt);
+      expect(beginAt).toBeGreaterThan(makeStartedAt);
+      expect(all.slice(beginAt + 1, checkAt).filter(writes)).toEqual([]);
     } else {
       expect(all[makeStartedAt - 1]).toBe(begin);
     }
-    // then (after reading which metadata columns the table has) the job row is deleted and committed
-    const after = all.slice(confirmAt + 1);
-    expect(after.filter(writes)).toEqual([expect.stringMatching(/^DELETE FROM .*~~out/)]);
+    // then the transaction commits, with nothing else written (what follows is the next, empty claim)
+    const after = all.slice(checkAt + 1, all.indexOf('COMMIT', checkAt) + 1);
+    expect(after.filter(writes)).toEqual([]);
     expect(after.filter((s) => /^(BEGIN|START|COMMIT|ROLLBACK)/.test(s))).toEqual(['COMMIT']);
     expect(after.at(-1)).toBe('COMMIT');
   });

@@ -6,7 +6,8 @@ import { deflateUnitSigns, UnitSignsDeflater } from '../schema/blob/deflate-unit
 import { columnMajorWriter, isDeferred, unitSigns } from './sources/deferred-array.js';
 
 /**
- * zlib level of stored movies. On ±1 white noise level 3 deflates about seven times faster than
+ * zlib level of stored movies whose values are not all ±1 (white noise has its own encoder, see
+ * deflate-unit-signs.ts). On ±1 white noise level 3 deflates about seven times faster than
  * DataJoint's 6 (about 380 against 54 MB/s a core here) to 4.8% of the raw size against 3.2%, and
  * inflates about as fast: the 455 MB of the full dataset store as 22 MB instead of 15.
  */
@@ -76,10 +77,11 @@ async function pack(movie: NdArray): Promise<PackedBlob> {
 }
 
 /**
- * A movie as the blob Stimulation stores (DataJoint's float64 array, zlib-compressed): its
- * column-major values are written a few frames at a time (from the source file's bytes when the
- * movie is deferred) and compressed on the thread pool as they come, on every core, so no copy of
- * the whole movie is ever made. Movies are packed one after the other, whoever asks.
+ * A movie as the blob Stimulation stores (DataJoint's float64 array, zlib-compressed). A movie
+ * of ±1 values (white noise) is compressed from its signs, read straight from the source file when
+ * the movie is deferred. Any other movie's column-major values are written a few frames at a time
+ * and compressed on the thread pool as they come, on every core. Either way no copy of the whole
+ * movie as float64 is made. Movies are packed one after the other, whoever asks.
  *
  * @example
  * ```ts

@@ -1,6 +1,8 @@
 /**
  * Issues 7, 8 and 17: the RGC pipeline at full size (the 455 MB synthetic pickle).
  * - parse the pickle only (readSource: read, checksum, parse, check), in a child process;
+ * - pack every movie only, after the parse (the load's compression stage): seconds, CPU seconds
+ *   (every thread), the blobs' size against the raw float64 values;
  * - load it into MariaDB and SQLite, each in a child process that reports its peak RSS
  *   (goals: at most twice the parse, peak under 1.5× the pickle's size);
  * - every STA in memory (the SIMD kernel on every core) for 5, 10 and 20 lags: the kernel time;
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '../src/index.js';
+import { packMovie } from '../src/tables/movie-blob.js';
 import * as rgc from '../src/pipeline.js';
 import { bestMedian, MYSQL_URL, peakRssMb, printTable, runChild, runs, summarize, time } from './util.js';
 
@@ -27,6 +30,15 @@ async function childTask(task: string, args: string[]): Promise<void> {
   if (task === 'parse') {
     const { seconds } = await time(() => rgc.readSource({ type: 'file/pickle', access: pickle }));
     console.log(JSON.stringify({ seconds, peak: peakRssMb() }));
+  } else if (task === 'pack') {
+    const { dataset } = await rgc.readSource({ type: 'file/pickle', access: pickle });
+    const movies = dataset.sessions.flatMap((s) => s.stimulations.map((st) => st.movie));
+    const cpu = process.cpuUsage();
+    const { seconds, result } = await time(() => Promise.all(movies.map((m) => packMovie(m))));
+    const used = process.cpuUsage(cpu);
+    const raw = movies.reduce((n, m) => n + m.size * 8, 0);
+    const packed = result.reduce((n, b) => n + b.bytes.byteLength, 0);
+    console.log(JSON.stringify({ seconds, cpu: (used.user + used.system) / 1e6, rawMb: raw / 1e6, packedMb: packed / 1e6, peak: peakRssMb() }));
   } else if (task === 'load') {
     rgc.pipeline.configure({ connection: url, prefix: 'rgb_' });
     await rgc.pipeline.drop({ force: true });
@@ -74,6 +86,15 @@ async function measure(dir: string): Promise<Row[]> {
   for (let i = 0; i < RUNS; i++) parses.push((await runChild(SELF, 'parse', [pickle])) as { seconds: number; peak: number });
   const parse = summarize(parses.map((p) => p.seconds));
   rows.push({ what: `parse the pickle (${pickleMb.toFixed(0)} MB) only`, 'best / median s': bestMedian(parse), 'peak RSS MB': Math.max(...parses.map((p) => p.peak)).toFixed(0), ratio: '', goal: '' });
+
+  const packs = [];
+  for (let i = 0; i < RUNS; i++) packs.push((await runChild(SELF, 'pack', [pickle])) as { seconds: number; cpu: number; rawMb: number; packedMb: number; peak: number });
+  const pack = summarize(packs.map((p) => p.seconds));
+  const { rawMb, packedMb } = packs[0]!;
+  rows.push({
+    what: `pack the ${rawMb.toFixed(0)} MB of movies only, after the parse (CPU ${Math.min(...packs.map((p) => p.cpu)).toFixed(2)} s)`, 'best / median s': bestMedian(pack),
+    'peak RSS MB': Math.max(...packs.map((p) => p.peak)).toFixed(0), ratio: `${packedMb.toFixed(1)} MB of blobs, ${((100 * packedMb) / rawMb).toFixed(2)}% of raw`, goal: '',
+  });
 
   const kernel = await kernelSeconds(dataset);
   rows.push(...kernel.rows);

@@ -2,10 +2,12 @@ import type { NdArray } from 'ndarray';
 import { deflatePieces } from '../schema/blob/deflate-parallel.js';
 import { float64ArrayBlobPrefix, zl123 } from '../schema/blob/pack.js';
 import { PackedBlob } from '../schema/blob/packed-blob.js';
-import { columnMajorWriter } from './sources/deferred-array.js';
+import { deflateUnitSigns, UnitSignsDeflater } from '../schema/blob/deflate-unit-signs.js';
+import { columnMajorWriter, isDeferred, unitSigns } from './sources/deferred-array.js';
 
 /**
- * zlib level of stored movies. On ±1 white noise level 3 deflates about seven times faster than
+ * zlib level of stored movies whose values are not all ±1 (white noise has its own encoder, see
+ * deflate-unit-signs.ts). On ±1 white noise level 3 deflates about seven times faster than
  * DataJoint's 6 (about 380 against 54 MB/s a core here) to 4.8% of the raw size against 3.2%, and
  * inflates about as fast: the 455 MB of the full dataset store as 22 MB instead of 15.
  */
@@ -20,14 +22,37 @@ let queue: Promise<unknown> = Promise.resolve();
 let queued = 0;
 /** Memory a movie's file region is read into, reused from movie to movie while the queue runs. */
 let regionMemory: ArrayBuffer | undefined;
+/** The largest movie queued by {@link packMoviesAhead}: region memory is made this large once, if needed. */
+let largestAhead = 0;
 
 async function pack(movie: NdArray): Promise<PackedBlob> {
   const prefix = float64ArrayBlobPrefix(movie.shape);
   const frames = movie.shape[movie.shape.length - 1]!;
   const frameSize = movie.size / Math.max(1, frames);
   const step = Math.max(1, Math.floor(PIECE_BYTES / 8 / Math.max(1, frameSize)));
-  if (!regionMemory || regionMemory.byteLength < movie.size * 8) regionMemory = new ArrayBuffer(movie.size * 8);
-  const write = columnMajorWriter(movie, regionMemory);
+  const length = prefix.byteLength + movie.size * 8;
+  // White noise (every value +1 or −1) has its own encoder, several times faster than zlib: its
+  // signs are read straight from the file (a deferred movie), or from the values.
+  if (isDeferred(movie)) {
+    const signs = unitSigns(movie);
+    const packed = signs && zl123(length, deflateUnitSigns(prefix, signs));
+    if (packed) return new PackedBlob(packed);
+  }
+  const bytes = Math.max(movie.size * 8, largestAhead);
+  if (isDeferred(movie) && (!regionMemory || regionMemory.byteLength < bytes)) regionMemory = new ArrayBuffer(bytes);
+  const write = columnMajorWriter(movie, isDeferred(movie) ? regionMemory : undefined);
+  if (!isDeferred(movie)) {
+    const signs = new UnitSignsDeflater(prefix, movie.size);
+    const piece = new Float64Array(step * frameSize);
+    let unit = true;
+    for (let at = 0; at < frames && unit; at += step) {
+      const values = piece.subarray(0, Math.min(step, frames - at) * frameSize);
+      write(values, at);
+      unit = signs.add(values);
+    }
+    const packed = unit ? zl123(length, signs.finish()) : undefined;
+    if (packed) return new PackedBlob(packed);
+  }
   let frame = -1;
   // Piece memory goes round (a handful of pieces), rather than to the allocator and back.
   const free: ArrayBuffer[] = [];
@@ -43,7 +68,6 @@ async function pack(movie: NdArray): Promise<PackedBlob> {
     frame += step;
     return new Uint8Array(values.buffer, 0, count * 8);
   }, MOVIE_ZLIB_LEVEL, (piece) => { if (piece !== prefix) free.push(piece.buffer as ArrayBuffer); });
-  const length = prefix.byteLength + movie.size * 8;
   const packed = zl123(length, z);
   if (packed) return new PackedBlob(packed);
   // Incompressible (not a movie of ±1 frames): stored as it is.
@@ -53,10 +77,11 @@ async function pack(movie: NdArray): Promise<PackedBlob> {
 }
 
 /**
- * A movie as the blob Stimulation stores (DataJoint's float64 array, zlib-compressed): its
- * column-major values are written a few frames at a time (from the source file's bytes when the
- * movie is deferred) and compressed on the thread pool as they come, on every core, so no copy of
- * the whole movie is ever made. Movies are packed one after the other, whoever asks.
+ * A movie as the blob Stimulation stores (DataJoint's float64 array, zlib-compressed). A movie
+ * of ±1 values (white noise) is compressed from its signs, read straight from the source file when
+ * the movie is deferred. Any other movie's column-major values are written a few frames at a time
+ * and compressed on the thread pool as they come, on every core. Either way no copy of the whole
+ * movie as float64 is made. Movies are packed one after the other, whoever asks.
  *
  * @example
  * ```ts
@@ -69,7 +94,10 @@ export function packMovie(movie: NdArray): Promise<PackedBlob> {
   queued++;
   packed = queue.then(() => pack(movie));
   queue = packed.catch(() => undefined).finally(() => {
-    if (--queued === 0) regionMemory = undefined;
+    if (--queued === 0) {
+      regionMemory = undefined;
+      largestAhead = 0;
+    }
   });
   packing.set(movie, packed);
   packed.catch(() => packing.delete(movie));
@@ -87,8 +115,7 @@ export function packMovie(movie: NdArray): Promise<PackedBlob> {
  * ```
  */
 export function packMoviesAhead(movies: readonly NdArray[]): void {
-  // Memory for the largest at once: growing it movie by movie would leave the smaller behind.
-  const largest = Math.max(0, ...movies.map((m) => m.size * 8));
-  if (!regionMemory || regionMemory.byteLength < largest) regionMemory = new ArrayBuffer(largest);
+  // Region memory (when a movie needs it) for the largest at once: growing it movie by movie would leave the smaller behind.
+  largestAhead = Math.max(largestAhead, ...movies.map((m) => m.size * 8));
   for (const movie of movies) packMovie(movie).catch(() => undefined);
 }

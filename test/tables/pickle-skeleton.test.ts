@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DataSourceError, readSource } from '../../src/index.js';
 import { writePickle } from '../../src/tables/synth/pickle-writer.js';
 import { packMovie } from '../../src/tables/movie-blob.js';
-import { columnMajorWriter, deferredArray, isDeferred, writeColumnMajor } from '../../src/tables/sources/deferred-array.js';
+import { columnMajorWriter, deferredArray, isDeferred, unitSigns, writeColumnMajor } from '../../src/tables/sources/deferred-array.js';
 import { parseNumpyPickle } from '../../src/tables/sources/numpy-pickle.js';
 import { readPickleSkeleton, readRegion } from '../../src/tables/sources/pickle-skeleton.js';
 import { unpackBlob } from '../../src/schema/blob/unpack.js';
@@ -155,5 +155,35 @@ describe('packMovie', () => {
     expect(back.shape).toEqual(movie.shape);
     expect(Array.from(back.data)).toEqual(values(movie));
     expect(await packMovie(movie)).toBe(packed);
+  });
+});
+
+describe('unitSigns', () => {
+  it('reads the signs of a ±1 movie straight from its file, column-major, from C and F order; none for other values', async () => {
+    const [x, y, t] = [5, 3, 40];
+    const f = new Float64Array(x * y * t); // column-major values
+    for (let i = 0; i < f.length; i++) f[i] = (i * 7919) % 11 < 5 ? -1 : 1;
+    const c = new Float64Array(f.length);
+    for (let i = 0, o = 0; i < x; i++) for (let j = 0; j < y; j++) for (let k = 0; k < t; k++) c[o++] = f[i + x * (j + y * k)]!;
+    const expected = Array.from(f, (v) => (v < 0 ? 1 : 0));
+    const bytesOf = (a: Float64Array): Uint8Array => new Uint8Array(a.buffer);
+    expect(Array.from(unitSigns(deferredArray(bytesOf(c), Float64Array, [x, y, t], false))!)).toEqual(expected);
+    expect(Array.from(unitSigns(deferredArray(bytesOf(f), Float64Array, [x, y, t], true))!)).toEqual(expected);
+    const file = path.join(dir, 'signs.bin');
+    writeFileSync(file, Buffer.concat([Buffer.alloc(3), bytesOf(c)]));
+    const { size, mtimeMs } = statSync(file);
+    const region = { file, offset: 3, length: c.byteLength, size, mtimeMs, firstNonFiniteF64: -1 };
+    expect(Array.from(unitSigns(deferredArray(region, Float64Array, [x, y, t], false))!)).toEqual(expected);
+    const odd = Float64Array.from(c);
+    odd[77] = 0.5;
+    expect(unitSigns(deferredArray(bytesOf(odd), Float64Array, [x, y, t], false))).toBeUndefined();
+    expect(unitSigns(deferredArray(new Uint8Array(Float32Array.from(c).buffer), Float32Array, [x, y, t], false))).toBeUndefined();
+    // Both kinds pack to the blob of their values: ±1 through the signs, the other through zlib.
+    for (const values of [c, odd]) {
+      const back = unpackBlob((await packMovie(deferredArray(bytesOf(values), Float64Array, [x, y, t], false))).bytes) as NdArray<Float64Array>;
+      expect(back.shape).toEqual([x, y, t]);
+      const columnMajor = values === c ? f : Float64Array.from(f, (v, i) => (i === 77 % t * x * y + Math.floor(77 / t) % y * x + Math.floor(77 / t / y) ? 0.5 : v));
+      expect(Array.from(back.data)).toEqual(Array.from(columnMajor));
+    }
   });
 });

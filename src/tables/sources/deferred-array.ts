@@ -1,5 +1,5 @@
 import ndarray, { type NdArray } from 'ndarray';
-import { readRegion, type FileRegion } from './pickle-skeleton.js';
+import { openRegion, readRegion, type FileRegion } from './pickle-skeleton.js';
 
 /** The typed arrays a deferred array may be read through (numbers, not BigInts). */
 export type NumberArrayType =
@@ -211,5 +211,83 @@ function copyColumnMajor(source: Source, bytes: Uint8Array, out: Float64Array, f
     } else {
       for (let t = 0; t < count; t++) for (let b = 0; b < n; b++) out[p0 + b + F * t] = scratch[b * count + t]!;
     }
+  }
+}
+
+/** Values read from the file at once when a column-major array's signs are read. */
+const SIGN_CHUNK = 1 << 19;
+
+/**
+ * The signs (0 for +1, 1 for −1) of a deferred float64 array's values in column-major order, read
+ * straight from its bytes, when every value is exactly +1 or −1 (a white-noise movie); undefined
+ * otherwise, or when the array is not a deferred float64 one. The values are read once and never
+ * copied as float64. A row-major array is read a pixel's frames at a time, pixels in column-major
+ * order, so that the signs of neighbouring pixels land side by side.
+ *
+ * @example
+ * ```ts
+ * const signs = unitSigns(movie);   // Uint8Array(movie.size), or undefined
+ * ```
+ */
+export function unitSigns(array: NdArray): Uint8Array | undefined {
+  const source = sources.get(array);
+  if (!source || source.type !== Float64Array) return undefined;
+  const shape = source.shape;
+  const n = shape.reduce((p, d) => p * d, 1);
+  const signs = new Uint8Array(n);
+  if (n === 0) return signs;
+  const T = shape[shape.length - 1]!;
+  const F = n / T;
+  const rowMajor = !source.fortran && shape.length > 1;
+  const chunk = rowMajor ? T : Math.min(n, SIGN_CHUNK);
+  const words = new Uint32Array(chunk * 2);
+  const bytes = new Uint8Array(words.buffer);
+  return withReader(source, (read) => {
+    if (!rowMajor) {
+      for (let at = 0; at < n; at += chunk) {
+        const count = Math.min(chunk, n - at);
+        read(bytes, at * 8, count * 8);
+        if (!signsOfWords(words, count, signs, at, 1)) return undefined;
+      }
+      return signs;
+    }
+    // Pixel p (column-major over the leading axes) is the file's row r (row-major over them).
+    const lead = shape.slice(0, -1);
+    const rowStrides = lead.map((_, d) => lead.slice(d + 1).reduce((q, x) => q * x, 1));
+    const index = new Array<number>(lead.length).fill(0);
+    for (let p = 0; p < F; p++) {
+      let r = 0;
+      for (let d = 0; d < lead.length; d++) r += index[d]! * rowStrides[d]!;
+      read(bytes, r * T * 8, T * 8);
+      if (!signsOfWords(words, T, signs, p, F)) return undefined;
+      for (let d = 0; d < lead.length; d++) {
+        if (++index[d]! < lead[d]!) break;
+        index[d] = 0;
+      }
+    }
+    return signs;
+  });
+}
+
+/** Writes the signs of `count` float64 words (as uint32 pairs) to `signs[at + k·stride]`; false at a value other than ±1. */
+function signsOfWords(words: Uint32Array, count: number, signs: Uint8Array, at: number, stride: number): boolean {
+  for (let k = 0, i = 0; k < count; k++, i += 2) {
+    const high = words[i + 1]!;
+    // +1 is 0x3ff00000_00000000, −1 the same with the sign bit.
+    if (words[i] !== 0 || (high & 0x7fffffff) !== 0x3ff00000) return false;
+    signs[at + k * stride] = high >>> 31;
+  }
+  return true;
+}
+
+/** Calls `use` with a reader of the source's value bytes (from its file, opened once, or its bytes). */
+function withReader<T>(source: Source, use: (read: (into: Uint8Array, offset: number, length: number) => void) => T): T {
+  const data = source.data;
+  if (data instanceof Uint8Array) return use((into, offset, length) => into.set(data.subarray(offset, offset + length)));
+  const file = openRegion(data);
+  try {
+    return use((into, offset, length) => file.read(into, offset, length));
+  } finally {
+    file.close();
   }
 }

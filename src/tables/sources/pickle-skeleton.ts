@@ -195,20 +195,40 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
  * file is the one the skeleton was read from (same size and modification time).
  */
 export function readRegion(region: FileRegion, into?: ArrayBuffer): Buffer {
+  const file = openRegion(region);
+  try {
+    const out = into && into.byteLength >= region.length ? Buffer.from(into, 0, region.length) : Buffer.allocUnsafe(region.length);
+    file.read(out, 0, region.length);
+    return out;
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * A region's file, opened once for many reads (parts of the region, by offset within it), after
+ * the same check as {@link readRegion}'s.
+ */
+export function openRegion(region: FileRegion): { read(into: Uint8Array, offset: number, length: number): void; close(): void } {
   const fd = openSync(region.file, 'r');
   try {
     const info = fstatSync(fd);
     if (info.size !== region.size || info.mtimeMs !== region.mtimeMs) {
       throw new DataSourceError(`${region.file} changed since it was read (its size or modification time differs); load it again.`, { source: region.file });
     }
-    const out = into && into.byteLength >= region.length ? Buffer.from(into, 0, region.length) : Buffer.allocUnsafe(region.length);
-    for (let filled = 0; filled < region.length;) {
-      const n = readSync(fd, out, filled, region.length - filled, region.offset + filled);
-      if (n === 0) throw new DataSourceError(`${region.file} ended while reading an array's data: it was truncated since it was read.`, { source: region.file });
-      filled += n;
-    }
-    return out;
-  } finally {
+  } catch (error) {
     closeSync(fd);
+    throw error;
   }
+  return {
+    read(into, offset, length) {
+      if (offset < 0 || offset + length > region.length) throw new RangeError(`bytes ${offset}…${offset + length} are outside the region of ${region.length}`);
+      for (let filled = 0; filled < length;) {
+        const n = readSync(fd, into, filled, length - filled, region.offset + offset + filled);
+        if (n === 0) throw new DataSourceError(`${region.file} ended while reading an array's data: it was truncated since it was read.`, { source: region.file });
+        filled += n;
+      }
+    },
+    close: () => closeSync(fd),
+  };
 }

@@ -2,7 +2,8 @@
  * Issue 17: do workers add up? N worker processes populate one table through its jobs table
  * (reserveJobs), on SQLite, MariaDB and PostgreSQL:
  * - 4000 keys whose make() spends 5 ms of CPU: 1 vs 2 workers (goal ≥ 1.7×);
- * - a trivial make(): 1, 2, 4 and 8 workers (goal: 8 never slower than 1), batch 1 and 4;
+ * - a trivial make(): 1, 2, 4 and 8 workers (goal: 8 never slower than 1), batch 1, 4 and the
+ *   default (auto);
  * - what the database does per key as workers are added: MariaDB statements and commits per key
  *   (the bench user's information_schema.USER_STATISTICS when userstat=1, else SHOW GLOBAL STATUS
  *   deltas of Com_select/insert/update/delete and Handler_commit), PostgreSQL commits of the bench's
@@ -51,7 +52,7 @@ async function child(url: string, cpuMs: number, batch: number): Promise<void> {
   await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
   process.stdin.pause();
   const start = Date.now();
-  const { successCount } = await Done.populate({ reserveJobs: true, batch });
+  const { successCount } = await Done.populate({ reserveJobs: true, ...(batch > 0 ? { batch } : {}) });
   console.log(JSON.stringify({ start, end: Date.now(), made: successCount }));
   await Connection.closeAll();
 }
@@ -120,7 +121,7 @@ async function round(engine: string, url: string, keys: number, cpuMs: number, w
   const per = (name: string): string => (before[name] === undefined ? '' : ((after[name]! - before[name]!) / keys).toFixed(2));
   const statements = engine === 'MariaDB' ? per('statements') : '';
   const row: Record<string, string | number> = {
-    engine, 'make CPU ms': cpuMs, workers, batch, seconds, 'keys/s': Math.round(keys / seconds),
+    engine, 'make CPU ms': cpuMs, workers, batch: batch > 0 ? batch : 'auto', seconds, 'keys/s': Math.round(keys / seconds),
     'statements/key': statements,
     'commits/key': engine === 'MariaDB' ? per('commits') : engine === 'PostgreSQL' ? per('xact_commit') : '',
     'WAL syncs/key': engine === 'PostgreSQL' ? per('wal_sync') : '',
@@ -140,12 +141,15 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
   // RG_BENCH_JOBS_PARTS=cpu or trivial runs one half only.
   const parts = process.env.RG_BENCH_JOBS_PARTS?.split(',') ?? ['cpu', 'trivial'];
   for (const [engine, url] of parts.includes('cpu') ? engines : []) {
-    const one = await round(engine, url, KEYS, 5, 1, 1);
-    const two = await round(engine, url, KEYS, 5, 2, 1);
-    rows.push({ ...one, 'vs 1 worker': 1 }, { ...two, 'vs 1 worker': (one.seconds as number) / (two.seconds as number) });
+    for (const batch of [1, 0]) {
+      const one = await round(engine, url, KEYS, 5, 1, batch);
+      const two = await round(engine, url, KEYS, 5, 2, batch);
+      rows.push({ ...one, 'vs 1 worker': 1 }, { ...two, 'vs 1 worker': (one.seconds as number) / (two.seconds as number) });
+    }
   }
   for (const [engine, url] of parts.includes('trivial') ? engines : []) {
-    for (const batch of [1, 4]) {
+    // batch 0: populate's default (about 100 ms of make() per claim, judged as it goes).
+    for (const batch of [1, 4, 0]) {
       let first = 0;
       for (const workers of [1, 2, 4, 8]) {
         const row = await round(engine, url, TRIVIAL_KEYS, 0, workers, batch);

@@ -13,12 +13,15 @@ afterAll(() => Connection.closeAll());
 describe.each(dialects)('the statements jobs add per key on $name', (dialect) => {
   const schema = new Schema(schemaName(`jobs_statements_${dialect.name}`), { connection: dialect.url('jobs_statements') });
   @schema class Key extends Manual<{ k: number }> { static override definition = 'k: int32'; }
+  let makeSleepMs = 0;
   @schema class Out extends Computed<{ k: number; v: number }> {
     static override definition = '-> Key\n---\nv: int32';
     async make(key: { k: number }): Promise<void> {
+      if (makeSleepMs > 0) await new Promise((r) => setTimeout(r, makeSleepMs));
       await this.insert1({ k: key.k, v: key.k * 2 });
     }
   }
+  const claimsIn = (statements: string[]): string[] => statements.filter((s) => s.includes('~~out') && /ORDER BY \W?priority\W?[^)]* LIMIT \d+/.test(s));
 
   /** The SQL of every query() and run() of the schema's connection while `work` runs, in order. */
   async function traced(work: () => Promise<unknown>): Promise<string[]> {
@@ -59,5 +62,30 @@ describe.each(dialects)('the statements jobs add per key on $name', (dialect) =>
     expect(claims.length).toBe(claimCount);
     expect(madeElsewhere.length).toBe(Math.ceil(8 / batch));
     expect(await Out.jobs().list()).toEqual([]);
+  });
+
+  it('without a batch, quick makes share a claim among many keys, and slow ones claim one at a time', async () => {
+    await schema.drop({ force: true });
+    await Key.insert(Array.from({ length: 60 }, (_, i) => ({ k: i + 1 })));
+    await Out.jobs().refresh();
+    const quick = claimsIn(await traced(() => Out.populate({ reserveJobs: true })));
+    expect(await Out.count()).toBe(60);
+    // The first claim takes one key (nothing timed yet), later ones about 100 ms of make() each.
+    expect(quick[0]).toMatch(/LIMIT 1\b/);
+    expect(quick.some((s) => !/LIMIT 1\b/.test(s))).toBe(true);
+    expect(quick.length).toBeLessThanOrEqual(20);
+    await schema.drop({ force: true });
+    await Key.insert([{ k: 1 }, { k: 2 }, { k: 3 }]);
+    await Out.jobs().refresh();
+    makeSleepMs = 120;
+    try {
+      const slow = claimsIn(await traced(() => Out.populate({ reserveJobs: true })));
+      // Each make takes longer than a claim's worth: one key per claim, then the empty one.
+      expect(slow).toHaveLength(4);
+      expect(slow.every((s) => /LIMIT 1\b/.test(s))).toBe(true);
+    } finally {
+      makeSleepMs = 0;
+    }
+    expect(await Out.count()).toBe(3);
   });
 });

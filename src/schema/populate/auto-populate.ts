@@ -20,9 +20,11 @@ export interface PopulateOptions {
   /** With reserveJobs: the priority of the jobs this populate adds (lower runs first; DataJoint's default 5). */
   readonly priority?: number;
   /**
-   * With reserveJobs: keys a worker takes from the jobs table in one claim (default 1). The
-   * database hands them out (`FOR UPDATE SKIP LOCKED`), so workers do not contend for keys and the
-   * cost per key does not grow with their number; a table's `jobGroup` keys come together.
+   * With reserveJobs: keys a worker takes from the jobs table in one claim. The database hands them
+   * out (`FOR UPDATE SKIP LOCKED`), so workers do not contend for keys and the cost per key does not
+   * grow with their number; a table's `jobGroup` keys come together. Default: one key until a make
+   * has been timed, then about 100 ms of make() time per claim (at most 32 keys), so quick makes
+   * share one claim among many keys and a worker that dies holds back little work.
    */
   readonly batch?: number;
   /** With reserveJobs: keep a `success` row (completed time, duration) per finished key, as DataJoint's `config.jobs.keep_completed`; by default the row is deleted. */
@@ -243,6 +245,12 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     // Claims: keys handed out by the database `batch` at a time (a jobGroup's together), not
     // listed by each worker and fought over. The populate's restriction and order need the list.
     const batch = Math.max(1, Math.floor(options.batch ?? 1));
+    // Without a `batch`, a claim takes about CLAIM_WORK_MS of work as judged by the makes so far
+    // (one key until a make has been timed): quick makes pay one claim for many keys, and a worker
+    // that dies holds back no more than that much work.
+    let makeMs: number | undefined;
+    const claimSize = (): number => (options.batch !== undefined ? batch
+      : makeMs === undefined ? 1 : Math.max(1, Math.min(MAX_AUTO_BATCH, Math.floor(CLAIM_WORK_MS / Math.max(makeMs, 0.01)))));
     const group = (cls as unknown as { jobGroup?: readonly string[] }).jobGroup ?? [];
     const outside = group.filter((g) => !jobs?.keyAttributes.includes(g));
     if (jobs && outside.length > 0) {
@@ -255,7 +263,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       while (failure === undefined && claimedCount < cap) {
         const more = await info.schema.connection.session(async (connectionId) => {
           const me: JobWorker = { ...worker!, connectionId };
-          const claimed = await jobs!.claim(Math.min(batch, cap - claimedCount), me, group);
+          const claimed = await jobs!.claim(Math.min(claimSize(), cap - claimedCount), me, group);
           claimedCount += claimed.length;
           // One query for the whole claim: keys another worker made after they were listed.
           const made = claimed.length === 0 ? new Set<string>()
@@ -266,7 +274,14 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
               break;
             }
             const key = claimed[i]!;
-            record(key, made.has(keyId(key, jobs!.keyAttributes)) ? await skipMade(key) : await makeOne(key, me, undefined, true));
+            if (made.has(keyId(key, jobs!.keyAttributes))) {
+              record(key, await skipMade(key));
+              continue;
+            }
+            const started = performance.now();
+            record(key, await makeOne(key, me, undefined, true));
+            const took = performance.now() - started;
+            makeMs = makeMs === undefined ? took : 0.8 * makeMs + 0.2 * took;
           }
           return claimed.length > 0;
         });
@@ -299,6 +314,11 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     return new JobsTable(info);
   }
 }
+
+/** Work a claim takes when populate is given no `batch`, in milliseconds of make() time. */
+const CLAIM_WORK_MS = 100;
+/** The most keys such a claim takes. */
+const MAX_AUTO_BATCH = 32;
 
 function keyId(key: Record<string, unknown>, attributes: readonly string[]): string {
   return JSON.stringify(attributes.map((a) => String(key[a])));

@@ -68,7 +68,8 @@ async function reset(dir: string, loaded: string, database: Database, url: strin
 }
 
 export async function run(): Promise<Row[]> {
-  if (!existsSync(cli)) await exec('npm', ['run', 'build'], { maxBuffer: 1 << 24 });
+  // Always from a fresh build: a dist/ left from an earlier checkout would measure old code.
+  await exec('npm', ['run', 'build'], { maxBuffer: 1 << 24 });
   const rows: Row[] = [];
   const startup = await time(() => exec(process.execPath, ['-e', `await import(${JSON.stringify(path.resolve('dist/pipeline.js'))})`]));
   rows.push({ dataset: '-', database: '-', workers: '-', what: 'start one process and import the pipeline', 'best / median s': startup.seconds.toFixed(3), 'CPU s': '', 'keys/s': '' });

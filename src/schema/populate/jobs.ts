@@ -366,13 +366,20 @@ export class JobsTable {
    * ```
    */
   async completeHeld(key: Record<string, unknown>, worker: JobWorker, options: { keep?: boolean; duration?: number } = {}): Promise<void> {
-    const held = `${this.keyWhere()} AND ${this.q('status')} = 'reserved' AND ${this.q('connection_id')} = ? AND ${this.q('host')} = ? AND ${this.q('pid')} = ?`;
-    const heldValues = [...this.keyValues(key), worker.connectionId, worker.host, worker.pid];
+    const { held, heldValues } = this.heldBy(key, worker);
     const result = options.keep
       ? await this.connection.run(`UPDATE ${this.ref} SET ${this.q('status')} = 'success', ${this.q('completed_time')} = ${this.endTime()}, ${this.q('duration')} = ? WHERE ${held}`,
         [options.duration ?? null, ...heldValues])
       : await this.connection.run(`DELETE FROM ${this.ref} WHERE ${held}`, heldValues);
     if (result.affectedRows !== 1) await this.confirm(key, worker);
+  }
+
+  /** The condition (and its values) that matches a key's jobs row only while `worker` holds its reservation. */
+  private heldBy(key: Record<string, unknown>, worker: JobWorker): { held: string; heldValues: unknown[] } {
+    return {
+      held: `${this.keyWhere()} AND ${this.q('status')} = 'reserved' AND ${this.q('connection_id')} = ? AND ${this.q('host')} = ? AND ${this.q('pid')} = ?`,
+      heldValues: [...this.keyValues(key), worker.connectionId, worker.host, worker.pid],
+    };
   }
 
   /** A finished key: its job row is deleted, or kept as `success` with the time and duration. */
@@ -394,10 +401,10 @@ export class JobsTable {
     // reserved by a live connection for ever: every backend stores U+FFFD in its place.
     const message = jobErrorMessage(error).replaceAll('\u0000', '\uFFFD');
     const stack = packBlob(error.stack ?? message);
+    const { held, heldValues } = this.heldBy(key, worker);
     await this.connection.run(
-      `UPDATE ${this.ref} SET ${this.q('status')} = 'error', ${this.q('completed_time')} = ${this.endTime()}, ${this.q('error_message')} = ?, ${this.q('error_stack')} = ?
-        WHERE ${this.keyWhere()} AND ${this.q('status')} = 'reserved' AND ${this.q('connection_id')} = ? AND ${this.q('host')} = ? AND ${this.q('pid')} = ?`,
-      [message, stack, ...this.keyValues(key), worker.connectionId, worker.host, worker.pid]);
+      `UPDATE ${this.ref} SET ${this.q('status')} = 'error', ${this.q('completed_time')} = ${this.endTime()}, ${this.q('error_message')} = ?, ${this.q('error_stack')} = ? WHERE ${held}`,
+      [message, stack, ...heldValues]);
   }
 
   /** Marks a key to be skipped by populate (its row becomes, or is added as, `ignore`). */

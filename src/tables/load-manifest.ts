@@ -161,7 +161,7 @@ async function loadSource(entry: Record<string, unknown>, name: string, options:
           throw new DataSourceError(`${name}: session ${s.subject_name} #${s.sample_number} on ${s.session_date} was already loaded from source ${existing[0]!.source_id}.`, { source: name, field: 'sessions' });
         }
         await Session.insert1({ ...key, source_id: id, n_stimulations: s.stimulations.length });
-        if (s.stimulations.length > 0) await runMake(Stimulation as never, stimulation, key);
+        if (s.stimulations.length > 0) await runMake(Stimulation as never, stimulation, [key]);
       }
     });
   } catch (error) {

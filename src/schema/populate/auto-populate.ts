@@ -1,5 +1,5 @@
 import { Presets, SingleBar } from 'cli-progress';
-import { PopulateError, ReservationLostError } from '../../errors.js';
+import { DeadlockError, PopulateError, ReservationLostError } from '../../errors.js';
 import { tableInfo, type TableInfo } from '../declare/table-info.js';
 import type { Tier } from '../declare/tiers.js';
 import { makeContext } from '../query/make-context.js';
@@ -29,6 +29,17 @@ export interface PopulateOptions {
   readonly batch?: number;
   /** With reserveJobs: keep a `success` row (completed time, duration) per finished key, as DataJoint's `config.jobs.keep_completed`; by default the row is deleted. */
   readonly keepCompleted?: boolean;
+  /**
+   * Keys whose makes commit together in one transaction. Every key stays all-or-nothing: if any
+   * make of a transaction fails, the whole transaction rolls back and its keys are made again one
+   * transaction each, so only the failing key is lost (make() may then run twice for the others:
+   * what it does outside the database should be safe to repeat, as for any retried job). `1`
+   * commits every key on its own, as DataJoint does. Default: one key per transaction until a make
+   * has been timed, then about 20 ms of make() time per transaction on a server and 2 ms on SQLite
+   * (whose transaction holds the file's write lock from its first write to its commit), at most 32
+   * keys: quick makes share a commit, slow ones keep their own.
+   */
+  readonly keysPerTransaction?: number;
   /** Keep going past a failing key; its error is returned (and recorded in the jobs table). */
   readonly suppressErrors?: boolean;
   /** Call make() at most this many times. */
@@ -69,7 +80,7 @@ export interface PopulateResult {
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }>;
 }
 
-const OPTION_NAMES = ['concurrency', 'reserveJobs', 'priority', 'keepCompleted', 'batch', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale'];
+const OPTION_NAMES = ['concurrency', 'keysPerTransaction', 'reserveJobs', 'priority', 'keepCompleted', 'batch', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale'];
 
 type AutoClass = TableClass & { new (): AutoPopulated<object> };
 
@@ -189,33 +200,66 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       if (dj014) await dj014.complete(key);
       return 'skipped';
     };
+    /** In make's transaction, before its commit: the key's job ends, and is the reservation check. */
+    const finishKey = async (key: Record<string, unknown>, started: Date, me: JobWorker | undefined): Promise<void> => {
+      // make's transaction may not have begun yet (SQLite begins at the first write): the
+      // reservation is checked and ended under the write lock, whatever make wrote.
+      if (jobs || dj014) await info.schema.connection.ensureWriteLock();
+      const duration = (Date.now() - started.getTime()) / 1000;
+      await metadata.fillMetadata(key, started, duration, me?.version ?? '');
+      if (jobs && me) await jobs.completeHeld(key, me, { keep: options.keepCompleted, duration });
+      else if (jobs) await jobs.complete(key, { keep: options.keepCompleted, duration });
+      if (dj014) await dj014.complete(key);
+    };
     /**
      * One key on the session's connection, already reserved by `me` when jobs are used; `checked`
      * when the caller already knows the table does not have it.
      */
     const makeOne = async (key: Record<string, unknown>, me: JobWorker | undefined, me014?: typeof worker014, checked = false): Promise<'done' | 'skipped' | Error> => {
       if (!checked && (jobs || dj014) && await cls.query().restrict(key as never).exists()) return skipMade(key);
-      const started = new Date();
-      try {
-        // The job's completion goes in the transaction of the rows, and is itself the check that
-        // this worker still holds the key: a worker whose reservation was handed on commits nothing.
-        await runMake(cls, info, key, async () => {
-          // make's transaction may not have begun yet (SQLite begins at the first write): the
-          // reservation is checked and ended under the write lock, whatever make wrote.
-          if (jobs || dj014) await info.schema.connection.ensureWriteLock();
-          const duration = (Date.now() - started.getTime()) / 1000;
-          await metadata.fillMetadata(key, started, duration, me?.version ?? '');
-          if (jobs && me) await jobs.completeHeld(key, me, { keep: options.keepCompleted, duration });
-          else if (jobs) await jobs.complete(key, { keep: options.keepCompleted, duration });
-          if (dj014) await dj014.complete(key);
-        });
-        return 'done';
-      } catch (error) {
-        const wrapped = error instanceof Error ? error : new Error(String(error));
-        if (jobs && me && !(wrapped instanceof ReservationLostError)) await jobs.error(key, wrapped, me).catch(() => undefined);
-        if (dj014 && me014) await dj014.error(key, wrapped, me014).catch(() => undefined);
-        return wrapped;
+      for (let attempt = 1; ; attempt++) {
+        const started = new Date();
+        try {
+          // The job's completion goes in the transaction of the rows, and is itself the check that
+          // this worker still holds the key: a worker whose reservation was handed on commits nothing.
+          await runMake(cls, info, [key], () => finishKey(key, started, me), timeMake);
+          return 'done';
+        } catch (error) {
+          const wrapped = error instanceof Error ? error : new Error(String(error));
+          // The server broke a lock cycle by failing this transaction, not the make: it was rolled
+          // back whole, so it is simply made again (as DataJoint users rerun populate).
+          if (isDeadlock(wrapped) && attempt < DEADLOCK_ATTEMPTS) {
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+            continue;
+          }
+          if (jobs && me && !(wrapped instanceof ReservationLostError)) await jobs.error(key, wrapped, me).catch(() => undefined);
+          if (dj014 && me014) await dj014.error(key, wrapped, me014).catch(() => undefined);
+          return wrapped;
+        }
       }
+    };
+    /**
+     * Keys already known to be missing (and held by `me` with jobs), several to a transaction when
+     * they are quick. If the shared transaction fails, it rolled back whole and each key is made
+     * again on its own, so the failing key's error is the one recorded. The outcomes of the keys
+     * made, in order; fewer than the keys when a failure stopped the populate.
+     */
+    const makeKeys = async (group: ReadonlyArray<Record<string, unknown>>, me: JobWorker | undefined,
+      onConnection: <T>(work: () => Promise<T>) => Promise<T>): Promise<Array<'done' | 'skipped' | Error>> => {
+      if (group.length > 1) {
+        try {
+          await onConnection(() => runMake(cls, info, group, (key, started) => finishKey(key, started, me), timeMake));
+          return group.map(() => 'done' as const);
+        } catch {
+          // Made again below, one transaction each.
+        }
+      }
+      const outcomes: Array<'done' | 'skipped' | Error> = [];
+      for (const key of group) {
+        if (failure !== undefined || (outcomes.length > 0 && outcomes.at(-1) instanceof Error && !options.suppressErrors)) break;
+        outcomes.push(await onConnection(() => makeOne(key, me, undefined, true)));
+      }
+      return outcomes;
     };
     const record = (key: Record<string, unknown>, outcome: 'done' | 'skipped' | Error): void => {
       if (outcome === 'skipped') return;
@@ -229,8 +273,28 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       bar?.update(done);
       options.onProgress?.(done, keys.length);
     };
+    // Time of make() alone, a moving average: sizes the transactions that quick makes share.
+    let computeMs: number | undefined;
+    const timeMake = (ms: number): void => {
+      computeMs = computeMs === undefined ? ms : 0.8 * computeMs + 0.2 * ms;
+    };
+    const fixedPerTransaction = options.keysPerTransaction === undefined ? undefined : Math.max(1, Math.floor(options.keysPerTransaction));
+    // A server commits rows of other transactions beside an open one; SQLite's transaction holds the
+    // file's only write lock, and computation of the keys after the first would run under it.
+    const transactionWorkMs = info.schema.connection.dialect.concurrent ? SERVER_TRANSACTION_WORK_MS : LOCKING_TRANSACTION_WORK_MS;
+    const keysPerTransaction = (): number => fixedPerTransaction ?? keysPerSharedTransaction(computeMs, transactionWorkMs);
     const lane = async (): Promise<void> => {
       while (next < keys.length && failure === undefined) {
+        if (!jobs && !dj014) {
+          // Nothing to reserve: the next keys of the list, as many as share a transaction.
+          const group = keys.slice(next, next + keysPerTransaction());
+          next += group.length;
+          // Each transaction on a connection of its own: one lost with a failed transaction does
+          // not take the keys made again after it down too.
+          const outcomes = await makeKeys(group, undefined, (work) => info.schema.connection.session(work));
+          outcomes.forEach((outcome, i) => record(group[i]!, outcome));
+          continue;
+        }
         const key = keys[next++]!;
         const outcome = await info.schema.connection.session(async (connectionId) => {
           const me: JobWorker | undefined = worker ? { ...worker, connectionId } : undefined;
@@ -268,21 +332,28 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           // One query for the whole claim: keys another worker made after they were listed.
           const made = claimed.length === 0 ? new Set<string>()
             : new Set((await cls.query().restrict(claimed as never).proj().keys()).map((k) => keyId(k as Record<string, unknown>, jobs!.keyAttributes)));
-          for (let i = 0; i < claimed.length; i++) {
-            if (failure !== undefined) {
-              await jobs!.unclaim(claimed.slice(i), me);
-              break;
-            }
+          let i = 0;
+          while (i < claimed.length) {
+            if (failure !== undefined) break;
             const key = claimed[i]!;
             if (made.has(keyId(key, jobs!.keyAttributes))) {
               record(key, await skipMade(key));
+              i++;
               continue;
             }
+            const group: Array<Record<string, unknown>> = [];
+            const size = keysPerTransaction();
+            while (i < claimed.length && group.length < size && !made.has(keyId(claimed[i]!, jobs!.keyAttributes))) group.push(claimed[i++]!);
             const started = performance.now();
-            record(key, await makeOne(key, me, undefined, true));
-            const took = performance.now() - started;
+            // The claim's connection throughout: its id is the one the jobs rows name.
+            const outcomes = await makeKeys(group, me, (work) => work());
+            outcomes.forEach((outcome, j) => record(group[j]!, outcome));
+            const took = (performance.now() - started) / group.length;
             makeMs = makeMs === undefined ? took : 0.8 * makeMs + 0.2 * took;
+            // Keys a failure stopped before they were made go back with the rest of the claim.
+            i -= group.length - outcomes.length;
           }
+          if (i < claimed.length) await jobs!.unclaim(claimed.slice(i), me);
           return claimed.length > 0;
         });
         if (!more) break;
@@ -319,6 +390,32 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
 const CLAIM_WORK_MS = 100;
 /** The most keys such a claim takes. */
 const MAX_AUTO_BATCH = 32;
+/**
+ * make() time that keys share a transaction for, when populate is given no `keysPerTransaction`:
+ * on a server, enough that a commit (about 1 ms with its log flush on this project's test machine)
+ * costs little beside it.
+ */
+const SERVER_TRANSACTION_WORK_MS = 20;
+/** The same where a transaction locks the whole database (SQLite): short, as other processes wait. */
+const LOCKING_TRANSACTION_WORK_MS = 2;
+/** The most keys such a transaction takes. */
+const MAX_KEYS_PER_TRANSACTION = 32;
+/** Times a make is run when the server fails its transaction to break a deadlock. */
+const DEADLOCK_ATTEMPTS = 4;
+
+/**
+ * Keys that share a transaction when make() takes `makeMs` (a moving average; undefined before the
+ * first is timed): about `workMs` of make time, at least 1, at most 32.
+ */
+export function keysPerSharedTransaction(makeMs: number | undefined, workMs: number): number {
+  if (makeMs === undefined) return 1;
+  return Math.max(1, Math.min(MAX_KEYS_PER_TRANSACTION, Math.floor(workMs / Math.max(makeMs, 0.01))));
+}
+
+function isDeadlock(error: Error): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) if (e instanceof DeadlockError) return true;
+  return false;
+}
 
 function keyId(key: Record<string, unknown>, attributes: readonly string[]): string {
   return JSON.stringify(attributes.map((a) => String(key[a])));
@@ -344,19 +441,27 @@ function progressBar(name: string, total: number): { update(n: number): void; st
 }
 
 /**
- * One key: make() in a transaction that may insert into the table and its parts. On SQLite the
+ * make() of each key, in one transaction that may insert into the table and its parts; with
+ * several keys every make runs in it in turn and `beforeCommit` follows each. On SQLite the
  * transaction takes the file's write lock at make's first write, not while make reads and
  * computes, so worker processes sharing the file compute at the same time; `beforeCommit` must
  * call `connection.ensureWriteLock()` before any check whose answer the commit relies on.
+ * `timed` hears how long each make() itself took, in milliseconds.
  */
-export async function runMake(cls: new () => AutoPopulated<object>, info: TableInfo, key: Record<string, unknown>, beforeCommit?: () => Promise<void>): Promise<void> {
+export async function runMake(cls: new () => AutoPopulated<object>, info: TableInfo, keys: ReadonlyArray<Record<string, unknown>>,
+  beforeCommit?: (key: Record<string, unknown>, started: Date) => Promise<void>, timed?: (ms: number) => void): Promise<void> {
   const allowed = new Set<TableInfo>([info, ...info.parts]);
   await info.schema.connection.transaction(async () => {
-    await makeContext.run(allowed, async () => {
-      const instance = new cls();
-      await instance.make(key);
-    });
-    await beforeCommit?.();
+    for (const key of keys) {
+      const started = new Date();
+      const clock = performance.now();
+      await makeContext.run(allowed, async () => {
+        const instance = new cls();
+        await instance.make(key);
+      });
+      timed?.(performance.now() - clock);
+      await beforeCommit?.(key, started);
+    }
   }, { lockAtFirstWrite: true });
 }
 

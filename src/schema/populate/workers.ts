@@ -15,7 +15,7 @@ export interface WorkerSpec {
   readonly module: string;
   readonly exportName: string;
   readonly restriction: unknown;
-  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'batch' | 'priority' | 'keepCompleted' | 'jobs' | 'releaseStale' | 'concurrency'>;
+  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'batch' | 'priority' | 'keepCompleted' | 'jobs' | 'releaseStale' | 'concurrency' | 'keysPerTransaction'>;
 }
 
 /**
@@ -74,12 +74,13 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
       exportName: spec.exportName,
       restriction,
       options: {
-        // Claims hand keys out (batch, jobGroup); otherwise a random order keeps workers apart.
+        // In the jobs' own order the database hands keys out by claims (a jobGroup's together), so
+        // workers never list the queue and fight over keys.
         suppressErrors: options.suppressErrors ?? false,
-        order: options.order ?? ((options.batch ?? 1) > 1 || grouped ? 'original' : 'random'),
+        order: options.order ?? 'original',
         limit: options.limit, maxCalls: options.maxCalls,
         batch: options.batch ?? (grouped ? WHOLE_GROUP : undefined), priority: options.priority, keepCompleted: options.keepCompleted,
-        releaseStale: options.releaseStale, concurrency: options.concurrency,
+        releaseStale: options.releaseStale, concurrency: options.concurrency, keysPerTransaction: options.keysPerTransaction,
         ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
       },
     },

@@ -1,6 +1,8 @@
 import type ndarray from 'ndarray';
 import { Stimulation, Spike } from '../tables/stimulation.js';
-import { prepareMovie, releasePreparedMovie, type PreparedMovie } from './sta-kernel.js';
+import { unpackUnitValuesArray } from '../schema/blob/unit-values-blob.js';
+import { storedBlobBytes } from '../schema/query/decode.js';
+import { prepareMovie, prepareUnitMovie, releasePreparedMovie, type PreparedMovie } from './sta-kernel.js';
 
 /** What every STA of one stimulation reads: its prepared movie and each neuron's spike times. */
 export interface StimulationInputs {
@@ -25,7 +27,13 @@ async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs
     list.push(r.spike_time);
   }
   const spikes = new Map([...byNeuron].map(([n, times]) => [n, Float64Array.from(times)]));
-  return { movie: prepareMovie(stim.movie as ndarray.NdArray, stim.fps, stim.stimulus_onset), spikes };
+  // A white-noise movie stored by rg-schema is read a byte a value, not eight.
+  const stored = storedBlobBytes(stim, 'movie');
+  const unit = stored && unpackUnitValuesArray(stored);
+  const movie = unit && unit.shape.length === 3
+    ? prepareUnitMovie(unit.units, unit.shape as [number, number, number], stim.fps, stim.stimulus_onset)
+    : prepareMovie(stim.movie as ndarray.NdArray, stim.fps, stim.stimulus_onset);
+  return { movie, spikes };
 }
 
 /**

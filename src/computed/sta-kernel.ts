@@ -9,6 +9,8 @@ export { frameAt };
 /** A movie ready for STAs: column-major float64, so each frame is one contiguous run. */
 export interface PreparedMovie {
   readonly data: Float64Array;
+  /** A white-noise movie read a byte a value (+1 and −1), column-major: `data` is then made only if asked for. */
+  readonly units?: Int8Array;
   readonly xBlocks: number;
   readonly yBlocks: number;
   readonly nFrames: number;
@@ -26,6 +28,33 @@ export function prepareMovie(movie: NdArray, fps: number, onset: number): Prepar
   let sum = 0;
   for (let i = 0; i < data.length; i++) sum += data[i]!;
   return { data, xBlocks: x, yBlocks: y, nFrames: t, frameSize: x * y, fps, onset, mean: data.length > 0 ? sum / data.length : 0 };
+}
+
+/**
+ * Prepares a movie of +1 and −1 values held a byte a value (a stored white-noise movie read by
+ * unpackUnitValuesArray): the SIMD kernel copies those bytes as they are, and the float64 frames
+ * are made only for a reader that asks for `data`. The same movie as prepareMovie of its values,
+ * to the bit: the mean of integers adds exactly either way.
+ *
+ * @example
+ * ```ts
+ * const read = unpackUnitValuesArray(storedBlobBytes(row, 'movie')!);
+ * const movie = prepareUnitMovie(read.units, read.shape as [number, number, number], 60, 0.5);
+ * ```
+ */
+export function prepareUnitMovie(units: Int8Array, shape: readonly [number, number, number], fps: number, onset: number): PreparedMovie {
+  const [x, y, t] = shape;
+  let sum = 0;
+  for (let i = 0; i < units.length; i++) sum += units[i]!;
+  let data: Float64Array | undefined;
+  return {
+    get data(): Float64Array {
+      data ??= Float64Array.from(units);
+      return data;
+    },
+    units, xBlocks: x, yBlocks: y, nFrames: t, frameSize: x * y, fps, onset,
+    mean: units.length > 0 ? sum / units.length : 0,
+  };
 }
 
 /**

@@ -3,6 +3,8 @@ import type { KernelHeap } from './sta-memory.js';
 /** What the kernel reads of a prepared movie: frame-major float64, frame g at data[g * frameSize]. */
 export interface MovieFrames {
   readonly data: Float64Array;
+  /** When every value is +1 or −1: the values a byte each, copied instead of `data`. */
+  readonly units?: Int8Array;
   readonly frameSize: number;
   readonly nFrames: number;
 }
@@ -72,6 +74,7 @@ export class ResidentMovies {
   }
 
   private copyI8(movie: MovieFrames): Resident | undefined {
+    if (movie.units) return this.copyUnits(movie, movie.units);
     const { data } = movie;
     this.makeRoom(data.length);
     const at = this.heap.alloc(data.length);
@@ -90,6 +93,13 @@ export class ResidentMovies {
       else if (n > high) high = n;
     }
     return { movie: new WeakRef(movie), at, bytes: data.length, kind: 'i8', maxAbs: Math.max(high, -low) };
+  }
+
+  private copyUnits(movie: MovieFrames, units: Int8Array): Resident {
+    this.makeRoom(units.length);
+    const at = this.heap.alloc(units.length);
+    this.heap.i8(at, units.length).set(units);
+    return { movie: new WeakRef(movie), at, bytes: units.length, kind: 'i8', maxAbs: 1 };
   }
 
   private copyF64(movie: MovieFrames): Resident {

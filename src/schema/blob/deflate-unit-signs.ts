@@ -1,4 +1,6 @@
 import { adler32 } from './deflate-parallel.js';
+import { DISTANCE_BASE, DISTANCE_EXTRA, fixedSymbol, LENGTH_BASE, LENGTH_EXTRA, reversed } from './deflate-fixed-codes.js';
+import { adlerOfValues, minusSums } from './unit-signs-checksum.js';
 
 /**
  * A zlib encoder for float64 data whose every value is exactly +1 or −1 (white-noise movies).
@@ -76,31 +78,6 @@ export function deflateUnitSigns(prefix: Uint8Array, signs: Uint8Array): Buffer 
   return Buffer.concat([body, trailer]);
 }
 
-const ADLER_BASE = 65521;
-
-/**
- * adler32 continued from `start` over `n` values of ±1, `minus` of them −1 with indexes summing to
- * `minusIndexes` (mod 65521 is enough). Value j's bytes are 00 00 00 00 00 00 f0 t, t = 63 + 128·σj
- * (σj = 1 for −1): the running sum gains 303 + 128·σj, and the sum of sums gains 8 times the
- * running sum before it plus 543 + 128·σj. Summed over the values, with a0, b0 the sums at start:
- * a = a0 + 303·n + 128·K and b = b0 + 8·n·a0 + 303·4·n(n − 1) + 1024·((n − 1)·K − W) + 543·n + 128·K.
- */
-function adlerOfValues(start: number, n: number, minus: number, minusIndexes: number): number {
-  const p = ADLER_BASE;
-  const a0 = start & 0xffff;
-  const b0 = start >>> 16;
-  const N = n % p;
-  const N1 = (n + p - 1) % p;
-  const K = minus % p;
-  const W = minusIndexes % p;
-  const a = (a0 + 303 * N + 128 * K) % p;
-  let b = b0;
-  b = (b + ((8 * N) % p) * a0) % p;
-  b = (b + ((1212 * N) % p) * N1) % p;
-  b = (b + 1024 * ((N1 * K + p * p - W) % p)) % p;
-  b = (b + 543 * N + 128 * K) % p;
-  return ((b << 16) | a) >>> 0;
-}
 /** Signs that name a place to copy from. */
 const HASH_SIGNS = 11;
 const HASH_MASK = (1 << HASH_SIGNS) - 1;
@@ -151,26 +128,6 @@ function encodeSigns(signs: Uint8Array, out: BitWriter): void {
       last[signs[hashed]!] = hashed;
     }
   }
-}
-
-/** How many values are −1, and the sum of their indexes mod 65521 (for the checksum). */
-function minusSums(signs: Uint8Array): { minus: number; minusIndexes: number } {
-  let minus = 0;
-  let minusIndexes = 0;
-  // Small integers inside a block of 4096 values; the block's offset is added once.
-  for (let start = 0; start < signs.length; start += 4096) {
-    const end = Math.min(start + 4096, signs.length);
-    let count = 0;
-    let sum = 0;
-    for (let j = start, k = 0; j < end; j++, k++) {
-      const sign = signs[j]!;
-      count += sign;
-      sum += k * sign;
-    }
-    minus += count;
-    minusIndexes = (minusIndexes + sum + (start % ADLER_BASE) * count) % ADLER_BASE;
-  }
-  return { minus, minusIndexes };
 }
 
 /** Bits written least significant first (deflate's order), into a buffer that grows. */
@@ -237,30 +194,9 @@ class BitWriter {
   }
 }
 
-/** A Huffman code of `length` bits as deflate writes it: its bits reversed. */
-function reversed(code: number, length: number): number {
-  let r = 0;
-  for (let i = 0; i < length; i++) r |= ((code >>> i) & 1) << (length - 1 - i);
-  return r;
-}
-
-/** The fixed literal/length code (RFC 1951 3.2.6) of a symbol: reversed code and length. */
-function fixedSymbol(symbol: number): [number, number] {
-  if (symbol < 144) return [reversed(0x30 + symbol, 8), 8];
-  if (symbol < 256) return [reversed(0x190 + symbol - 144, 9), 9];
-  if (symbol < 280) return [reversed(symbol - 256, 7), 7];
-  return [reversed(0xc0 + symbol - 280, 8), 8];
-}
-
 const LITERAL_CODE = new Uint32Array(256);
 const LITERAL_BITS = new Uint8Array(256);
 for (let b = 0; b < 256; b++) [LITERAL_CODE[b], LITERAL_BITS[b]] = fixedSymbol(b);
-
-/** Lengths 3…258: their symbol's first length, and extra bits (RFC 1951 3.2.5). */
-const LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
-const LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-const DISTANCE_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
-const DISTANCE_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
 
 /** Code and extra bits of a length or distance, together as they are written. */
 function coded(value: number, base: readonly number[], extra: readonly number[], symbol: (index: number) => [number, number]): [number, number] {

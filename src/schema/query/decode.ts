@@ -8,20 +8,42 @@ type Decoder = (raw: Record<string, unknown>) => Record<string, unknown>;
 
 const cache = new WeakMap<Heading, Map<ValueDialect, Decoder>>();
 
+/** The stored bytes of fetched blobs, by the getter that unpacks them. */
+const storedBytes = new WeakMap<() => unknown, Uint8Array>();
+
+/**
+ * The bytes a fetched row's blob attribute was stored as, while it has not been unpacked or set:
+ * for readers that can use a blob without unpacking all of it (a ±1 movie's signs).
+ *
+ * @example
+ * ```ts
+ * const row = await Stimulation.restrict(key).fetch1('movie');
+ * const bytes = storedBlobBytes(row, 'movie');   // Uint8Array, or undefined once row.movie was read
+ * ```
+ */
+export function storedBlobBytes(row: object, name: string): Uint8Array | undefined {
+  const get = Object.getOwnPropertyDescriptor(row, name)?.get;
+  return get === undefined ? undefined : storedBytes.get(get);
+}
+
 /** A blob attribute that unpacks on first read, so wide results never decode what nobody reads. */
 function defineLazyBlob(row: Record<string, unknown>, name: string, value: unknown): void {
   let decoded: unknown;
   let done = false;
+  const get = (): unknown => {
+    if (!done) {
+      // Unpacked in place: the stored bytes may serve as its memory, and are no longer offered.
+      storedBytes.delete(get);
+      decoded = unpackBlob(value as Uint8Array, { inPlace: true });
+      done = true;
+    }
+    return decoded;
+  };
+  storedBytes.set(get, value as Uint8Array);
   Object.defineProperty(row, name, {
     enumerable: true,
     configurable: true,
-    get() {
-      if (!done) {
-        decoded = unpackBlob(value as Uint8Array, { inPlace: true });
-        done = true;
-      }
-      return decoded;
-    },
+    get,
     set(v: unknown) {
       Object.defineProperty(row, name, { value: v, enumerable: true, writable: true, configurable: true });
     },

@@ -149,7 +149,8 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
   }
   for (const [engine, url] of parts.includes('trivial') ? engines : []) {
     // batch 0: populate's default (about 100 ms of make() per claim, judged as it goes).
-    for (const batch of [1, 4, 0]) {
+    // RG_BENCH_JOBS_BATCHES=0 runs the default only.
+    for (const batch of process.env.RG_BENCH_JOBS_BATCHES?.split(',').map(Number) ?? [1, 4, 0]) {
       let first = 0;
       for (const workers of [1, 2, 4, 8]) {
         const row = await round(engine, url, TRIVIAL_KEYS, 0, workers, batch);

@@ -152,7 +152,8 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
     // RG_BENCH_JOBS_BATCHES=0 runs the default only.
     for (const batch of process.env.RG_BENCH_JOBS_BATCHES?.split(',').map(Number) ?? [1, 4, 0]) {
       let first = 0;
-      for (const workers of [1, 2, 4, 8]) {
+      // RG_BENCH_JOBS_WORKERS=1,8 runs those numbers of workers only.
+      for (const workers of process.env.RG_BENCH_JOBS_WORKERS?.split(',').map(Number) ?? [1, 2, 4, 8]) {
         const row = await round(engine, url, TRIVIAL_KEYS, 0, workers, batch);
         if (workers === 1) first = row.seconds as number;
         rows.push({ ...row, 'vs 1 worker': first / (row.seconds as number) });

@@ -112,10 +112,11 @@ describe.each(dialects)('keys per transaction on $name', (dialect) => {
     await setUp(60);
     const quick = await transactionsOf(() => Out.populate());
     expect(await Out.count()).toBe(60);
-    // Sized by the makes' own time (2 ms of make() a transaction on SQLite, 20 on a server).
+    // Sized by the makes' own time (2 ms of make() a transaction on SQLite, 20 ms of CPU on a server).
     expect(quick).toBeLessThan(60);
+    // Makes that wait (here 120 ms each) keep a transaction each: shared ones stay open ≤ 100 ms.
     await setUp(3);
-    makeSleepMs = 20;
+    makeSleepMs = 120;
     expect(await transactionsOf(() => Out.populate())).toBe(3);
     await setUp(60);
     expect(await transactionsOf(() => Out.populate({ keysPerTransaction: 1 }))).toBe(60);

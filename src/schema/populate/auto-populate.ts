@@ -35,9 +35,10 @@ export interface PopulateOptions {
    * transaction each, so only the failing key is lost (make() may then run twice for the others:
    * what it does outside the database should be safe to repeat, as for any retried job). `1`
    * commits every key on its own, as DataJoint does. Default: one key per transaction until a make
-   * has been timed, then about 20 ms of make() time per transaction on a server and 2 ms on SQLite
-   * (whose transaction holds the file's write lock from its first write to its commit), at most 32
-   * keys: quick makes share a commit, slow ones keep their own.
+   * has been timed, then about 20 ms of make()'s CPU time per transaction on a server (open at most
+   * about 100 ms) and 2 ms of its wall time on SQLite (whose transaction holds the file's write
+   * lock from its first write to its commit), at most 32 keys: quick makes share a commit, slow
+   * ones keep their own.
    */
   readonly keysPerTransaction?: number;
   /** Keep going past a failing key; its error is returned (and recorded in the jobs table). */
@@ -273,16 +274,24 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       bar?.update(done);
       options.onProgress?.(done, keys.length);
     };
-    // Time of make() alone, a moving average: sizes the transactions that quick makes share.
+    // make() alone, moving averages of its wall time and of the CPU time the process spent in it:
+    // they size the transactions that quick makes share.
     let computeMs: number | undefined;
-    const timeMake = (ms: number): void => {
+    let computeCpuMs: number | undefined;
+    const timeMake = (ms: number, cpuMs: number): void => {
       computeMs = computeMs === undefined ? ms : 0.8 * computeMs + 0.2 * ms;
+      computeCpuMs = computeCpuMs === undefined ? cpuMs : 0.8 * computeCpuMs + 0.2 * cpuMs;
     };
     const fixedPerTransaction = options.keysPerTransaction === undefined ? undefined : Math.max(1, Math.floor(options.keysPerTransaction));
-    // A server commits rows of other transactions beside an open one; SQLite's transaction holds the
-    // file's only write lock, and computation of the keys after the first would run under it.
-    const transactionWorkMs = info.schema.connection.dialect.concurrent ? SERVER_TRANSACTION_WORK_MS : LOCKING_TRANSACTION_WORK_MS;
-    const keysPerTransaction = (): number => fixedPerTransaction ?? keysPerSharedTransaction(computeMs, transactionWorkMs);
+    // SQLite's transaction holds the file's only write lock, and computation of the keys after the
+    // first would run under it: its transactions are sized by wall time, and kept short. A server
+    // commits other transactions beside an open one, so there the make's CPU time sizes them: with
+    // many worker processes on few cores a make's wall time grows with the wait for a core, and
+    // commits would multiply just when the server has least time for them (a wall-time bound keeps
+    // makes that wait on something else from holding a transaction open for long).
+    const keysPerTransaction = (): number => fixedPerTransaction ?? (info.schema.connection.dialect.concurrent
+      ? Math.min(keysPerSharedTransaction(computeCpuMs, SERVER_TRANSACTION_WORK_MS), keysPerSharedTransaction(computeMs, SERVER_TRANSACTION_WALL_MS))
+      : keysPerSharedTransaction(computeMs, LOCKING_TRANSACTION_WORK_MS));
     const lane = async (): Promise<void> => {
       while (next < keys.length && failure === undefined) {
         if (!jobs && !dj014) {
@@ -313,8 +322,10 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     // (one key until a make has been timed): quick makes pay one claim for many keys, and a worker
     // that dies holds back no more than that much work.
     let makeMs: number | undefined;
+    // Never fewer keys than share a transaction: with many workers on few cores makes wait for a
+    // core, their wall time grows, and claims (each a transaction of its own) would multiply.
     const claimSize = (): number => (options.batch !== undefined ? batch
-      : makeMs === undefined ? 1 : Math.max(1, Math.min(MAX_AUTO_BATCH, Math.floor(CLAIM_WORK_MS / Math.max(makeMs, 0.01)))));
+      : makeMs === undefined ? 1 : Math.max(keysPerTransaction(), Math.min(MAX_AUTO_BATCH, Math.floor(CLAIM_WORK_MS / Math.max(makeMs, 0.01)))));
     const group = (cls as unknown as { jobGroup?: readonly string[] }).jobGroup ?? [];
     const outside = group.filter((g) => !jobs?.keyAttributes.includes(g));
     if (jobs && outside.length > 0) {
@@ -391,11 +402,16 @@ const CLAIM_WORK_MS = 100;
 /** The most keys such a claim takes. */
 const MAX_AUTO_BATCH = 32;
 /**
- * make() time that keys share a transaction for, when populate is given no `keysPerTransaction`:
- * on a server, enough that a commit (about 1 ms with its log flush on this project's test machine)
- * costs little beside it.
+ * make() CPU time that keys share a transaction for on a server, when populate is given no
+ * `keysPerTransaction`: enough that a commit (about 1 ms with its log flush on this project's test
+ * machine) costs little beside it.
  */
 const SERVER_TRANSACTION_WORK_MS = 20;
+/**
+ * The longest a shared transaction stays open on a server, by make()'s wall time: makes that wait
+ * on something other than the CPU share a commit only this long.
+ */
+const SERVER_TRANSACTION_WALL_MS = 100;
 /** The same where a transaction locks the whole database (SQLite): short, as other processes wait. */
 const LOCKING_TRANSACTION_WORK_MS = 2;
 /** The most keys such a transaction takes. */
@@ -446,20 +462,24 @@ function progressBar(name: string, total: number): { update(n: number): void; st
  * transaction takes the file's write lock at make's first write, not while make reads and
  * computes, so worker processes sharing the file compute at the same time; `beforeCommit` must
  * call `connection.ensureWriteLock()` before any check whose answer the commit relies on.
- * `timed` hears how long each make() itself took, in milliseconds.
+ * `timed` hears how long each make() itself took, in milliseconds of wall time and of the process's CPU time.
  */
 export async function runMake(cls: new () => AutoPopulated<object>, info: TableInfo, keys: ReadonlyArray<Record<string, unknown>>,
-  beforeCommit?: (key: Record<string, unknown>, started: Date) => Promise<void>, timed?: (ms: number) => void): Promise<void> {
+  beforeCommit?: (key: Record<string, unknown>, started: Date) => Promise<void>, timed?: (ms: number, cpuMs: number) => void): Promise<void> {
   const allowed = new Set<TableInfo>([info, ...info.parts]);
   await info.schema.connection.transaction(async () => {
     for (const key of keys) {
       const started = new Date();
       const clock = performance.now();
+      const cpu = timed && process.cpuUsage();
       await makeContext.run(allowed, async () => {
         const instance = new cls();
         await instance.make(key);
       });
-      timed?.(performance.now() - clock);
+      if (timed) {
+        const used = process.cpuUsage(cpu);
+        timed(performance.now() - clock, (used.user + used.system) / 1000);
+      }
       await beforeCommit?.(key, started);
     }
   }, { lockAtFirstWrite: true });

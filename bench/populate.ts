@@ -1,7 +1,8 @@
 /**
  * Issues 5 and 17: populate() throughput, like for like with DataJoint's own benchmark: make()
  * fetches its parent row and inserts one row. On SQLite, MariaDB and PostgreSQL, with and without
- * reserveJobs (batch 1 and 4), serial and with `concurrency` 8 on the servers, with the commits
+ * reserveJobs (batch 1, 4 and the default), one key a transaction (as DataJoint) and keys sharing
+ * transactions (the default), serial and with `concurrency` 8 on the servers, with the commits
  * each key costs (MariaDB Handler_commit, PostgreSQL xact_commit deltas, which count read-only
  * statements too) and the transactions that wrote per key (util.ts countWriteCommits). DataJoint for Python 0.14
  * on this machine's MariaDB (measured when this bench was written, commit c2d63b0; DataJoint is not
@@ -55,7 +56,7 @@ async function serialFloor(): Promise<Record<string, string | number>> {
  * costs on this server through raw mysql2 (BEGIN, SELECT, INSERT, COMMIT), with nothing else.
  * populate() cannot beat it serially without giving up a transaction per key.
  */
-async function serialFloorWithFetch(): Promise<Record<string, string | number>> {
+async function serialFloorWithFetch(perTransaction = 1): Promise<Record<string, string | number>> {
   const url = new URL(MYSQL_URL);
   const c = await mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
   await c.query('CREATE DATABASE IF NOT EXISTS rgb_floor');
@@ -64,15 +65,18 @@ async function serialFloorWithFetch(): Promise<Record<string, string | number>> 
   await c.query(`INSERT INTO rgb_floor.p VALUES ${Array.from({ length: KEYS }, (_, k) => `(${k})`).join(',')}`);
   const { seconds } = await time(async () => {
     for (let k = 0; k < KEYS; k++) {
-      await c.query('BEGIN');
+      if (k % perTransaction === 0) await c.query('BEGIN');
       const [rows] = await c.query<mysql.RowDataPacket[]>('SELECT k FROM rgb_floor.p WHERE k = ?', [k]);
       await c.query('INSERT INTO rgb_floor.t VALUES (?, 1)', [rows[0]!.k]);
-      await c.query('COMMIT');
+      if (k % perTransaction === perTransaction - 1 || k === KEYS - 1) await c.query('COMMIT');
     }
   });
   await c.query('DROP DATABASE rgb_floor');
   await c.end();
-  return { engine: 'MariaDB, raw mysql2 with the fetch (floor)', reserveJobs: 'false', concurrency: 1, 'keys/s': Math.round(KEYS / seconds), 'ms per key': (seconds * 1000) / KEYS, 'vs DataJoint 0.14': KEYS / seconds / 965 };
+  return {
+    engine: `MariaDB, raw mysql2 with the fetch (floor${perTransaction > 1 ? `, ${perTransaction} keys a transaction` : ''})`, reserveJobs: 'false', concurrency: 1,
+    'keys/s': Math.round(KEYS / seconds), 'ms per key': (seconds * 1000) / KEYS, 'vs DataJoint 0.14': KEYS / seconds / 965, 'keys/transaction': perTransaction,
+  };
 }
 
 /** The same floor on PostgreSQL: raw pg BEGIN/INSERT/COMMIT per key. */
@@ -113,33 +117,44 @@ async function commits(engine: string): Promise<number | undefined> {
   return undefined;
 }
 
+async function measure(engine: string, url: string, keys: number, reserveJobs: boolean, concurrency: number, batch: number, keysPerTransaction: number): Promise<Record<string, string | number>> {
+  const { schema, Key, Done } = pipeline(url, 'rgb_populate');
+  await schema.drop({ force: true });
+  await Key.insert(Array.from({ length: keys }, (_, k) => ({ k })));
+  if (reserveJobs) await Done.jobs().declare();
+  const before = await commits(engine);
+  const options = { reserveJobs, concurrency, ...(batch > 0 ? { batch } : {}), ...(keysPerTransaction > 0 ? { keysPerTransaction } : {}) };
+  const { result: { seconds, result }, commits: written } = await countWriteCommits(engine, url, () => time(() => Done.populate(options)));
+  const after = await commits(engine);
+  if (result.successCount !== keys) throw new Error(`populated ${result.successCount} of ${keys}`);
+  await schema.drop({ force: true });
+  return {
+    engine: keys === KEYS ? engine : `${engine}, ${keys} keys`, reserveJobs: String(reserveJobs), concurrency, 'keys/s': Math.round(keys / seconds), 'ms per key': (seconds * 1000) / keys,
+    'vs DataJoint 0.14': keys / seconds / (reserveJobs ? 563 : 965), batch: reserveJobs ? (batch > 0 ? batch : 'auto') : '',
+    'keys/transaction': keysPerTransaction > 0 ? keysPerTransaction : 'auto',
+    'commits/key': before === undefined || after === undefined ? '' : ((after - before) / keys).toFixed(2),
+    'write commits/key': written === undefined ? '' : (written / keys).toFixed(2),
+  };
+}
+
 export async function run(): Promise<Array<Record<string, string | number>>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rg-bench-'));
   const rows: Array<Record<string, string | number>> = [];
-  const floor = (r: Record<string, string | number>): Record<string, string | number> => ({ ...r, batch: '', 'commits/key': '', 'write commits/key': '' });
+  const floor = (r: Record<string, string | number>): Record<string, string | number> => ({ ...r, batch: '', 'keys/transaction': r['keys/transaction'] ?? 1, 'commits/key': '', 'write commits/key': '' });
   rows.push(floor(await serialFloor()));
   rows.push(floor(await serialFloorWithFetch()));
+  rows.push(floor(await serialFloorWithFetch(32)));
   rows.push(floor(await postgresFloor()));
   for (const [engine, url] of [['SQLite', `sqlite://${path.join(dir, 'p.sqlite')}`], ['MariaDB', MYSQL_URL], ['PostgreSQL', PG_URL]] as const) {
     const concurrencies = engine === 'SQLite' ? [1] : [1, 8];
-    const variants: Array<[boolean, number, number]> = concurrencies.flatMap((c) => [[false, c, 1], [true, c, 1], [true, c, 4]] as Array<[boolean, number, number]>);
-    for (const [reserveJobs, concurrency, batch] of variants) {
-      const { schema, Key, Done } = pipeline(url, 'rgb_populate');
-      await schema.drop({ force: true });
-      await Key.insert(Array.from({ length: KEYS }, (_, k) => ({ k })));
-      if (reserveJobs) await Done.jobs().declare();
-      const before = await commits(engine);
-      const { result: { seconds, result }, commits: written } = await countWriteCommits(engine, url, () => time(() => Done.populate({ reserveJobs, concurrency, batch })));
-      const after = await commits(engine);
-      if (result.successCount !== KEYS) throw new Error(`populated ${result.successCount} of ${KEYS}`);
-      rows.push({
-        engine, reserveJobs: String(reserveJobs), concurrency, 'keys/s': Math.round(KEYS / seconds), 'ms per key': (seconds * 1000) / KEYS,
-        'vs DataJoint 0.14': KEYS / seconds / (reserveJobs ? 563 : 965), batch: reserveJobs ? batch : '',
-        'commits/key': before === undefined || after === undefined ? '' : ((after - before) / KEYS).toFixed(2),
-        'write commits/key': written === undefined ? '' : (written / KEYS).toFixed(2),
-      });
-      await schema.drop({ force: true });
-    }
+    // [reserveJobs, concurrency, batch (0: the default, sized by make time), keysPerTransaction (0: the default)]:
+    // keysPerTransaction 1 commits every key on its own, as DataJoint does.
+    const variants: Array<[boolean, number, number, number]> = concurrencies.flatMap((c) => [
+      [false, c, 0, 1], [false, c, 0, 0], [true, c, 1, 1], [true, c, 4, 1], [true, c, 0, 0],
+    ] as Array<[boolean, number, number, number]>);
+    for (const [reserveJobs, concurrency, batch, keysPerTransaction] of variants) rows.push(await measure(engine, url, KEYS, reserveJobs, concurrency, batch, keysPerTransaction));
+    // The same make at ten times the keys: Node's JIT has warmed up, as it has in a long populate.
+    if (engine === 'MariaDB') rows.push(await measure(engine, url, 10 * KEYS, false, 1, 0, 0));
   }
   await Connection.closeAll();
   return rows;

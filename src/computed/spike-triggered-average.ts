@@ -4,7 +4,7 @@ import type { Restriction } from '../schema/query/query.js';
 import type { RowOf, TableClass } from '../schema/table/table.js';
 import { pipeline } from '../tables/pipeline-schema.js';
 import './sta-params.js';
-import { PackedBlob } from '../schema/blob/packed-blob.js';
+import { PackedBlob, packBlobAsync } from '../schema/blob/packed-blob.js';
 import { packBlob } from '../schema/blob/pack.js';
 import { stimulationInputs } from './sta-inputs.js';
 import { spikeTriggeredAverage, staPeak } from './sta-kernel.js';
@@ -91,7 +91,8 @@ export class SpikeTriggeredAverage extends Computed<SpikeTriggeredAverageRow> {
       ...(key as Pick<SpikeTriggeredAverageRow, 'subject_name' | 'sample_number' | 'session_date' | 'stimulation_index' | 'neuron_index' | 'n_lags'>),
       // Averages of ±1 frames shrink nearly as well at zlib level 1 as at 6 (to 0.24 of their size
       // against 0.19), eight times faster.
-      sta: new PackedBlob(packBlob(sta, { level: STA_ZLIB_LEVEL })),
+      // On every core of the thread pool: the largest STAs take longer to compress than to compute.
+      sta: await packBlobAsync(sta, { level: STA_ZLIB_LEVEL }),
       n_used: result.used, n_skipped_before: result.skippedBefore, n_skipped_after: result.skippedAfter,
       peak_lag: peak?.lag ?? null, peak_x: peak?.x ?? null, peak_y: peak?.y ?? null, peak_value: peak?.value ?? null,
       spatial_map: peak ? new PackedBlob(packBlob(ndarray(peak.spatialMap, [movie.xBlocks, movie.yBlocks], [1, movie.xBlocks]), { level: STA_ZLIB_LEVEL })) : null,

@@ -4,14 +4,26 @@ import { BlobError, Manual, packBlob, PackedBlob, packBlobAsync, Schema, unpackB
 import { dialects, schemaName } from '../setup/dialects.js';
 
 describe('packBlobAsync', () => {
-  it("gives packBlob's bytes up to 4 MiB, compressed on the thread pool", async () => {
+  it("gives packBlob's bytes (DataJoint's) at level 6 up to 4 MiB, and at other levels below 128 KiB", async () => {
     const movie = ndarray(Float64Array.from({ length: 64 * 48 * 30 }, (_, i) => (i % 7 < 3 ? 1 : -1)), [64, 48, 30], [1, 64, 64 * 48]);
+    const small = ndarray(Float64Array.from({ length: 64 * 48 * 4 }, (_, i) => (i % 7 < 3 ? 1 : -1)), [64, 48, 4], [1, 64, 64 * 48]);
     const noise = Float64Array.from({ length: 5000 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
-    for (const [value, options] of [[movie, {}], [movie, { level: 1 }], [noise, {}], ['short', {}], [{ a: [1, 2, 3] }, { compress: false }]] as const) {
+    for (const [value, options] of [[movie, {}], [small, { level: 1 }], [noise, {}], ['short', {}], [{ a: [1, 2, 3] }, { compress: false }]] as const) {
       const packed = await packBlobAsync(value, options);
       expect(Buffer.from(packed.bytes)).toEqual(packBlob(value, options));
     }
     expect(Buffer.from((await packBlobAsync(movie)).bytes).toString('latin1', 0, 6)).toBe('ZL123\0');
+  });
+
+  it('at a level other than 6 cuts a blob from 128 KiB into pieces for the pool, to bytes that unpack to the value', async () => {
+    const movie = ndarray(Float64Array.from({ length: 64 * 48 * 30 }, (_, i) => (i % 7 < 3 ? 1 : -1)), [64, 48, 30], [1, 64, 64 * 48]);
+    const packed = await packBlobAsync(movie, { level: 1 });
+    expect(Buffer.from(packed.bytes).toString('latin1', 0, 6)).toBe('ZL123\0');
+    // Pieces joined into one zlib stream: not one deflate call's bytes, the same value.
+    expect(Buffer.from(packed.bytes).equals(packBlob(movie, { level: 1 }))).toBe(false);
+    const back = unpackBlob(packed.bytes) as ndarray.NdArray<Float64Array>;
+    expect(back.shape).toEqual([64, 48, 30]);
+    expect(Buffer.from(back.data.buffer, back.data.byteOffset, back.data.byteLength).equals(Buffer.from(movie.data.buffer))).toBe(true);
   });
 
   it('compresses a blob over 4 MiB in pieces on the thread pool, to bytes that unpack to the value', async () => {

@@ -10,7 +10,7 @@ const PIECE = 4 << 20;
 const WINDOW = 32 << 10;
 const ADLER_BASE = 65521;
 /** libuv's thread pool: UV_THREADPOOL_SIZE threads, 4 by default. */
-const POOL_THREADS = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
+export const POOL_THREADS = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
 
 /** zlib's adler32_combine: the checksum of a ‖ b from those of a and b and b's length. */
 function adler32Combine(a: number, b: number, lengthB: number): number {
@@ -94,8 +94,8 @@ function zlibHeader(level: number): Buffer {
 }
 
 /**
- * zlib-compresses `data` on libuv's thread pool, cut into 4 MiB pieces compressed at once (as pigz
- * does): each piece is a raw deflate run primed with the 32 KiB before it and ended on a byte
+ * zlib-compresses `data` on libuv's thread pool, cut into pieces (4 MiB unless `pieceBytes` says)
+ * compressed at once (as pigz does): each piece is a raw deflate run primed with the 32 KiB before it and ended on a byte
  * boundary, so the pieces join into one standard zlib stream that any inflate reads, and the
  * adler32 checksums of the pieces combine into the stream's. On a machine with several cores a
  * large blob compresses several times faster than with one deflate call, at the same level and
@@ -107,12 +107,12 @@ function zlibHeader(level: number): Buffer {
  * inflateSync(z).equals(movieBytes);   // true
  * ```
  */
-export async function deflateParallel(data: Uint8Array, level: number): Promise<Buffer> {
-  if (data.byteLength <= PIECE) return deflateOnPool(data, { level });
+export async function deflateParallel(data: Uint8Array, level: number, pieceBytes = PIECE): Promise<Buffer> {
+  if (data.byteLength <= pieceBytes) return deflateOnPool(data, { level });
   let at = 0;
   return deflatePieces(() => {
     if (at >= data.byteLength) return undefined;
-    const piece = data.subarray(at, Math.min(at + PIECE, data.byteLength));
+    const piece = data.subarray(at, Math.min(at + pieceBytes, data.byteLength));
     at += piece.byteLength;
     return piece;
   }, level);

@@ -1,5 +1,5 @@
 import { BlobError } from '../../errors.js';
-import { deflateParallel } from './deflate-parallel.js';
+import { deflateParallel, POOL_THREADS } from './deflate-parallel.js';
 import { compressedForm, compressionWanted, packBlob, serializeBlob, type PackOptions } from './pack.js';
 
 const PARALLEL_ABOVE = 4 << 20;
@@ -31,9 +31,10 @@ export class PackedBlob {
 
 /**
  * packBlob for large values with its zlib step on libuv's thread pool (UV_THREADPOOL_SIZE threads,
- * 4 by default), while JavaScript goes on: a blob over 4 MiB is cut into pieces compressed at once
- * on every core (pieces compressed at once, joined into one zlib stream); it unpacks to the same value as packBlob's. Up to 4 MiB
- * the bytes are packBlob's (DataJoint's own).
+ * 4 by default), while JavaScript goes on: a large blob is cut into pieces compressed at once on
+ * every core and joined into one zlib stream; it unpacks to the same value as packBlob's. At
+ * DataJoint's level 6 that is from 4 MiB (up to it the bytes are packBlob's, DataJoint's own); at
+ * other levels from 128 KiB.
  *
  * @example
  * ```ts
@@ -43,7 +44,14 @@ export class PackedBlob {
 export async function packBlobAsync(value: unknown, options: PackOptions = {}): Promise<PackedBlob> {
   const blob = serializeBlob(value);
   if (!compressionWanted(blob, options)) return new PackedBlob(blob);
-  // Up to 4 MiB packBlob writes DataJoint's very bytes (pako), quickly enough on this thread.
-  if (blob.byteLength <= PARALLEL_ABOVE) return new PackedBlob(packBlob(value, options));
-  return new PackedBlob(compressedForm(blob, await deflateParallel(blob, options.level ?? 6)));
+  const level = options.level ?? 6;
+  // At DataJoint's level 6, up to 4 MiB, packBlob writes DataJoint's very bytes (pako), quickly
+  // enough on this thread. At another level no bytes are DataJoint's: from 128 KiB the blob is cut
+  // so that every thread of the pool has a piece (an STA of 20 lags is about 0.5 MB).
+  if (level === 6 ? blob.byteLength <= PARALLEL_ABOVE : blob.byteLength < 2 * MIN_PIECE) return new PackedBlob(packBlob(value, options));
+  const pieceBytes = level === 6 ? PARALLEL_ABOVE : Math.max(MIN_PIECE, Math.ceil(blob.byteLength / POOL_THREADS));
+  return new PackedBlob(compressedForm(blob, await deflateParallel(blob, level, pieceBytes)));
 }
+
+/** The smallest piece cut from a blob below 4 MiB: each starts from the 32 KiB before it. */
+const MIN_PIECE = 64 << 10;

@@ -3,6 +3,7 @@ import { deflatePieces } from '../schema/blob/deflate-parallel.js';
 import { float64ArrayBlobPrefix, zl123 } from '../schema/blob/pack.js';
 import { PackedBlob } from '../schema/blob/packed-blob.js';
 import { deflateUnitSigns, UnitSignsDeflater } from '../schema/blob/deflate-unit-signs.js';
+import { packSignsOnThread } from './movie-sign-thread.js';
 import { columnMajorWriter, isDeferred, unitSigns } from './sources/deferred-array.js';
 
 /**
@@ -25,17 +26,25 @@ let regionMemory: ArrayBuffer | undefined;
 /** The largest movie queued by {@link packMoviesAhead}: region memory is made this large once, if needed. */
 let largestAhead = 0;
 
-async function pack(movie: NdArray): Promise<PackedBlob> {
-  const prefix = float64ArrayBlobPrefix(movie.shape);
+/**
+ * `signs`: the movie's white-noise stream, under way on the worker thread (false when the movie is
+ * not one it reads).
+ */
+async function pack(movie: NdArray, prefix: Buffer, signs: Promise<Buffer | undefined> | false): Promise<PackedBlob> {
   const frames = movie.shape[movie.shape.length - 1]!;
   const frameSize = movie.size / Math.max(1, frames);
   const step = Math.max(1, Math.floor(PIECE_BYTES / 8 / Math.max(1, frameSize)));
   const length = prefix.byteLength + movie.size * 8;
   // White noise (every value +1 or −1) has its own encoder, several times faster than zlib: its
-  // signs are read straight from the file (a deferred movie), or from the values.
-  if (isDeferred(movie)) {
-    const signs = unitSigns(movie);
-    const packed = signs && zl123(length, deflateUnitSigns(prefix, signs));
+  // signs are read straight from the file (a deferred movie; on the worker thread when the movie
+  // is in a region of its file), or from the values.
+  if (signs) {
+    const z = await signs;
+    const packed = z && zl123(length, z);
+    if (packed) return new PackedBlob(packed);
+  } else if (isDeferred(movie)) {
+    const unit = unitSigns(movie);
+    const packed = unit && zl123(length, deflateUnitSigns(prefix, unit));
     if (packed) return new PackedBlob(packed);
   }
   const bytes = Math.max(movie.size * 8, largestAhead);
@@ -91,8 +100,17 @@ async function pack(movie: NdArray): Promise<PackedBlob> {
 export function packMovie(movie: NdArray): Promise<PackedBlob> {
   let packed = packing.get(movie);
   if (packed) return packed;
+  // The worker takes white-noise movies at once, in this order; the queue waits for each in turn.
+  let prefix: Buffer;
+  try {
+    prefix = float64ArrayBlobPrefix(movie.shape);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const signs = packSignsOnThread(movie, prefix);
+  if (signs) signs.catch(() => undefined);
   queued++;
-  packed = queue.then(() => pack(movie));
+  packed = queue.then(() => pack(movie, prefix, signs));
   queue = packed.catch(() => undefined).finally(() => {
     if (--queued === 0) {
       regionMemory = undefined;

@@ -3,7 +3,7 @@ import { deflatePieces } from '../schema/blob/deflate-parallel.js';
 import { float64ArrayBlobPrefix, zl123 } from '../schema/blob/pack.js';
 import { PackedBlob } from '../schema/blob/packed-blob.js';
 import { deflateUnitSigns, UnitSignsDeflater } from '../schema/blob/deflate-unit-signs.js';
-import { packSignsOnThread } from './movie-sign-thread.js';
+import { postSignJob, type SignJobHandle } from './movie-sign-thread.js';
 import { columnMajorWriter, isDeferred, unitSigns } from './sources/deferred-array.js';
 
 /**
@@ -30,7 +30,7 @@ let largestAhead = 0;
  * `signs`: the movie's white-noise stream, under way on the worker thread (false when the movie is
  * not one it reads).
  */
-async function pack(movie: NdArray, prefix: Buffer, signs: Promise<Buffer | undefined> | false): Promise<PackedBlob> {
+async function pack(movie: NdArray, prefix: Buffer, signs: SignJobHandle | false): Promise<PackedBlob> {
   const frames = movie.shape[movie.shape.length - 1]!;
   const frameSize = movie.size / Math.max(1, frames);
   const step = Math.max(1, Math.floor(PIECE_BYTES / 8 / Math.max(1, frameSize)));
@@ -39,7 +39,7 @@ async function pack(movie: NdArray, prefix: Buffer, signs: Promise<Buffer | unde
   // signs are read straight from the file (a deferred movie; on the worker thread when the movie
   // is in a region of its file), or from the values.
   if (signs) {
-    const z = await signs;
+    const z = await signs.result();
     const packed = z && zl123(length, z);
     if (packed) return new PackedBlob(packed);
   } else if (isDeferred(movie)) {
@@ -107,8 +107,8 @@ export function packMovie(movie: NdArray): Promise<PackedBlob> {
   } catch (error) {
     return Promise.reject(error);
   }
-  const signs = packSignsOnThread(movie, prefix);
-  if (signs) signs.catch(() => undefined);
+  const signs = postSignJob(movie, prefix);
+  if (signs) signs.settled.catch(() => undefined);
   queued++;
   packed = queue.then(() => pack(movie, prefix, signs));
   queue = packed.catch(() => undefined).finally(() => {

@@ -8,7 +8,7 @@ import { deflateUnitSigns } from '../../src/schema/blob/deflate-unit-signs.js';
 import { float64ArrayBlobPrefix } from '../../src/schema/blob/pack.js';
 import { unpackBlob } from '../../src/schema/blob/unpack.js';
 import { packMovie } from '../../src/tables/movie-blob.js';
-import { packSignsOnThread, signThreadRunning } from '../../src/tables/movie-sign-thread.js';
+import { postSignJob, signThreadRunning, type SignJobHandle } from '../../src/tables/movie-sign-thread.js';
 import { deferredArray, unitSigns } from '../../src/tables/sources/deferred-array.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rg-sign-thread-'));
@@ -31,22 +31,27 @@ function inFile(name: string, values: Float64Array, fortran: boolean): NdArray<F
   return deferredArray({ file, offset: 5, length: values.byteLength, size, mtimeMs, firstNonFiniteF64: -1 }, Float64Array, [X, Y, T], fortran);
 }
 
-describe('packSignsOnThread: white-noise movies packed on a worker thread', () => {
+describe('postSignJob: white-noise movies packed on a worker thread', () => {
   it("gives this thread's encoder's bytes for movies of C and F order, in the order posted, and nothing for other values", async () => {
     const movies = [1, 2, 3].map((seed) => movieValues(seed));
     const arrays = movies.flatMap(({ f, c }, i) => [inFile(`c${i}.bin`, c, false), inFile(`f${i}.bin`, f, true)]);
     const prefix = float64ArrayBlobPrefix([X, Y, T]);
-    const jobs = arrays.map((a) => packSignsOnThread(a, prefix));
+    const jobs = arrays.map((a) => postSignJob(a, prefix) as SignJobHandle);
     expect(signThreadRunning()).toBe(true);
-    const streams = await Promise.all(jobs);
+    // Waiting for what the worker answers (settled takes no job here).
+    const streams = await Promise.all(jobs.map((j) => j.settled));
     expect(signThreadRunning()).toBe(true); // it answered every job itself
     for (const [i, z] of streams.entries()) expect(z).toEqual(deflateUnitSigns(prefix, unitSigns(arrays[i]!)!));
     expect(streams[0]).toEqual(streams[1]); // C and F order: the same movie
     const odd = Float64Array.from(movies[0]!.c);
     odd[X * Y * T - 3] = 0.5;
-    await expect(packSignsOnThread(inFile('odd.bin', odd, false), prefix)).resolves.toBeUndefined();
+    await expect((postSignJob(inFile('odd.bin', odd, false), prefix) as SignJobHandle).settled).resolves.toBeUndefined();
+    // Asked for at once, the first is packed here, and the ones after it too while the worker has one.
+    const again = arrays.map((a) => postSignJob(a, prefix) as SignJobHandle);
+    const here = await Promise.all(again.map((j) => j.result()));
+    expect(here).toEqual(streams);
     // Not a movie in a file region: not the thread's to pack.
-    expect(packSignsOnThread(deferredArray(new Uint8Array(movies[0]!.f.buffer), Float64Array, [X, Y, T], true), prefix)).toBe(false);
+    expect(postSignJob(deferredArray(new Uint8Array(movies[0]!.f.buffer), Float64Array, [X, Y, T], true), prefix)).toBe(false);
   });
 
   it('packs every value of the movie into its blob, bit for bit', async () => {
@@ -59,7 +64,7 @@ describe('packSignsOnThread: white-noise movies packed on a worker thread', () =
   it("refuses a file that changed since it was read, with the worker's DataSourceError", async () => {
     const movie = inFile('changed.bin', movieValues(4).c, false);
     utimesSync(path.join(dir, 'changed.bin'), new Date(), new Date(Date.now() + 5000));
-    const job = packSignsOnThread(movie, float64ArrayBlobPrefix([X, Y, T]));
+    const job = (postSignJob(movie, float64ArrayBlobPrefix([X, Y, T])) as SignJobHandle).settled;
     await expect(job).rejects.toThrow(DataSourceError);
     await expect(job).rejects.toThrow(/changed since it was read/);
   });

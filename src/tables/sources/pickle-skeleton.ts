@@ -43,10 +43,13 @@ const LINES = new Map<number, number>([[c('I'), 1], [c('L'), 1], [c('F'), 1], [c
 const PAYLOAD = new Set([c('B'), 0x8e, 0x96]);
 const STOP = c('.');
 
-/** Finds the first value that is not finite in a payload read as float64, fed in pieces. */
+/**
+ * Finds the first value that is not finite in a payload read as float64, fed in pieces. The
+ * values are read where they lie (a DataView reads them unaligned): only a value split between
+ * two pieces is copied.
+ */
 class FiniteScan {
-  private readonly scratch = new Float64Array(1 << 17);
-  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
+  private readonly split = new DataView(new ArrayBuffer(8));
   private carry = 0;
   private seen = 0;
   first = -1;
@@ -54,26 +57,35 @@ class FiniteScan {
   feed(bytes: Uint8Array): void {
     if (this.first >= 0) return;
     let at = 0;
-    while (at < bytes.byteLength) {
-      const n = Math.min(this.scratchBytes.byteLength - this.carry, bytes.byteLength - at);
-      this.scratchBytes.set(bytes.subarray(at, at + n), this.carry);
-      at += n;
-      const filled = this.carry + n;
-      const values = Math.floor(filled / 8);
-      let check = 0;
-      for (let i = 0; i < values; i++) check += this.scratch[i]! * 0;
-      if (check !== 0) {
-        for (let i = 0; i < values; i++) {
-          if (!Number.isFinite(this.scratch[i]!)) {
-            this.first = this.seen + i;
-            return;
-          }
+    if (this.carry > 0) {
+      const n = Math.min(8 - this.carry, bytes.byteLength);
+      for (let k = 0; k < n; k++) this.split.setUint8(this.carry + k, bytes[k]!);
+      this.carry += n;
+      at = n;
+      if (this.carry < 8) return;
+      this.carry = 0;
+      if (!Number.isFinite(this.split.getFloat64(0, true))) {
+        this.first = this.seen;
+        return;
+      }
+      this.seen++;
+    }
+    const values = Math.floor((bytes.byteLength - at) / 8);
+    const view = new DataView(bytes.buffer, bytes.byteOffset + at, values * 8);
+    const end = values * 8;
+    // One sum, without branches: NaN as soon as a value is NaN or infinite.
+    let check = 0;
+    for (let i = 0; i < end; i += 8) check += view.getFloat64(i, true) * 0;
+    if (check !== 0) {
+      for (let i = 0; i < end; i += 8) {
+        if (!Number.isFinite(view.getFloat64(i, true))) {
+          this.first = this.seen + i / 8;
+          return;
         }
       }
-      this.seen += values;
-      this.carry = filled - values * 8;
-      this.scratchBytes.copyWithin(0, values * 8, filled);
     }
+    this.seen += values;
+    for (let k = at + end; k < bytes.byteLength; k++) this.split.setUint8(this.carry++, bytes[k]!);
   }
 }
 

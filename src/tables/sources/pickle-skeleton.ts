@@ -29,6 +29,8 @@ export interface PickleSkeleton {
 /** Payloads this large stay in the file (numpy arrays' data: movies). */
 const LEAVE = 1 << 20;
 const READ = 8 << 20;
+/** Room before each read for bytes the walk left over from the one before (an opcode of up to 1 MiB). */
+const HEAD = LEAVE + 4096;
 
 const c = (ch: string): number => ch.charCodeAt(0);
 /** Opcodes without an argument (pickletools' table). */
@@ -108,9 +110,16 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
   const out: Buffer[] = [];
   let outBytes = 0;
   const regions = new Map<number, FileRegion>();
-  let work = Buffer.allocUnsafe(READ + 4096);
-  let kept = 0; // unconsumed bytes at the start of `work`
-  let keptAt = 0; // their offset in the file
+  // Two reads are under way at once: the next one while this one is hashed and walked. Each goes
+  // after HEAD bytes of room, where the bytes the walk left over (an opcode cut by the read's end)
+  // are put back in front of it.
+  const buffers = [Buffer.allocUnsafe(HEAD + READ), Buffer.allocUnsafe(HEAD + READ)] as const;
+  const readAt = (buffer: Buffer, at: number): Promise<{ buffer: Buffer; bytesRead: number; at: number }> =>
+    handle.read(buffer, HEAD, READ, at).then(({ bytesRead }) => ({ buffer, bytesRead, at }));
+  let work: Buffer = buffers[1];
+  let start = 0; // the bytes of `work` not walked yet: start … end
+  let end = 0;
+  let keptAt = 0; // the file offset of work[0]
   let skip = 0;
   let scan: FiniteScan | undefined;
   let region: Omit<FileRegion, 'firstNonFiniteF64'> | undefined;
@@ -123,19 +132,32 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
   const fail = (message: string): never => {
     throw new DataSourceError(`${where}: ${message}`, { source: where });
   };
+  let next: Promise<{ buffer: Buffer; bytesRead: number; at: number }> | undefined = readAt(buffers[0], 0);
   try {
-    for (let read = 0; ;) {
-      if (work.byteLength - kept < READ) {
-        const bigger = Buffer.allocUnsafe(kept + READ + 4096);
-        work.copy(bigger, 0, 0, kept);
-        work = bigger;
-      }
-      const { bytesRead } = await handle.read(work, kept, READ, read);
+    for (;;) {
+      const { buffer, bytesRead, at } = await next!;
+      next = undefined;
       if (bytesRead === 0) break;
-      hash.update(work.subarray(kept, kept + bytesRead));
-      read += bytesRead;
-      const end = kept + bytesRead;
-      let pos = 0;
+      const kept = end - start;
+      if (kept <= HEAD) {
+        work.copy(buffer, HEAD - kept, start, end);
+        work = buffer;
+        start = HEAD - kept;
+        keptAt = at - HEAD;
+      } else {
+        // More left over than the room (a long opcode argument): joined in memory of its own.
+        const joined = Buffer.allocUnsafe(kept + bytesRead);
+        work.copy(joined, 0, start, end);
+        buffer.copy(joined, kept, HEAD, HEAD + bytesRead);
+        work = joined;
+        start = 0;
+        keptAt = at - kept;
+      }
+      end = start + kept + bytesRead;
+      // The other buffer is free now: what it held was walked, or copied in front of this read.
+      next = readAt(buffer === buffers[0] ? buffers[1] : buffers[0], at + bytesRead);
+      hash.update(buffer.subarray(HEAD, HEAD + bytesRead));
+      let pos = start;
       while (!stopped) {
         if (skip > 0) {
           const n = Math.min(skip, end - pos);
@@ -186,17 +208,17 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
         pos += length;
         if (op === STOP) stopped = true;
       }
-      kept = stopped ? 0 : end - pos;
-      work.copy(work, 0, pos, end);
-      keptAt = read - kept;
+      start = stopped ? end : pos;
     }
   } finally {
+    // A read still under way finishes before the file is closed.
+    await next?.catch(() => undefined);
     await handle.close();
   }
   if (skip > 0) fail(`the file ends inside an array's data (${skip} bytes short): it is truncated.`);
-  if (!stopped && outBytes + kept > 0) {
+  if (!stopped && outBytes + end - start > 0) {
     // No STOP: hand over what there is, and the parser says what is wrong with it.
-    emit(work.subarray(0, kept));
+    emit(work.subarray(start, end));
   }
   const bytes = Buffer.concat(out, outBytes);
   return { bytes, regions, checksum: hash.digest('hex'), size: info.size };

@@ -18,6 +18,8 @@ const PIECE_BYTES = 4 << 20;
 
 /** Movies packed or queued, by movie: each is packed once, whoever asks first. */
 const packing = new WeakMap<object, Promise<PackedBlob>>();
+/** Movies posted to the worker thread, by movie. */
+const signJobs = new WeakMap<object, SignJobHandle>();
 /** The end of the queue: movies are packed one after the other, each on every core. */
 let queue: Promise<unknown> = Promise.resolve();
 let queued = 0;
@@ -39,7 +41,8 @@ async function pack(movie: NdArray, prefix: Buffer, signs: SignJobHandle | false
   // signs are read straight from the file (a deferred movie; on the worker thread when the movie
   // is in a region of its file), or from the values.
   if (signs) {
-    const z = await signs.result();
+    // Settled by whichever thread packs it: this thread takes it on only when the movie is asked for (packMovie).
+    const z = await signs.settled;
     const packed = z && zl123(length, z);
     if (packed) return new PackedBlob(packed);
   } else if (isDeferred(movie)) {
@@ -98,6 +101,15 @@ async function pack(movie: NdArray, prefix: Buffer, signs: SignJobHandle | false
  * ```
  */
 export function packMovie(movie: NdArray): Promise<PackedBlob> {
+  const packed = queueMovie(movie);
+  // Asked for now: a white-noise movie the worker thread has not begun is packed on this thread
+  // (and, while the worker has it, the next ones nobody began are).
+  signJobs.get(movie)?.result().catch(() => undefined);
+  return packed;
+}
+
+/** Queues a movie for packing (once); white-noise movies of a pickle go to the worker thread. */
+function queueMovie(movie: NdArray): Promise<PackedBlob> {
   let packed = packing.get(movie);
   if (packed) return packed;
   // The worker takes white-noise movies at once, in this order; the queue waits for each in turn.
@@ -108,7 +120,10 @@ export function packMovie(movie: NdArray): Promise<PackedBlob> {
     return Promise.reject(error);
   }
   const signs = postSignJob(movie, prefix);
-  if (signs) signs.settled.catch(() => undefined);
+  if (signs) {
+    signs.settled.catch(() => undefined);
+    signJobs.set(movie, signs);
+  }
   queued++;
   packed = queue.then(() => pack(movie, prefix, signs));
   queue = packed.catch(() => undefined).finally(() => {
@@ -118,14 +133,18 @@ export function packMovie(movie: NdArray): Promise<PackedBlob> {
     }
   });
   packing.set(movie, packed);
-  packed.catch(() => packing.delete(movie));
+  packed.catch(() => {
+    packing.delete(movie);
+    signJobs.delete(movie);
+  });
   return packed;
 }
 
 /**
- * Queues the movies for packing, in order, so that they compress on the thread pool while the
- * caller goes on (inserting rows); Stimulation.make() then finds each packed or under way. A
- * failure surfaces where the movie is awaited.
+ * Queues the movies for packing, in order, so that they compress on the worker thread (white
+ * noise from a pickle) or the thread pool (zlib) while the caller goes on (inserting rows);
+ * Stimulation.make() then finds each packed or under way, and packs one itself when the worker
+ * has not begun it. A failure surfaces where the movie is awaited.
  *
  * @example
  * ```ts
@@ -135,5 +154,5 @@ export function packMovie(movie: NdArray): Promise<PackedBlob> {
 export function packMoviesAhead(movies: readonly NdArray[]): void {
   // Region memory (when a movie needs it) for the largest at once: growing it movie by movie would leave the smaller behind.
   largestAhead = Math.max(largestAhead, ...movies.map((m) => m.size * 8));
-  for (const movie of movies) packMovie(movie).catch(() => undefined);
+  for (const movie of movies) queueMovie(movie).catch(() => undefined);
 }

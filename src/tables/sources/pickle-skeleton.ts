@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataSourceError } from '../../errors.js';
+import { ThreadHash } from './hash-thread.js';
 import { openRegularFile } from './read-file.js';
 
 /** A byte payload of a pickle left in its file, to be read when needed. */
@@ -107,16 +108,27 @@ class FiniteScan {
 export async function readPickleSkeleton(where: string, file: string, maxBytes: number): Promise<PickleSkeleton> {
   const { handle, info } = await openRegularFile(where, file, maxBytes);
   const hash = createHash('sha256');
+  let checksum = '';
   const out: Buffer[] = [];
   let outBytes = 0;
   const regions = new Map<number, FileRegion>();
-  // Two reads are under way at once: the next one while this one is hashed and walked. Each goes
-  // after HEAD bytes of room, where the bytes the walk left over (an opcode cut by the read's end)
-  // are put back in front of it.
-  const buffers = [Buffer.allocUnsafe(HEAD + READ), Buffer.allocUnsafe(HEAD + READ)] as const;
-  const readAt = (buffer: Buffer, at: number): Promise<{ buffer: Buffer; bytesRead: number; at: number }> =>
-    handle.read(buffer, HEAD, READ, at).then(({ bytesRead }) => ({ buffer, bytesRead, at }));
-  let work: Buffer = buffers[1];
+  // The next read is under way while this one is hashed and walked. Each goes after HEAD bytes of
+  // room, where the bytes the walk left over (an opcode cut by the read's end) are put back in
+  // front of it. The checksum is computed on a worker thread where one starts, from memory shared with it,
+  // while this thread walks the same bytes; a buffer is read into again once the worker is done.
+  const threadHash = ThreadHash.start();
+  const buffers = [0, 1, 2].map(() => (threadHash ? Buffer.from(new SharedArrayBuffer(HEAD + READ)) : Buffer.allocUnsafe(HEAD + READ)));
+  const hashed: Array<Promise<void>> = buffers.map(() => Promise.resolve());
+  let turn = 0;
+  const readAt = async (at: number): Promise<{ buffer: Buffer; bytesRead: number; at: number; k: number }> => {
+    const k = turn;
+    turn = (turn + 1) % buffers.length;
+    await hashed[k];
+    const buffer = buffers[k]!;
+    const { bytesRead } = await handle.read(buffer, HEAD, READ, at);
+    return { buffer, bytesRead, at, k };
+  };
+  let work: Buffer = buffers[2]!;
   let start = 0; // the bytes of `work` not walked yet: start … end
   let end = 0;
   let keptAt = 0; // the file offset of work[0]
@@ -132,12 +144,18 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
   const fail = (message: string): never => {
     throw new DataSourceError(`${where}: ${message}`, { source: where });
   };
-  let next: Promise<{ buffer: Buffer; bytesRead: number; at: number }> | undefined = readAt(buffers[0], 0);
+  let next: ReturnType<typeof readAt> | undefined = readAt(0);
   try {
     for (;;) {
-      const { buffer, bytesRead, at } = await next!;
+      const { buffer, bytesRead, at, k } = await next!;
       next = undefined;
       if (bytesRead === 0) break;
+      if (threadHash) {
+        hashed[k] = threadHash.update(buffer.buffer as SharedArrayBuffer, buffer.byteOffset + HEAD, bytesRead);
+        hashed[k]!.catch(() => undefined);
+      } else {
+        hash.update(buffer.subarray(HEAD, HEAD + bytesRead));
+      }
       const kept = end - start;
       if (kept <= HEAD) {
         work.copy(buffer, HEAD - kept, start, end);
@@ -154,9 +172,8 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
         keptAt = at - kept;
       }
       end = start + kept + bytesRead;
-      // The other buffer is free now: what it held was walked, or copied in front of this read.
-      next = readAt(buffer === buffers[0] ? buffers[1] : buffers[0], at + bytesRead);
-      hash.update(buffer.subarray(HEAD, HEAD + bytesRead));
+      // The next buffer is free once hashed: what it held was walked, or copied in front of a later read.
+      next = readAt(at + bytesRead);
       let pos = start;
       while (!stopped) {
         if (skip > 0) {
@@ -210,7 +227,9 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
       }
       start = stopped ? end : pos;
     }
+    checksum = threadHash ? await threadHash.digest() : hash.digest('hex');
   } finally {
+    threadHash?.close();
     // A read still under way finishes before the file is closed.
     await next?.catch(() => undefined);
     await handle.close();
@@ -221,7 +240,7 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
     emit(work.subarray(start, end));
   }
   const bytes = Buffer.concat(out, outBytes);
-  return { bytes, regions, checksum: hash.digest('hex'), size: info.size };
+  return { bytes, regions, checksum, size: info.size };
 }
 
 /**

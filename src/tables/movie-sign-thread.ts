@@ -61,7 +61,6 @@ function start(): Worker | null {
   if (worker !== undefined) return worker;
   try {
     const w = new Worker(workerSource(), { eval: true });
-    w.unref();
     w.on('message', (reply: SignReply) => settle(reply));
     // A worker that cannot start or dies: the jobs it had not answered are done here instead.
     const lost = (): void => {
@@ -71,6 +70,8 @@ function start(): Worker | null {
     };
     w.on('error', lost);
     w.on('exit', lost);
+    // After the listeners: adding a 'message' listener refs the worker's port again. Held only while it has jobs.
+    w.unref();
     worker = w;
   } catch {
     worker = null;

@@ -69,3 +69,14 @@ describe('postSignJob: white-noise movies packed on a worker thread', () => {
     await expect(job).rejects.toThrow(/changed since it was read/);
   });
 });
+
+describe('the movie worker thread', () => {
+  it('lets a process end by itself once it has no job, started or not', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const module = path.resolve('src/tables/movie-sign-thread.ts');
+    const script = `const m = await import(${JSON.stringify(module)}); m.startSignThread(); console.log(m.signThreadRunning());`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { timeout: 30_000 });
+    expect(stdout.trim()).toBe('true');
+  });
+});

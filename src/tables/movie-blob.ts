@@ -3,6 +3,7 @@ import { deflatePieces } from '../schema/blob/deflate-parallel.js';
 import { float64ArrayBlobPrefix, zl123 } from '../schema/blob/pack.js';
 import { PackedBlob } from '../schema/blob/packed-blob.js';
 import { deflateUnitSigns, UnitSignsDeflater } from '../schema/blob/deflate-unit-signs.js';
+import { postSignJob, type SignJobHandle } from './movie-sign-thread.js';
 import { columnMajorWriter, isDeferred, unitSigns } from './sources/deferred-array.js';
 
 /**
@@ -17,6 +18,8 @@ const PIECE_BYTES = 4 << 20;
 
 /** Movies packed or queued, by movie: each is packed once, whoever asks first. */
 const packing = new WeakMap<object, Promise<PackedBlob>>();
+/** Movies posted to the worker thread, by movie. */
+const signJobs = new WeakMap<object, SignJobHandle>();
 /** The end of the queue: movies are packed one after the other, each on every core. */
 let queue: Promise<unknown> = Promise.resolve();
 let queued = 0;
@@ -25,17 +28,26 @@ let regionMemory: ArrayBuffer | undefined;
 /** The largest movie queued by {@link packMoviesAhead}: region memory is made this large once, if needed. */
 let largestAhead = 0;
 
-async function pack(movie: NdArray): Promise<PackedBlob> {
-  const prefix = float64ArrayBlobPrefix(movie.shape);
+/**
+ * `signs`: the movie's white-noise stream, under way on the worker thread (false when the movie is
+ * not one it reads).
+ */
+async function pack(movie: NdArray, prefix: Buffer, signs: SignJobHandle | false): Promise<PackedBlob> {
   const frames = movie.shape[movie.shape.length - 1]!;
   const frameSize = movie.size / Math.max(1, frames);
   const step = Math.max(1, Math.floor(PIECE_BYTES / 8 / Math.max(1, frameSize)));
   const length = prefix.byteLength + movie.size * 8;
   // White noise (every value +1 or −1) has its own encoder, several times faster than zlib: its
-  // signs are read straight from the file (a deferred movie), or from the values.
-  if (isDeferred(movie)) {
-    const signs = unitSigns(movie);
-    const packed = signs && zl123(length, deflateUnitSigns(prefix, signs));
+  // signs are read straight from the file (a deferred movie; on the worker thread when the movie
+  // is in a region of its file), or from the values.
+  if (signs) {
+    // Settled by whichever thread packs it: this thread takes it on only when the movie is asked for (packMovie).
+    const z = await signs.settled;
+    const packed = z && zl123(length, z);
+    if (packed) return new PackedBlob(packed);
+  } else if (isDeferred(movie)) {
+    const unit = unitSigns(movie);
+    const packed = unit && zl123(length, deflateUnitSigns(prefix, unit));
     if (packed) return new PackedBlob(packed);
   }
   const bytes = Math.max(movie.size * 8, largestAhead);
@@ -89,10 +101,34 @@ async function pack(movie: NdArray): Promise<PackedBlob> {
  * ```
  */
 export function packMovie(movie: NdArray): Promise<PackedBlob> {
+  const packed = queueMovie(movie);
+  // Asked for now: a white-noise movie the worker thread has not begun is packed on this thread
+  // (and, while the worker has it, the next ones nobody began are). From the next turn of the
+  // event loop, so that a caller asking for several movies at once posts them all first, and the
+  // worker takes its share.
+  const job = signJobs.get(movie);
+  if (job) setImmediate(() => job.result().catch(() => undefined));
+  return packed;
+}
+
+/** Queues a movie for packing (once); white-noise movies of a pickle go to the worker thread. */
+function queueMovie(movie: NdArray): Promise<PackedBlob> {
   let packed = packing.get(movie);
   if (packed) return packed;
+  // The worker takes white-noise movies at once, in this order; the queue waits for each in turn.
+  let prefix: Buffer;
+  try {
+    prefix = float64ArrayBlobPrefix(movie.shape);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const signs = postSignJob(movie, prefix);
+  if (signs) {
+    signs.settled.catch(() => undefined);
+    signJobs.set(movie, signs);
+  }
   queued++;
-  packed = queue.then(() => pack(movie));
+  packed = queue.then(() => pack(movie, prefix, signs));
   queue = packed.catch(() => undefined).finally(() => {
     if (--queued === 0) {
       regionMemory = undefined;
@@ -100,14 +136,18 @@ export function packMovie(movie: NdArray): Promise<PackedBlob> {
     }
   });
   packing.set(movie, packed);
-  packed.catch(() => packing.delete(movie));
+  packed.catch(() => {
+    packing.delete(movie);
+    signJobs.delete(movie);
+  });
   return packed;
 }
 
 /**
- * Queues the movies for packing, in order, so that they compress on the thread pool while the
- * caller goes on (inserting rows); Stimulation.make() then finds each packed or under way. A
- * failure surfaces where the movie is awaited.
+ * Queues the movies for packing, in order, so that they compress on the worker thread (white
+ * noise from a pickle) or the thread pool (zlib) while the caller goes on (inserting rows);
+ * Stimulation.make() then finds each packed or under way, and packs one itself when the worker
+ * has not begun it. A failure surfaces where the movie is awaited.
  *
  * @example
  * ```ts
@@ -117,5 +157,5 @@ export function packMovie(movie: NdArray): Promise<PackedBlob> {
 export function packMoviesAhead(movies: readonly NdArray[]): void {
   // Region memory (when a movie needs it) for the largest at once: growing it movie by movie would leave the smaller behind.
   largestAhead = Math.max(largestAhead, ...movies.map((m) => m.size * 8));
-  for (const movie of movies) packMovie(movie).catch(() => undefined);
+  for (const movie of movies) queueMovie(movie).catch(() => undefined);
 }

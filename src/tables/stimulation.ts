@@ -5,6 +5,7 @@ import { Part } from '../schema/table/tiers.js';
 import { DataSource } from './data-source.js';
 import { packMovie } from './movie-blob.js';
 import { pipeline } from './pipeline-schema.js';
+import type { RgcStimulation } from './dataset.js';
 import { Session, type SessionRow } from './session.js';
 import { readSourceCached } from './sources/read-source.js';
 import { frameAt } from './spike-frame.js';
@@ -122,25 +123,50 @@ export class Stimulation extends Imported<StimulationRow> {
     for (const [stimulationIndex, stim] of found.stimulations.entries()) {
       const stimKey = { ...sessionKey, stimulation_index: stimulationIndex };
       const [xBlocks, yBlocks, nFrames] = stim.movie.shape as [number, number, number];
+      // Packing may still be under way (on a worker thread): the rows are made meanwhile.
+      const movie = packMovie(stim.movie);
+      const neurons = neuronRows(stimKey, stim);
+      const spikes = spikeRows(stimKey, stim);
       await this.insert1({
-        ...stimKey, fps: stim.fps, movie: await packMovie(stim.movie), x_blocks: xBlocks, y_blocks: yBlocks, n_frames: nFrames,
+        ...stimKey, fps: stim.fps, movie: await movie, x_blocks: xBlocks, y_blocks: yBlocks, n_frames: nFrames,
         pixel_size: stim.pixel_size, stim_height: stim.stim_height, stim_width: stim.stim_width,
         stimulus_onset: stim.stimulus_onset, x_block_size: stim.x_block_size, y_block_size: stim.y_block_size,
       });
-      // The same frame rule as the STA's, so these counts agree with its skipped spikes.
-      const frames = stim.spikes.map((times) => times.map((t) => frameAt(t, stim.stimulus_onset, stim.fps)));
-      await Stimulation.Neuron.insert(frames.map((f, neuronIndex) => ({
-        ...stimKey, neuron_index: neuronIndex, n_spikes: f.length,
-        n_before_onset: f.filter((frame) => frame < 0).length,
-        n_after_movie: f.filter((frame) => frame >= stim.n_frames).length,
-      })));
-      const spikes: SpikeRow[] = [];
-      stim.spikes.forEach((times, neuronIndex) => {
-        times.forEach((t, spikeIndex) => spikes.push({ ...stimKey, neuron_index: neuronIndex, spike_index: spikeIndex, spike_time: t, spike_movie_time: t - stim.stimulus_onset }));
-      });
+      await Stimulation.Neuron.insert(neurons);
       await Stimulation.Spike.insert(spikes);
     }
   }
+}
+
+type StimulationKey = SessionKey & { stimulation_index: number };
+
+/** A stimulation's neurons with their spike counts, by the same frame rule as the STA's (so the counts agree with its skipped spikes). */
+function neuronRows(key: StimulationKey, stim: RgcStimulation): NeuronRow[] {
+  return stim.spikes.map((times, neuronIndex) => {
+    let before = 0;
+    let after = 0;
+    for (const t of times) {
+      const frame = frameAt(t, stim.stimulus_onset, stim.fps);
+      if (frame < 0) before++;
+      else if (frame >= stim.n_frames) after++;
+    }
+    return { ...key, neuron_index: neuronIndex, n_spikes: times.length, n_before_onset: before, n_after_movie: after };
+  });
+}
+
+/** A stimulation's spikes, one row each. */
+function spikeRows(key: StimulationKey, stim: RgcStimulation): SpikeRow[] {
+  const { subject_name, sample_number, session_date, stimulation_index } = key;
+  const rows: SpikeRow[] = [];
+  for (let neuron = 0; neuron < stim.spikes.length; neuron++) {
+    const times = stim.spikes[neuron]!;
+    for (let i = 0; i < times.length; i++) {
+      const t = times[i]!;
+      // Written out (not spread): every row gets the same hidden class at once.
+      rows.push({ subject_name, sample_number, session_date, stimulation_index, neuron_index: neuron, spike_index: i, spike_time: t, spike_movie_time: t - stim.stimulus_onset });
+    }
+  }
+  return rows;
 }
 
 /** The pipeline's neurons: `-> Neuron` in a definition (with `context: { Neuron }`) names this table. */

@@ -100,6 +100,27 @@ print(float(c[3, 2, 100]), float(c.sum()))`;
     await expect(readSource({ type: 'file/pickle', access: file })).rejects.toThrow(/movie holds NaN at block \(5, 7\) of frame 42; every value must be a finite number/);
   });
 
+  it('find a value that is not finite where it lies, also the one split between two reads of the file', async () => {
+    // A ±1 movie over the first 8 MiB read: the value that straddles the read's end, and others.
+    const shape = [64, 48, 400];
+    const write = (bad: ReadonlyMap<number, number>): string => {
+      const data = new Float64Array(64 * 48 * 400).fill(-1);
+      for (const [i, v] of bad) data[i] = v;
+      const file = path.join(dir, 'split.pkl');
+      writeFileSync(file, writePickle({ pad: 'x', movie: { dtype: 'f8', shape, data } }, 4));
+      return file;
+    };
+    const region = [...(await readPickleSkeleton('test', write(new Map()), 2 ** 32)).regions.values()][0]!;
+    expect(region.firstNonFiniteF64).toBe(-1);
+    const READ = 8 << 20;
+    expect((READ - region.offset) % 8).not.toBe(0); // the layout does split a value
+    const split = Math.floor((READ - region.offset) / 8);
+    for (const [index, value] of [[split, Number.NaN], [split + 1, Number.POSITIVE_INFINITY], [split - 1, Number.NEGATIVE_INFINITY], [64 * 48 * 400 - 1, Number.NaN], [0, Number.NaN]] as const) {
+      const skeleton = await readPickleSkeleton('test', write(new Map([[index, value], [64 * 48 * 400 - 1, Number.NaN]])), 2 ** 32);
+      expect([...skeleton.regions.values()][0]!.firstNonFiniteF64).toBe(index);
+    }
+  });
+
   it('refuse to read a region of a file that changed since', async () => {
     const file = path.join(dir, 'p4.pkl');
     const skeleton = await readPickleSkeleton('test', file, 2 ** 32);

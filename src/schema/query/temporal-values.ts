@@ -60,6 +60,8 @@ function invalidDate(value: Date): ValueProblem | undefined {
  * ```
  */
 export function canonicalDate(value: unknown): string | ValueProblem {
+  // The rows of one insert mostly repeat a date (every spike of a session): the last text found valid is remembered.
+  if (typeof value === 'string' && value === lastDate.text) return lastDate.canonical;
   let year: number;
   let month: number;
   let day: number;
@@ -75,8 +77,15 @@ export function canonicalDate(value: unknown): string | ValueProblem {
   } else {
     return new ValueProblem("must be a Date or a 'YYYY-MM-DD' string");
   }
-  return checkDate(year, month, day) ?? `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
+  const problem = checkDate(year, month, day);
+  if (problem) return problem;
+  const canonical = `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
+  if (typeof value === 'string') lastDate = { text: value, canonical };
+  return canonical;
 }
+
+/** The last date text {@link canonicalDate} found valid, and its canonical form. */
+let lastDate: { text: string | undefined; canonical: string } = { text: undefined, canonical: '' };
 
 /** TIMESTAMP's range, in UTC (connections run with time_zone '+00:00'). */
 const TIMESTAMP_MIN = '1970-01-01 00:00:01';

@@ -232,6 +232,40 @@ const SIGN_CHUNK = 1 << 19;
 export function unitSigns(array: NdArray): Uint8Array | undefined {
   const source = sources.get(array);
   if (!source || source.type !== Float64Array) return undefined;
+  return signsOf(source);
+}
+
+/**
+ * A deferred float64 array whose values are still in a region of its file, as plain data that can
+ * be posted to a worker thread: its region and layout. Undefined for any other array.
+ */
+export interface RegionArray {
+  readonly region: FileRegion;
+  readonly shape: readonly number[];
+  readonly fortran: boolean;
+}
+
+/** The {@link RegionArray} of a deferred float64 array read from a region of its file; undefined otherwise. */
+export function regionArray(array: NdArray): RegionArray | undefined {
+  const source = sources.get(array);
+  if (!source || source.type !== Float64Array || source.data instanceof Uint8Array) return undefined;
+  return { region: source.data, shape: source.shape, fortran: source.fortran };
+}
+
+/**
+ * {@link unitSigns} of a {@link RegionArray}, on any thread: the file is checked (size and
+ * modification time) and read as for the array itself.
+ *
+ * @example
+ * ```ts
+ * const signs = unitSignsOfRegion(regionArray(movie)!);   // in a worker thread
+ * ```
+ */
+export function unitSignsOfRegion(array: RegionArray): Uint8Array | undefined {
+  return signsOf({ data: array.region, type: Float64Array, shape: array.shape, fortran: array.fortran });
+}
+
+function signsOf(source: Source): Uint8Array | undefined {
   const shape = source.shape;
   const n = shape.reduce((p, d) => p * d, 1);
   const signs = new Uint8Array(n);
@@ -291,3 +325,4 @@ function withReader<T>(source: Source, use: (read: (into: Uint8Array, offset: nu
     file.close();
   }
 }
+

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataSourceError } from '../../errors.js';
+import { ThreadHash } from './hash-thread.js';
 import { openRegularFile } from './read-file.js';
 
 /** A byte payload of a pickle left in its file, to be read when needed. */
@@ -29,6 +30,8 @@ export interface PickleSkeleton {
 /** Payloads this large stay in the file (numpy arrays' data: movies). */
 const LEAVE = 1 << 20;
 const READ = 8 << 20;
+/** Room before each read for bytes the walk left over from the one before (an opcode of up to 1 MiB). */
+const HEAD = LEAVE + 4096;
 
 const c = (ch: string): number => ch.charCodeAt(0);
 /** Opcodes without an argument (pickletools' table). */
@@ -43,10 +46,13 @@ const LINES = new Map<number, number>([[c('I'), 1], [c('L'), 1], [c('F'), 1], [c
 const PAYLOAD = new Set([c('B'), 0x8e, 0x96]);
 const STOP = c('.');
 
-/** Finds the first value that is not finite in a payload read as float64, fed in pieces. */
+/**
+ * Finds the first value that is not finite in a payload read as float64, fed in pieces. The
+ * values are read where they lie (a DataView reads them unaligned): only a value split between
+ * two pieces is copied.
+ */
 class FiniteScan {
-  private readonly scratch = new Float64Array(1 << 17);
-  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
+  private readonly split = new DataView(new ArrayBuffer(8));
   private carry = 0;
   private seen = 0;
   first = -1;
@@ -54,26 +60,35 @@ class FiniteScan {
   feed(bytes: Uint8Array): void {
     if (this.first >= 0) return;
     let at = 0;
-    while (at < bytes.byteLength) {
-      const n = Math.min(this.scratchBytes.byteLength - this.carry, bytes.byteLength - at);
-      this.scratchBytes.set(bytes.subarray(at, at + n), this.carry);
-      at += n;
-      const filled = this.carry + n;
-      const values = Math.floor(filled / 8);
-      let check = 0;
-      for (let i = 0; i < values; i++) check += this.scratch[i]! * 0;
-      if (check !== 0) {
-        for (let i = 0; i < values; i++) {
-          if (!Number.isFinite(this.scratch[i]!)) {
-            this.first = this.seen + i;
-            return;
-          }
+    if (this.carry > 0) {
+      const n = Math.min(8 - this.carry, bytes.byteLength);
+      for (let k = 0; k < n; k++) this.split.setUint8(this.carry + k, bytes[k]!);
+      this.carry += n;
+      at = n;
+      if (this.carry < 8) return;
+      this.carry = 0;
+      if (!Number.isFinite(this.split.getFloat64(0, true))) {
+        this.first = this.seen;
+        return;
+      }
+      this.seen++;
+    }
+    const values = Math.floor((bytes.byteLength - at) / 8);
+    const view = new DataView(bytes.buffer, bytes.byteOffset + at, values * 8);
+    const end = values * 8;
+    // One sum, without branches: NaN as soon as a value is NaN or infinite.
+    let check = 0;
+    for (let i = 0; i < end; i += 8) check += view.getFloat64(i, true) * 0;
+    if (check !== 0) {
+      for (let i = 0; i < end; i += 8) {
+        if (!Number.isFinite(view.getFloat64(i, true))) {
+          this.first = this.seen + i / 8;
+          return;
         }
       }
-      this.seen += values;
-      this.carry = filled - values * 8;
-      this.scratchBytes.copyWithin(0, values * 8, filled);
     }
+    this.seen += values;
+    for (let k = at + end; k < bytes.byteLength; k++) this.split.setUint8(this.carry++, bytes[k]!);
   }
 }
 
@@ -93,12 +108,30 @@ class FiniteScan {
 export async function readPickleSkeleton(where: string, file: string, maxBytes: number): Promise<PickleSkeleton> {
   const { handle, info } = await openRegularFile(where, file, maxBytes);
   const hash = createHash('sha256');
+  let checksum = '';
   const out: Buffer[] = [];
   let outBytes = 0;
   const regions = new Map<number, FileRegion>();
-  let work = Buffer.allocUnsafe(READ + 4096);
-  let kept = 0; // unconsumed bytes at the start of `work`
-  let keptAt = 0; // their offset in the file
+  // The next read is under way while this one is hashed and walked. Each goes after HEAD bytes of
+  // room, where the bytes the walk left over (an opcode cut by the read's end) are put back in
+  // front of it. The checksum is computed on a worker thread where one starts, from memory shared with it,
+  // while this thread walks the same bytes; a buffer is read into again once the worker is done.
+  const threadHash = ThreadHash.start();
+  const buffers = [0, 1, 2].map(() => (threadHash ? Buffer.from(new SharedArrayBuffer(HEAD + READ)) : Buffer.allocUnsafe(HEAD + READ)));
+  const hashed: Array<Promise<void>> = buffers.map(() => Promise.resolve());
+  let turn = 0;
+  const readAt = async (at: number): Promise<{ buffer: Buffer; bytesRead: number; at: number; k: number }> => {
+    const k = turn;
+    turn = (turn + 1) % buffers.length;
+    await hashed[k];
+    const buffer = buffers[k]!;
+    const { bytesRead } = await handle.read(buffer, HEAD, READ, at);
+    return { buffer, bytesRead, at, k };
+  };
+  let work: Buffer = buffers[2]!;
+  let start = 0; // the bytes of `work` not walked yet: start … end
+  let end = 0;
+  let keptAt = 0; // the file offset of work[0]
   let skip = 0;
   let scan: FiniteScan | undefined;
   let region: Omit<FileRegion, 'firstNonFiniteF64'> | undefined;
@@ -111,19 +144,37 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
   const fail = (message: string): never => {
     throw new DataSourceError(`${where}: ${message}`, { source: where });
   };
+  let next: ReturnType<typeof readAt> | undefined = readAt(0);
   try {
-    for (let read = 0; ;) {
-      if (work.byteLength - kept < READ) {
-        const bigger = Buffer.allocUnsafe(kept + READ + 4096);
-        work.copy(bigger, 0, 0, kept);
-        work = bigger;
-      }
-      const { bytesRead } = await handle.read(work, kept, READ, read);
+    for (;;) {
+      const { buffer, bytesRead, at, k } = await next!;
+      next = undefined;
       if (bytesRead === 0) break;
-      hash.update(work.subarray(kept, kept + bytesRead));
-      read += bytesRead;
-      const end = kept + bytesRead;
-      let pos = 0;
+      if (threadHash) {
+        hashed[k] = threadHash.update(buffer.buffer as SharedArrayBuffer, buffer.byteOffset + HEAD, bytesRead);
+        hashed[k]!.catch(() => undefined);
+      } else {
+        hash.update(buffer.subarray(HEAD, HEAD + bytesRead));
+      }
+      const kept = end - start;
+      if (kept <= HEAD) {
+        work.copy(buffer, HEAD - kept, start, end);
+        work = buffer;
+        start = HEAD - kept;
+        keptAt = at - HEAD;
+      } else {
+        // More left over than the room (a long opcode argument): joined in memory of its own.
+        const joined = Buffer.allocUnsafe(kept + bytesRead);
+        work.copy(joined, 0, start, end);
+        buffer.copy(joined, kept, HEAD, HEAD + bytesRead);
+        work = joined;
+        start = 0;
+        keptAt = at - kept;
+      }
+      end = start + kept + bytesRead;
+      // The next buffer is free once hashed: what it held was walked, or copied in front of a later read.
+      next = readAt(at + bytesRead);
+      let pos = start;
       while (!stopped) {
         if (skip > 0) {
           const n = Math.min(skip, end - pos);
@@ -174,20 +225,22 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
         pos += length;
         if (op === STOP) stopped = true;
       }
-      kept = stopped ? 0 : end - pos;
-      work.copy(work, 0, pos, end);
-      keptAt = read - kept;
+      start = stopped ? end : pos;
     }
+    checksum = threadHash ? await threadHash.digest() : hash.digest('hex');
   } finally {
+    threadHash?.close();
+    // A read still under way finishes before the file is closed.
+    await next?.catch(() => undefined);
     await handle.close();
   }
   if (skip > 0) fail(`the file ends inside an array's data (${skip} bytes short): it is truncated.`);
-  if (!stopped && outBytes + kept > 0) {
+  if (!stopped && outBytes + end - start > 0) {
     // No STOP: hand over what there is, and the parser says what is wrong with it.
-    emit(work.subarray(0, kept));
+    emit(work.subarray(start, end));
   }
   const bytes = Buffer.concat(out, outBytes);
-  return { bytes, regions, checksum: hash.digest('hex'), size: info.size };
+  return { bytes, regions, checksum, size: info.size };
 }
 
 /**

@@ -70,7 +70,7 @@ export type {
   Dialect, DriverDialect, SpellingDialect, ValueDialect, SchemaDialect, ErrorKind, ValueReading, SqlRunner, StatementCache,
 } from './schema/connection/dialect.js';
 export type { TableDeclaration, ForeignKeyDeclaration, Statement } from './schema/connection/table-declaration.js';
-export { redactUrl, redactCredentials } from './schema/util/redact.js';
+export { redactUrl, redactCredentials } from './redact.js';
 export { resolveConnectionSpec } from './schema/connection/config.js';
 export type { ConnectionOptions, ConnectionSpec, DialectName } from './schema/connection/config.js';
 

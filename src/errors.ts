@@ -1,4 +1,4 @@
-import { redactCredentials } from './schema/util/redact.js';
+import { redactCredentials } from './redact.js';
 
 /**
  * The one error hierarchy of rg-schema. Every error a user can meet is an {@link RgSchemaError};

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { SchemaMismatchError } from '../errors.js';
 import { schemaExists } from '../schema/declare/schema-presence.js';
-import { redactCredentials } from '../schema/util/redact.js';
+import { redactCredentials } from '../redact.js';
 import * as rgc from '../pipeline.js';
 import { fleetStatus, type FleetHostStatus } from '../schema/populate/fleet-status.js';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { InterruptedError } from '../errors.js';
 import { Connection } from '../schema/connection/connection.js';
-import { redactCredentials } from '../schema/util/redact.js';
+import { redactCredentials } from '../redact.js';
 
 /** The package's version, as `--version` prints it. */
 export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

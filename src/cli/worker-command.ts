@@ -8,7 +8,7 @@ import { Schema } from '../schema/declare/schema.js';
 import { findTableInfo } from '../schema/declare/table-info.js';
 import { startFleetWorker, type FleetEvent } from '../schema/populate/fleet-worker.js';
 import type { TableClass } from '../schema/table/table.js';
-import { redactCredentials } from '../schema/util/redact.js';
+import { redactCredentials } from '../redact.js';
 import { importModule } from './import-module.js';
 import { positiveNumber, UsageError, wholeNumber } from './program.js';
 

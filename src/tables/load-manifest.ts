@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DataSourceError } from '../errors.js';
 import { runMake } from '../schema/populate/auto-populate.js';
 import { tableInfo } from '../schema/declare/table-info.js';
-import { redactCredentials, redactUrl } from '../schema/util/redact.js';
+import { redactCredentials, redactUrl } from '../redact.js';
 import { DataSource } from './data-source.js';
 import { packMoviesAhead } from './movie-blob.js';
 import { startSignThread } from './movie-sign-thread.js';

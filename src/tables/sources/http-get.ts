@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { DataSourceError } from '../../errors.js';
-import { redactUrl } from '../../schema/util/redact.js';
+import { redactUrl } from '../../redact.js';
 import { formatBytes, type SourceLimits } from './limits.js';
 
 const MAX_REDIRECTS = 5;

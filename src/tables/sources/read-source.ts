@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import ndarray from 'ndarray';
 import { DataSourceError } from '../../errors.js';
-import { redactUrl } from '../../schema/util/redact.js';
+import { redactUrl } from '../../redact.js';
 import type { RgcDataset } from '../dataset.js';
 import { readCsvSource } from './csv-source.js';
 import { httpGet } from './http-get.js';

@@ -279,8 +279,8 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     let computeMs: number | undefined;
     let computeCpuMs: number | undefined;
     const timeMake = (ms: number, cpuMs: number): void => {
-      computeMs = computeMs === undefined ? ms : 0.8 * computeMs + 0.2 * ms;
-      computeCpuMs = computeCpuMs === undefined ? cpuMs : 0.8 * computeCpuMs + 0.2 * cpuMs;
+      computeMs = movingAverage(computeMs, ms);
+      computeCpuMs = movingAverage(computeCpuMs, cpuMs);
     };
     const fixedPerTransaction = options.keysPerTransaction === undefined ? undefined : Math.max(1, Math.floor(options.keysPerTransaction));
     // SQLite's transaction holds the file's only write lock, and computation of the keys after the
@@ -325,7 +325,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     // Never fewer keys than share a transaction: with many workers on few cores makes wait for a
     // core, their wall time grows, and claims (each a transaction of its own) would multiply.
     const claimSize = (): number => (options.batch !== undefined ? batch
-      : makeMs === undefined ? 1 : Math.max(keysPerTransaction(), Math.min(MAX_AUTO_BATCH, Math.floor(CLAIM_WORK_MS / Math.max(makeMs, 0.01)))));
+      : makeMs === undefined ? 1 : Math.max(keysPerTransaction(), keysPerSharedTransaction(makeMs, CLAIM_WORK_MS, MAX_AUTO_BATCH)));
     const group = (cls as unknown as { jobGroup?: readonly string[] }).jobGroup ?? [];
     const outside = group.filter((g) => !jobs?.keyAttributes.includes(g));
     if (jobs && outside.length > 0) {
@@ -360,7 +360,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
             const outcomes = await makeKeys(group, me, (work) => work());
             outcomes.forEach((outcome, j) => record(group[j]!, outcome));
             const took = (performance.now() - started) / group.length;
-            makeMs = makeMs === undefined ? took : 0.8 * makeMs + 0.2 * took;
+            makeMs = movingAverage(makeMs, took);
             // Keys a failure stopped before they were made go back with the rest of the claim.
             i -= group.length - outcomes.length;
           }
@@ -420,12 +420,17 @@ const MAX_KEYS_PER_TRANSACTION = 32;
 const DEADLOCK_ATTEMPTS = 4;
 
 /**
- * Keys that share a transaction when make() takes `makeMs` (a moving average; undefined before the
- * first is timed): about `workMs` of make time, at least 1, at most 32.
+ * Keys that share a transaction (or a claim) when make() takes `makeMs` (a moving average;
+ * undefined before the first is timed): about `workMs` of make time, at least 1, at most `most`.
  */
-export function keysPerSharedTransaction(makeMs: number | undefined, workMs: number): number {
+export function keysPerSharedTransaction(makeMs: number | undefined, workMs: number, most = MAX_KEYS_PER_TRANSACTION): number {
   if (makeMs === undefined) return 1;
-  return Math.max(1, Math.min(MAX_KEYS_PER_TRANSACTION, Math.floor(workMs / Math.max(makeMs, 0.01))));
+  return Math.max(1, Math.min(most, Math.floor(workMs / Math.max(makeMs, 0.01))));
+}
+
+/** The moving average of make times that sizes transactions and claims: recent makes weigh most. */
+function movingAverage(average: number | undefined, latest: number): number {
+  return average === undefined ? latest : 0.8 * average + 0.2 * latest;
 }
 
 function isDeadlock(error: Error): boolean {

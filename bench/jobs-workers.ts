@@ -3,7 +3,8 @@
  * (reserveJobs), on SQLite, MariaDB and PostgreSQL:
  * - 4000 keys whose make() spends 5 ms of CPU: 1 vs 2 workers (goal ≥ 1.7×);
  * - a trivial make(): 1, 2, 4 and 8 workers (goal: 8 never slower than 1), batch 1, 4 and the
- *   default (auto);
+ *   default (auto); more workers than cores both with the host's slots (populate's default: at
+ *   most one worker per core in a make at once) and without (`hostSlots: Infinity`);
  * - what the database does per key as workers are added: MariaDB statements and commits per key
  *   (the bench user's information_schema.USER_STATISTICS when userstat=1, else SHOW GLOBAL STATUS
  *   deltas of Com_select/insert/update/delete and Handler_commit), PostgreSQL commits of the bench's
@@ -16,7 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
@@ -45,14 +46,14 @@ function pipeline(connection: string, cpuMs: number) {
 }
 
 /** One worker process: populate with reserveJobs, then print its start, end and keys made. */
-async function child(url: string, cpuMs: number, batch: number): Promise<void> {
+async function child(url: string, cpuMs: number, batch: number, hostSlots: number | undefined): Promise<void> {
   const { Done } = pipeline(url, cpuMs);
   await Done.jobs().declare();
   console.log('ready');
   await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
   process.stdin.pause();
   const start = Date.now();
-  const { successCount } = await Done.populate({ reserveJobs: true, ...(batch > 0 ? { batch } : {}) });
+  const { successCount } = await Done.populate({ reserveJobs: true, ...(batch > 0 ? { batch } : {}), ...(hostSlots === undefined ? {} : { hostSlots }) });
   console.log(JSON.stringify({ start, end: Date.now(), made: successCount }));
   await Connection.closeAll();
 }
@@ -86,7 +87,8 @@ async function counters(engine: string, url: string): Promise<Counters> {
   return {};
 }
 
-async function round(engine: string, url: string, keys: number, cpuMs: number, workers: number, batch: number): Promise<Record<string, string | number>> {
+/** `hostSlots` undefined: populate's default (the host's cores). */
+async function round(engine: string, url: string, keys: number, cpuMs: number, workers: number, batch: number, hostSlots?: number): Promise<Record<string, string | number>> {
   const { schema, Key, Done } = pipeline(url, cpuMs);
   await schema.drop({ force: true });
   await Key.insert(Array.from({ length: keys }, (_, k) => ({ k })));
@@ -94,7 +96,7 @@ async function round(engine: string, url: string, keys: number, cpuMs: number, w
   await Connection.closeAll();
   const script = fileURLToPath(import.meta.url);
   const children = Array.from({ length: workers }, () => {
-    const p = spawn(process.execPath, ['--import', 'tsx', script, '--child', url, String(cpuMs), String(batch)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', script, '--child', url, String(cpuMs), String(batch), hostSlots === undefined ? 'default' : String(hostSlots)], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     let markReady: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => { markReady = resolve; });
@@ -121,7 +123,7 @@ async function round(engine: string, url: string, keys: number, cpuMs: number, w
   const per = (name: string): string => (before[name] === undefined ? '' : ((after[name]! - before[name]!) / keys).toFixed(2));
   const statements = engine === 'MariaDB' ? per('statements') : '';
   const row: Record<string, string | number> = {
-    engine, 'make CPU ms': cpuMs, workers, batch: batch > 0 ? batch : 'auto', seconds, 'keys/s': Math.round(keys / seconds),
+    engine, 'make CPU ms': cpuMs, workers, batch: batch > 0 ? batch : 'auto', 'host slots': hostSlots === undefined ? `cores (${availableParallelism()})` : String(hostSlots), seconds, 'keys/s': Math.round(keys / seconds),
     'statements/key': statements,
     'commits/key': engine === 'MariaDB' ? per('commits') : engine === 'PostgreSQL' ? per('xact_commit') : '',
     'WAL syncs/key': engine === 'PostgreSQL' ? per('wal_sync') : '',
@@ -157,6 +159,11 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
         const row = await round(engine, url, TRIVIAL_KEYS, 0, workers, batch);
         if (workers === 1) first = row.seconds as number;
         rows.push({ ...row, 'vs 1 worker': first / (row.seconds as number) });
+        // The same workers without the host's slots: each process in a make whenever it likes.
+        if (workers > availableParallelism()) {
+          const free = await round(engine, url, TRIVIAL_KEYS, 0, workers, batch, Infinity);
+          rows.push({ ...free, 'vs 1 worker': first / (free.seconds as number) });
+        }
       }
     }
   }
@@ -164,7 +171,7 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
 }
 
 if (process.argv[2] === '--child') {
-  await child(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]));
+  await child(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]), process.argv[6] === 'default' ? undefined : Number(process.argv[6]));
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   printTable('jobs-workers: N worker processes through the jobs table (goals: 2 workers ≥ 1.7× one at 5 ms CPU per key; 8 never slower than 1)', await run());
 }

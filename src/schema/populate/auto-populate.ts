@@ -7,6 +7,7 @@ import { Query, type Restriction } from '../query/query.js';
 import type { KeyOfRow } from '../query/row-types.js';
 import { Table, type RowOf, type TableClass } from '../table/table.js';
 import { Dj014TableJobs } from './dj014-jobs.js';
+import { hostSlotsFor, takeHostSlot } from './host-slots.js';
 import { JobsTable, type JobWorker } from './jobs.js';
 
 /** Options of populate(). */
@@ -69,6 +70,14 @@ export interface PopulateOptions {
    * `Dj014JobsTable.releaseStale`). 0.14 never does; default false.
    */
   readonly releaseStale?: boolean;
+  /**
+   * With reserveJobs (or workers): populate processes of this host that make keys at once, at most
+   * (each holds a slot while it claims and makes keys; the others wait). Default: the host's cores
+   * (or `RG_HOST_SLOTS`), so that 8 workers on 2 cores work like 2 instead of taking turns on the
+   * cores at every round trip. `Infinity` lifts the limit: for makes that mostly wait on something
+   * other than this host (a remote file server, a GPU queue).
+   */
+  readonly hostSlots?: number;
   /** Start this many local worker processes (implies reserveJobs), each importing `workerModule`; the database's jobs table coordinates them. */
   readonly workers?: number;
   /** For `workers`: the module that declares the table, and the name it exports it under. */
@@ -81,7 +90,7 @@ export interface PopulateResult {
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }>;
 }
 
-const OPTION_NAMES = ['concurrency', 'keysPerTransaction', 'reserveJobs', 'priority', 'keepCompleted', 'batch', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale'];
+const OPTION_NAMES = ['concurrency', 'keysPerTransaction', 'reserveJobs', 'priority', 'keepCompleted', 'batch', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale', 'hostSlots'];
 
 type AutoClass = TableClass & { new (): AutoPopulated<object> };
 
@@ -194,6 +203,9 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     let done = 0;
     let failure: Error | undefined;
     let next = 0;
+    // Workers of one host take turns by claims, not by cores (see hostSlots); a populate without
+    // jobs is one process's own and is not held back by workers running beside it.
+    const hostSlots = jobs || dj014 ? hostSlotsFor(options.hostSlots) : Infinity;
     const lanes = info.schema.connection.dialect.concurrent ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1;
     /** The job of a key another worker made between its listing and its reservation here. */
     const skipMade = async (key: Record<string, unknown>): Promise<'skipped'> => {
@@ -305,13 +317,19 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           continue;
         }
         const key = keys[next++]!;
-        const outcome = await info.schema.connection.session(async (connectionId) => {
-          const me: JobWorker | undefined = worker ? { ...worker, connectionId } : undefined;
-          if (jobs && me && !(await jobs.reserve(key, me))) return 'skipped';
-          const me014 = dj014 && worker014 ? { ...worker014, connectionId } : undefined;
-          if (dj014 && me014 && !(await dj014.reserve(key, me014))) return 'skipped';
-          return makeOne(key, me, me014);
-        });
+        const slot = await takeHostSlot(hostSlots);
+        let outcome: 'done' | 'skipped' | Error;
+        try {
+          outcome = await info.schema.connection.session(async (connectionId) => {
+            const me: JobWorker | undefined = worker ? { ...worker, connectionId } : undefined;
+            if (jobs && me && !(await jobs.reserve(key, me))) return 'skipped';
+            const me014 = dj014 && worker014 ? { ...worker014, connectionId } : undefined;
+            if (dj014 && me014 && !(await dj014.reserve(key, me014))) return 'skipped';
+            return makeOne(key, me, me014);
+          });
+        } finally {
+          slot.release();
+        }
         record(key, outcome);
       }
     };
@@ -336,6 +354,8 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     let claimedCount = 0;
     const claimLane = async (): Promise<void> => {
       while (failure === undefined && claimedCount < cap) {
+        // Taken before the claim: a process waiting for a core holds no keys.
+        const slot = await takeHostSlot(hostSlots);
         const more = await info.schema.connection.session(async (connectionId) => {
           const me: JobWorker = { ...worker!, connectionId };
           const claimed = await jobs!.claim(Math.min(claimSize(), cap - claimedCount), me, group);
@@ -366,7 +386,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           }
           if (i < claimed.length) await jobs!.unclaim(claimed.slice(i), me);
           return claimed.length > 0;
-        });
+        }).finally(() => slot.release());
         if (!more) break;
       }
     };

@@ -24,7 +24,7 @@ if (!table || typeof table.populate !== 'function') {
   console.error(`rg-schema worker: ${spec.module} does not export an auto-populated table named ${spec.exportName}.`);
   process.exit(2);
 }
-const result = await table.populate(spec.restriction, { ...spec.options, reserveJobs: true, suppressErrors: true });
+const result = await table.populate(spec.restriction, { ...spec.options, reserveJobs: true, suppressErrors: true, hostSlots: handoff.hostSlots ?? Infinity });
 const report: WorkerReport = {
   successCount: result.successCount,
   errors: result.errors.map((e) => ({ key: JSON.parse(JSON.stringify(e.key, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Record<string, unknown>, message: e.error.message })),

@@ -7,6 +7,7 @@ import { environmentWithoutSecrets, secretsToHand } from '../connection/secrets.
 import type { TableInfo } from '../declare/table-info.js';
 import type { PopulateOptions, PopulateResult } from './auto-populate.js';
 import { populateCpuShare, setPopulateCpuShare, workerCpuShare } from './cpu-share.js';
+import { hostSlotsFor } from './host-slots.js';
 import { JobsTable } from './jobs.js';
 import { workerExecArgv } from './worker-loader.js';
 
@@ -29,6 +30,8 @@ export interface WorkerHandoff {
   readonly secrets: Readonly<Record<string, string>>;
   /** Cores this worker's multi-threaded make() may use: the machine's, shared among the workers. */
   readonly cpuShare: number;
+  /** populate's `hostSlots` as the parent resolved it; null for no limit (IPC's JSON has no Infinity). */
+  readonly hostSlots: number | null;
 }
 
 /** What a worker reports back over IPC. */
@@ -87,6 +90,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     connection: { ...connection, prefix: info.schema.database.slice(0, info.schema.database.length - info.schema.name.length) },
     secrets: secretsToHand(),
     cpuShare: workerCpuShare(options.workers ?? 1),
+    hostSlots: Number.isFinite(hostSlotsFor(options.hostSlots)) ? hostSlotsFor(options.hostSlots) : null,
   };
   const main = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './worker-main.ts' : './worker-main.js', import.meta.url));
   const execArgv = workerExecArgv(main, spec.path);
@@ -161,7 +165,7 @@ async function populateHere(info: TableInfo, restriction: unknown, handoff: Work
   setPopulateCpuShare(handoff.cpuShare);
   try {
     return await table.populate(restriction, {
-      ...handoff.spec.options, reserveJobs: true, suppressErrors: true,
+      ...handoff.spec.options, reserveJobs: true, suppressErrors: true, hostSlots: handoff.hostSlots ?? Infinity,
       onProgress: () => {
         const signal = interrupted();
         if (signal) throw new InterruptedError(`populate of ${info.className} was interrupted (${signal})`, signal);

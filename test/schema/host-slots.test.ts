@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { availableParallelism } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PopulateError } from '../../src/errors.js';
+import { hostSlotsFor } from '../../src/schema/populate/host-slots.js';
+
+const SLOTS_MODULE = path.resolve('src/schema/populate/host-slots.ts');
+
+interface Held { pid: number; start: number; end: number }
+
+/**
+ * A process that takes a slot of `slots`, holds it `holdMs`, and prints when. Each test gives its
+ * processes a temporary directory of their own, so slots of other tests running beside it do not count.
+ */
+function holder(dir: string, slots: number, holdMs: number, extra = ''): { output: () => string; done: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+    const { takeHostSlot } = await import(${JSON.stringify(SLOTS_MODULE)});
+    const slot = await takeHostSlot(${slots});
+    const start = performance.timeOrigin + performance.now();
+    console.log('GOT');
+    ${extra}
+    await new Promise((r) => setTimeout(r, ${holdMs}));
+    const end = performance.timeOrigin + performance.now();
+    slot.release();
+    console.log(JSON.stringify({ pid: process.pid, start, end }));
+  `], { env: { ...process.env, TMPDIR: dir, RG_HOST_SLOTS: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  return { output: () => out, done: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+}
+
+function held(output: string): Held {
+  return JSON.parse(output.split('\n').find((l) => l.startsWith('{'))!) as Held;
+}
+
+/** The most intervals that contain one instant. */
+function mostAtOnce(intervals: readonly Held[]): number {
+  return Math.max(...intervals.map((a) => intervals.filter((b) => b.start <= a.start && a.start < b.end).length));
+}
+
+describe('host slots: populate processes of one host that make keys at once', () => {
+  it('with one slot, processes hold it one after another', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
+    const holders = Array.from({ length: 4 }, () => holder(dir, 1, 150));
+    expect(await Promise.all(holders.map((h) => h.done))).toEqual([0, 0, 0, 0]);
+    const intervals = holders.map((h) => held(h.output()));
+    expect(mostAtOnce(intervals)).toBe(1);
+  }, 60_000);
+
+  it('with two slots, never more than two at once', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
+    const holders = Array.from({ length: 5 }, () => holder(dir, 2, 200));
+    expect(await Promise.all(holders.map((h) => h.done))).toEqual([0, 0, 0, 0, 0]);
+    expect(mostAtOnce(holders.map((h) => held(h.output())))).toBeLessThanOrEqual(2);
+  }, 60_000);
+
+  it('a process that dies holding a slot gives it up', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
+    const victim = holder(dir, 1, 60_000, "process.kill(process.pid, 'SIGKILL');");
+    const next = holder(dir, 1, 10);
+    expect(await victim.done).toBeNull();
+    expect(await next.done).toBe(0);
+    expect(next.output()).toContain('GOT');
+  }, 60_000);
+
+  it('a holder that is stuck (a stopped process) holds the others back for 30 s, not for good', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
+    const stuck = holder(dir, 1, 10, "console.log('PID ' + process.pid); process.kill(process.pid, 'SIGSTOP');");
+    for (let i = 0; i < 200 && !stuck.output().includes('PID'); i++) await new Promise((r) => setTimeout(r, 50));
+    const waitedFrom = Date.now();
+    const next = holder(dir, 1, 10);
+    expect(await next.done).toBe(0);
+    const waited = held(next.output()).start - waitedFrom;
+    process.kill(Number(/PID (\d+)/.exec(stuck.output())![1]), 'SIGKILL');
+    await stuck.done;
+    expect(waited).toBeGreaterThan(29_000);
+    expect(waited).toBeLessThan(50_000);
+  }, 90_000);
+
+  it('one process holds one slot for all its lanes, and gives it up when the last lets go', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
+    // Two takes in one process with a single slot: the second does not wait for the first.
+    const nested = holder(dir, 1, 100, `
+      const inner = await takeHostSlot(1);
+      console.log('NESTED');
+      slot.release(); slot.release();
+      await new Promise((r) => setTimeout(r, 300));
+      console.log('STILL ' + Date.now());
+      inner.release();
+    `);
+    for (let i = 0; i < 200 && !nested.output().includes('NESTED'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(nested.output()).toContain('NESTED');
+    const after = holder(dir, 1, 10);
+    expect(await nested.done).toBe(0);
+    expect(await after.done).toBe(0);
+    // The outer slot's double release did not free the slot while the inner take still held it.
+    const stillAt = Number(/STILL (\d+)/.exec(nested.output())![1]);
+    expect(held(after.output()).start).toBeGreaterThan(stillAt);
+  }, 60_000);
+});
+
+describe('how many host slots', () => {
+  const setting = process.env.RG_HOST_SLOTS;
+  afterEach(() => {
+    if (setting === undefined) delete process.env.RG_HOST_SLOTS;
+    else process.env.RG_HOST_SLOTS = setting;
+  });
+
+  it('defaults to the cores, RG_HOST_SLOTS sets it for a deployment, and the option for a call', () => {
+    process.env.RG_HOST_SLOTS = '';
+    expect(hostSlotsFor(undefined)).toBe(availableParallelism());
+    process.env.RG_HOST_SLOTS = ' 3 ';
+    expect(hostSlotsFor(undefined)).toBe(3);
+    process.env.RG_HOST_SLOTS = 'Infinity';
+    expect(hostSlotsFor(undefined)).toBe(Infinity);
+    expect(hostSlotsFor(5)).toBe(5);
+  });
+
+  it('refuses what is not a number of slots, saying where it came from', () => {
+    expect(() => hostSlotsFor(0)).toThrow(PopulateError);
+    expect(() => hostSlotsFor(2.5)).toThrow("populate's hostSlots (2.5) is not a number of host slots: give a whole number of at least 1, or Infinity for no limit.");
+    process.env.RG_HOST_SLOTS = 'four';
+    expect(() => hostSlotsFor(undefined)).toThrow('RG_HOST_SLOTS="four" is not a number of host slots');
+  });
+});
+
+describe('populate({ workers, hostSlots })', () => {
+  it('with hostSlots: 1 the makes of three worker processes never overlap', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
+    const file = path.join(dir, 'slots.sqlite');
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+      const m = await import(${JSON.stringify(path.resolve('test/fixtures/slot-pipeline.ts'))});
+      await m.Item.insert(Array.from({ length: 240 }, (_, item) => ({ item })));
+      const result = await m.Timed.populate({ workers: 3, hostSlots: 1, workerModule: { path: ${JSON.stringify(path.resolve('test/fixtures/slot-pipeline.ts'))}, exportName: 'Timed' } });
+      console.log(JSON.stringify({ result, rows: await m.Timed.fetch() }));
+      process.exit(0);
+    `], { env: { ...process.env, TMPDIR: dir, RG_HOST_SLOTS: '', RG_DB_URL: `sqlite://${file}`, RG_TEST_SCHEMA: 'rgt_host_slots' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    const { result, rows } = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as {
+      result: { successCount: number; errors: unknown[] };
+      rows: Array<{ item: number; worker_pid: number; started: number; ended: number }>;
+    };
+    expect(result).toEqual({ successCount: 240, errors: [] });
+    expect(rows.map((r) => r.item).sort((a, b) => a - b)).toEqual(Array.from({ length: 240 }, (_, i) => i));
+    const intervals = rows.map((r) => ({ pid: r.worker_pid, start: r.started, end: r.ended }));
+    const overlapping = intervals.filter((a) => intervals.some((b) => b.pid !== a.pid && b.start < a.end && a.start < b.end));
+    expect(overlapping).toEqual([]);
+    // The worker processes started while keys were left, and took some of them in turn.
+    expect(new Set(intervals.map((i) => i.pid)).size).toBeGreaterThan(1);
+  }, 120_000);
+});

@@ -53,23 +53,6 @@ export interface PopulateOptions {
   /** Called after each key with the numbers done and total. */
   readonly onProgress?: (done: number, total: number) => void;
   /**
-   * Keys in flight at once in this process, each on its own pooled connection and in its own
-   * transaction (MySQL/MariaDB only; SQLite runs one at a time). make() must then be safe to run
-   * concurrently. The server can group-commit their transactions. Default 1.
-   */
-  readonly concurrency?: number;
-  /**
-   * Which jobs tables reserve keys: `'datajoint-0.14'` reserves through the schema-wide `~jobs`
-   * table as DataJoint 0.14 does (implies reserveJobs), so 0.14 Python workers and rg-schema workers
-   * share the keys. Default: the schema's `jobs` option, else DataJoint 2's per-table `~~name`.
-   */
-  readonly jobs?: 'datajoint-2' | 'datajoint-0.14';
-  /**
-   * With `jobs: 'datajoint-0.14'`: first delete `~jobs` reservations whose connection is gone (see
-   * `Dj014JobsTable.releaseStale`). 0.14 never does; default false.
-   */
-  readonly releaseStale?: boolean;
-  /**
    * With reserveJobs: first bring the jobs table up to date (give back reservations whose worker is
    * gone, add a `pending` job for each key to do), which lists keySource and the table. `false`
    * takes the jobs as they are, for a long-running worker that refreshes them itself once in a while
@@ -104,6 +87,23 @@ export interface PopulateOptions {
    * ```
    */
   readonly signal?: AbortSignal;
+  /**
+   * Keys in flight at once in this process, each on its own pooled connection and in its own
+   * transaction (MySQL/MariaDB only; SQLite runs one at a time). make() must then be safe to run
+   * concurrently. The server can group-commit their transactions. Default 1.
+   */
+  readonly concurrency?: number;
+  /**
+   * Which jobs tables reserve keys: `'datajoint-0.14'` reserves through the schema-wide `~jobs`
+   * table as DataJoint 0.14 does (implies reserveJobs), so 0.14 Python workers and rg-schema workers
+   * share the keys. Default: the schema's `jobs` option, else DataJoint 2's per-table `~~name`.
+   */
+  readonly jobs?: 'datajoint-2' | 'datajoint-0.14';
+  /**
+   * With `jobs: 'datajoint-0.14'`: first delete `~jobs` reservations whose connection is gone (see
+   * `Dj014JobsTable.releaseStale`). 0.14 never does; default false.
+   */
+  readonly releaseStale?: boolean;
   /** Start this many local worker processes (implies reserveJobs), each importing `workerModule`; the database's jobs table coordinates them. */
   readonly workers?: number;
   /** For `workers`: the module that declares the table, and the name it exports it under. */
@@ -374,10 +374,11 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     const cap = Math.min(options.limit ?? Infinity, options.maxCalls ?? Infinity);
     let claimedCount = 0;
     const claimLane = async (): Promise<void> => {
-      while (failure === undefined && claimedCount < cap && !options.signal?.aborted) {
+      while (failure === undefined && claimedCount < cap) {
         const more = await info.schema.connection.session(async (connectionId) => {
           const me: JobWorker = { ...worker!, connectionId };
-          const claimed = await jobs!.claim(Math.min(claimSize(), cap - claimedCount), me, group);
+          // Once stopped, nothing more is claimed, and the lane ends.
+          const claimed = options.signal?.aborted ? [] : await jobs!.claim(Math.min(claimSize(), cap - claimedCount), me, group);
           claimedCount += claimed.length;
           // One query for the whole claim: keys another worker made after they were listed.
           const made = claimed.length === 0 ? new Set<string>()

@@ -64,7 +64,7 @@ export interface FleetWorker {
   /** This worker's id in `~rg_worker`. */
   readonly id: string;
   readonly finished: Promise<FleetResult>;
-  /** Finish the key in hand, then stop. */
+  /** Finish the key in hand (with the quick keys sharing its transaction), give back the keys claimed but not started, then stop. */
   stop(): void;
   /** Give the key in hand back (its transaction rolled back, its jobs row pending) and stop now. */
   giveBack(): Promise<void>;
@@ -95,8 +95,10 @@ export function resolveStaleAfter(option: number | undefined, env: NodeJS.Proces
 }
 
 /**
- * Starts a long-running populate worker: it makes one key at a time with reserved jobs, over the
- * tables in dependency order, sleeps with back-off when nothing is left, reconnects when the
+ * Starts a long-running populate worker: over the tables in dependency order, it claims keys from
+ * the jobs table in the jobs' order (a jobGroup's keys together, quick makes sharing transactions,
+ * as `populate({ reserveJobs: true })` does) and refreshes a table's jobs only when it starts and
+ * when they run out, not for every key; it sleeps with back-off when nothing is left, reconnects when the
  * database goes away, heartbeats into `~rg_worker` on its own connection, and gives back the keys
  * of workers that have been silent for `staleAfter` seconds (ending their server sessions, so a
  * worker that comes back cannot commit).
@@ -147,8 +149,6 @@ class FleetWorkerRun {
   givenBack = false;
   /** Tables whose jobs to refresh before the next claim: all at first, then each whose pending jobs ran out. */
   readonly unrefreshed: Set<AutoClass>;
-  /** Times a jobs table was refreshed (tests bound it: once per pass, not once per key). */
-  refreshes = 0;
   /** Aborts the populate in progress: the worker stops after the keys in hand. */
   pass: AbortController | undefined;
   /** The server session the key in hand is reserved and made on. */
@@ -233,7 +233,7 @@ class FleetWorkerRun {
             await this.releaseMine();
             giveBackMine = false;
           }
-          outcome = await this.oneKey();
+          outcome = await this.onePass();
         } catch (error) {
           if (this.givenBack || this.stopRequested) break;
           if (isLockConflict(error)) {
@@ -244,6 +244,8 @@ class FleetWorkerRun {
           if (!isOutage(error)) throw error;
           await this.reconnect(error);
           giveBackMine = true;
+          // As when it started: reservations of sessions the outage ended are given back.
+          for (const cls of this.tables) this.unrefreshed.add(cls);
           continue;
         }
         if (outcome === 'made') { idle = 0; continue; }
@@ -284,7 +286,7 @@ class FleetWorkerRun {
    * back, missing keys added) when the worker starts and whenever its pending jobs run out, not for
    * every key: that lists keySource and the jobs, O(N) for a queue of N keys.
    */
-  async oneKey(): Promise<'made' | 'raced' | 'nothing' | 'done'> {
+  async onePass(): Promise<'made' | 'raced' | 'nothing' | 'done'> {
     for (const cls of this.tables) {
       for (;;) {
         if (this.stopping) return 'nothing';
@@ -316,7 +318,6 @@ class FleetWorkerRun {
 
   /** Gives back reservations whose worker is gone and adds a pending job for each key to do. */
   async refreshJobs(cls: AutoClass): Promise<void> {
-    this.refreshes++;
     const jobs = cls.jobs();
     await jobs.releaseStale();
     await jobs.refresh();

@@ -6,7 +6,7 @@
  * them by claims pays about the same per key at any N. Printed: keys/s, this process's CPU ms per
  * key, and on MariaDB the server's statements and commits per key (SHOW GLOBAL STATUS deltas of
  * Com_select/insert/update/delete and Handler_commit: run it on a server of its own, as
- * RG_BENCH_MYSQL_URL), the InnoDB rows it read per key (Innodb_rows_read: where listing the whole
+ * RG_BENCH_MYSQL_URL), the rows it read per key (Rows_read: where listing the whole
  * queue for every key shows) and the transactions that wrote, per key (util.ts countWriteCommits).
  * RG_BENCH_FLEET_KEYS=500,4000 and RG_BENCH_ENGINES=SQLite,MariaDB choose the rounds.
  */
@@ -37,9 +37,9 @@ async function serverCounters(url: string): Promise<{ statements: number; commit
   const u = new URL(url);
   const c = await mysql.createConnection({ host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
   try {
-    const [rows] = await c.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Handler_commit', 'Innodb_rows_read')");
+    const [rows] = await c.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Handler_commit', 'Rows_read')");
     const v = Object.fromEntries(rows.map((r) => [String(r.Variable_name), Number(r.Value)]));
-    return { statements: v.Com_select! + v.Com_insert! + v.Com_update! + v.Com_delete!, commits: v.Handler_commit!, rowsRead: v.Innodb_rows_read! };
+    return { statements: v.Com_select! + v.Com_insert! + v.Com_update! + v.Com_delete!, commits: v.Handler_commit!, rowsRead: v.Rows_read! };
   } finally {
     await c.end();
   }

@@ -71,7 +71,7 @@ function describe(event: FleetEvent): string | undefined {
  */
 export function addWorkerCommand(program: Command, context: WorkerCommandContext): Command {
   return program.command('worker')
-    .description('a long-running worker: populates every auto-populated table in dependency order with reserved jobs, one key at a time, until stopped (SIGTERM: after the key in hand; a second signal gives it back)')
+    .description('a long-running worker: populates every auto-populated table in dependency order with reserved jobs, claiming keys in the jobs order, until stopped (SIGTERM: after the key in hand; a second signal gives it back)')
     .option('--table <name>', 'only this table (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
     .option('--module <path>', 'a module (.js, or .ts with tsx installed) exporting your tables; default: the RGC pipeline')
     .option('--max-keys <n>', 'stop after this many keys', wholeNumber('--max-keys', 1))

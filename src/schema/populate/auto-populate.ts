@@ -54,6 +54,41 @@ export interface PopulateOptions {
   /** Called after each key with the numbers done and total. */
   readonly onProgress?: (done: number, total: number) => void;
   /**
+   * With reserveJobs: first bring the jobs table up to date (give back reservations whose worker is
+   * gone, add a `pending` job for each key to do), which lists keySource and the table. `false`
+   * takes the jobs as they are, for a long-running worker that refreshes them itself once in a while
+   * rather than on every call. Default true.
+   *
+   * @example
+   * ```ts
+   * await Sta.jobs().refresh();
+   * await Sta.populate({ reserveJobs: true, refresh: false });
+   * ```
+   */
+  readonly refresh?: boolean;
+  /**
+   * Called after each key is made or has failed (not for keys another worker made first), with
+   * `'done'` or the key's error; keys that shared a transaction are reported when it ends.
+   *
+   * @example
+   * ```ts
+   * await Sta.populate({ suppressErrors: true, onKey: (key, outcome) => console.log(key, outcome === 'done' ? 'made' : outcome.message) });
+   * ```
+   */
+  readonly onKey?: (key: Record<string, unknown>, outcome: 'done' | Error) => void;
+  /**
+   * Stops the populate between keys once aborted: the keys being made are finished (or rolled
+   * back with their transaction), and with reserveJobs those claimed but not started go back to `pending`.
+   *
+   * @example
+   * ```ts
+   * const stop = new AbortController();
+   * process.once('SIGTERM', () => stop.abort());
+   * await Sta.populate({ reserveJobs: true, signal: stop.signal });
+   * ```
+   */
+  readonly signal?: AbortSignal;
+  /**
    * Keys in flight at once in this process, each on its own pooled connection and in its own
    * transaction (MySQL/MariaDB only; SQLite runs one at a time). make() must then be safe to run
    * concurrently. The server can group-commit their transactions. Default 1.
@@ -90,7 +125,7 @@ export interface PopulateResult {
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }>;
 }
 
-const OPTION_NAMES = ['concurrency', 'keysPerTransaction', 'reserveJobs', 'priority', 'keepCompleted', 'batch', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale', 'hostSlots'];
+const OPTION_NAMES = ['concurrency', 'keysPerTransaction', 'reserveJobs', 'priority', 'keepCompleted', 'batch', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale', 'hostSlots', 'refresh', 'onKey', 'signal'];
 
 type AutoClass = TableClass & { new (): AutoPopulated<object> };
 
@@ -177,7 +212,10 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     const dj014 = (options.jobs ?? info.schema.jobs) === 'datajoint-0.14' ? new Dj014TableJobs(info) : undefined;
     const jobs = !dj014 && options.reserveJobs ? new JobsTable(info) : undefined;
     let keys: Array<Record<string, unknown>>;
-    if (jobs) {
+    if (jobs && options.refresh === false) {
+      // The pending jobs as they stand; without a restriction already in the jobs' order.
+      keys = restriction === undefined ? await jobs.pending() : await jobs.pendingOf(await cls.todoKeys(restriction as never));
+    } else if (jobs) {
       await jobs.releaseStale();
       keys = (await jobs.refreshKeys(restriction, { priority: options.priority })).todo;
       // The jobs' order (priority, then scheduled time), over the keys this populate was asked for.
@@ -269,13 +307,14 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       }
       const outcomes: Array<'done' | 'skipped' | Error> = [];
       for (const key of group) {
-        if (failure !== undefined || (outcomes.length > 0 && outcomes.at(-1) instanceof Error && !options.suppressErrors)) break;
+        if (failure !== undefined || options.signal?.aborted || (outcomes.length > 0 && outcomes.at(-1) instanceof Error && !options.suppressErrors)) break;
         outcomes.push(await onConnection(() => makeOne(key, me, undefined, true)));
       }
       return outcomes;
     };
     const record = (key: Record<string, unknown>, outcome: 'done' | 'skipped' | Error): void => {
       if (outcome === 'skipped') return;
+      options.onKey?.(key, outcome);
       if (outcome === 'done') successCount++;
       else if (!options.suppressErrors) {
         failure = new PopulateError(`${info.className}.make failed for key ${JSON.stringify(key, bigintSafe)}: ${outcome.message}`, key, { cause: outcome });
@@ -305,7 +344,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       ? Math.min(keysPerSharedTransaction(computeCpuMs, SERVER_TRANSACTION_WORK_MS), keysPerSharedTransaction(computeMs, SERVER_TRANSACTION_WALL_MS))
       : keysPerSharedTransaction(computeMs, LOCKING_TRANSACTION_WORK_MS));
     const lane = async (): Promise<void> => {
-      while (next < keys.length && failure === undefined) {
+      while (next < keys.length && failure === undefined && !options.signal?.aborted) {
         if (!jobs && !dj014) {
           // Nothing to reserve: the next keys of the list, as many as share a transaction.
           const group = keys.slice(next, next + keysPerTransaction());
@@ -317,7 +356,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           continue;
         }
         const key = keys[next++]!;
-        const slot = await takeHostSlot(hostSlots);
+        const slot = await takeHostSlot(hostSlots, options.signal);
         let outcome: 'done' | 'skipped' | Error;
         try {
           outcome = await info.schema.connection.session(async (connectionId) => {
@@ -355,17 +394,18 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     const claimLane = async (): Promise<void> => {
       while (failure === undefined && claimedCount < cap) {
         // Taken before the claim: a process waiting for a core holds no keys.
-        const slot = await takeHostSlot(hostSlots);
+        const slot = await takeHostSlot(hostSlots, options.signal);
         const more = await info.schema.connection.session(async (connectionId) => {
           const me: JobWorker = { ...worker!, connectionId };
-          const claimed = await jobs!.claim(Math.min(claimSize(), cap - claimedCount), me, group);
+          // Once stopped, nothing more is claimed, and the lane ends.
+          const claimed = options.signal?.aborted ? [] : await jobs!.claim(Math.min(claimSize(), cap - claimedCount), me, group);
           claimedCount += claimed.length;
           // One query for the whole claim: keys another worker made after they were listed.
           const made = claimed.length === 0 ? new Set<string>()
             : new Set((await cls.query().restrict(claimed as never).proj().keys()).map((k) => keyId(k as Record<string, unknown>, jobs!.keyAttributes)));
           let i = 0;
           while (i < claimed.length) {
-            if (failure !== undefined) break;
+            if (failure !== undefined || options.signal?.aborted) break;
             const key = claimed[i]!;
             if (made.has(keyId(key, jobs!.keyAttributes))) {
               record(key, await skipMade(key));

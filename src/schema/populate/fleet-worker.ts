@@ -8,7 +8,7 @@ import type { Schema } from '../declare/schema.js';
 import { tableInfo, type TableInfo } from '../declare/table-info.js';
 import { encodeValue } from '../query/values.js';
 import type { TableClass } from '../table/table.js';
-import type { AutoPopulated, PopulateResult } from './auto-populate.js';
+import type { AutoPopulated } from './auto-populate.js';
 import { jobsTableName, JobsTable } from './jobs.js';
 import { isLockConflict, isOutage } from './worker-faults.js';
 import { WorkerRegistry, type WorkerRow } from './worker-registry.js';
@@ -64,7 +64,7 @@ export interface FleetWorker {
   /** This worker's id in `~rg_worker`. */
   readonly id: string;
   readonly finished: Promise<FleetResult>;
-  /** Finish the key in hand, then stop. */
+  /** Finish the key in hand (with the quick keys sharing its transaction), give back the keys claimed but not started, then stop. */
   stop(): void;
   /** Give the key in hand back (its transaction rolled back, its jobs row pending) and stop now. */
   giveBack(): Promise<void>;
@@ -95,8 +95,10 @@ export function resolveStaleAfter(option: number | undefined, env: NodeJS.Proces
 }
 
 /**
- * Starts a long-running populate worker: it makes one key at a time with reserved jobs, over the
- * tables in dependency order, sleeps with back-off when nothing is left, reconnects when the
+ * Starts a long-running populate worker: over the tables in dependency order, it claims keys from
+ * the jobs table in the jobs' order (a jobGroup's keys together, quick makes sharing transactions,
+ * as `populate({ reserveJobs: true })` does) and refreshes a table's jobs only when it starts and
+ * when they run out, not for every key; it sleeps with back-off when nothing is left, reconnects when the
  * database goes away, heartbeats into `~rg_worker` on its own connection, and gives back the keys
  * of workers that have been silent for `staleAfter` seconds (ending their server sessions, so a
  * worker that comes back cannot commit).
@@ -124,6 +126,9 @@ export function runFleetWorker(options: FleetWorkerOptions): Promise<FleetResult
   return startFleetWorker(options).finished;
 }
 
+/** The longest delay setTimeout keeps (2³¹ − 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 class FleetWorkerRun {
@@ -142,6 +147,10 @@ class FleetWorkerRun {
   errors = 0;
   stopRequested = false;
   givenBack = false;
+  /** Tables whose jobs to refresh before the next claim: all at first, then each whose pending jobs ran out. */
+  readonly unrefreshed: Set<AutoClass>;
+  /** Aborts the populate in progress: the worker stops after the keys in hand. */
+  pass: AbortController | undefined;
   /** The server session the key in hand is reserved and made on. */
   workSession: { schema: Schema; id: number } | undefined;
   /** When the heartbeat last reached the server without a gap; sweeping waits a stale time after any gap. */
@@ -160,6 +169,7 @@ class FleetWorkerRun {
       return info;
     }));
     this.tables = this.infos.map((i) => i.cls as unknown as AutoClass);
+    this.unrefreshed = new Set(this.tables);
     this.schemas = [...new Set(this.infos.map((i) => i.schema))];
     const dj014 = this.schemas.find((s) => s.jobs === 'datajoint-0.14');
     if (dj014) {
@@ -179,10 +189,15 @@ class FleetWorkerRun {
       finished,
       stop: () => {
         this.stopRequested = true;
+        this.pass?.abort();
         this.wake?.();
       },
       giveBack: () => this.giveBack(),
     };
+  }
+
+  get stopping(): boolean {
+    return this.stopRequested || this.givenBack || (this.options.maxTime !== undefined && Date.now() - this.started >= this.options.maxTime * 1000);
   }
 
   emit(event: FleetEvent): void {
@@ -218,7 +233,7 @@ class FleetWorkerRun {
             await this.releaseMine();
             giveBackMine = false;
           }
-          outcome = await this.oneKey();
+          outcome = await this.onePass();
         } catch (error) {
           if (this.givenBack || this.stopRequested) break;
           if (isLockConflict(error)) {
@@ -229,6 +244,8 @@ class FleetWorkerRun {
           if (!isOutage(error)) throw error;
           await this.reconnect(error);
           giveBackMine = true;
+          // As when it started: reservations of sessions the outage ended are given back.
+          for (const cls of this.tables) this.unrefreshed.add(cls);
           continue;
         }
         if (outcome === 'made') { idle = 0; continue; }
@@ -263,36 +280,27 @@ class FleetWorkerRun {
     this.wake = undefined;
   }
 
-  /** One key of the first table (in dependency order) that has one. */
-  async oneKey(): Promise<'made' | 'raced' | 'nothing' | 'done'> {
+  /**
+   * The keys of the first table (in dependency order) that has pending jobs, claimed and made until
+   * none is left or the worker is to stop. A table's jobs are refreshed (stale reservations given
+   * back, missing keys added) when the worker starts and whenever its pending jobs run out, not for
+   * every key: that lists keySource and the jobs, O(N) for a queue of N keys.
+   */
+  async onePass(): Promise<'made' | 'raced' | 'nothing' | 'done'> {
     for (const cls of this.tables) {
-      if (this.stopRequested || this.givenBack) return 'nothing';
-      const info = tableInfo(cls);
-      const started = Date.now();
-      const result = await this.onWorkSession(info.schema, () => cls.populate({ reserveJobs: true, maxCalls: 1, suppressErrors: true, order: 'random' }) as Promise<PopulateResult>);
-      const seconds = (Date.now() - started) / 1000;
-      if (result.successCount > 0) {
-        this.keys++;
-        this.emit({ event: 'key', table: info.className, outcome: 'done', seconds });
-        return 'made';
-      }
-      const failed = result.errors[0];
-      if (failed) {
-        if (isOutage(failed.error)) throw failed.error;
-        if (failed.error instanceof ReservationLostError) {
-          // Judged silent and given to another worker while make ran: rolled back, nothing committed.
-          this.emit({ event: 'key', table: info.className, outcome: 'lost', key: failed.key, message: failed.error.message, seconds });
-          return 'raced';
+      for (;;) {
+        if (this.stopping) return 'nothing';
+        const refreshing = this.unrefreshed.has(cls);
+        if (refreshing) {
+          await this.onWorkSession(tableInfo(cls).schema, () => this.refreshJobs(cls));
+          this.unrefreshed.delete(cls);
         }
-        if (isLockConflict(failed.error)) {
-          await this.putBack(info, failed.key);
-          this.emit({ event: 'key', table: info.className, outcome: 'conflict', key: failed.key, message: failed.error.message, seconds });
-          return 'raced';
-        }
-        this.keys++;
-        this.errors++;
-        this.emit({ event: 'key', table: info.className, outcome: 'error', key: failed.key, message: failed.error.message, seconds });
-        return 'made';
+        const pass = await this.claimAndMake(cls);
+        if (pass.made > 0) return 'made';
+        if (pass.raced > 0) return 'raced';
+        // No pending job was left: refresh before the next claim, at once unless just done.
+        this.unrefreshed.add(cls);
+        if (refreshing) break;
       }
     }
     // Nothing made: either others hold what is left, or we lost races for free keys.
@@ -306,6 +314,73 @@ class FleetWorkerRun {
     if (free > 0) return 'raced';
     if (held === 0 && this.options.untilDone) return 'done';
     return 'nothing';
+  }
+
+  /** Gives back reservations whose worker is gone and adds a pending job for each key to do. */
+  async refreshJobs(cls: AutoClass): Promise<void> {
+    const jobs = cls.jobs();
+    await jobs.releaseStale();
+    await jobs.refresh();
+  }
+
+  /**
+   * Claims pending keys of one table and makes them (populate's claims: a jobGroup's keys
+   * together, quick makes sharing transactions), all on the work session, reporting each key,
+   * until none is pending or the worker is to stop. Keys claimed but not started go back to
+   * pending when it stops; a key that hit a lock conflict goes back too.
+   */
+  async claimAndMake(cls: AutoClass): Promise<{ made: number; raced: number }> {
+    const info = tableInfo(cls);
+    const abort = new AbortController();
+    this.pass = abort;
+    const untilMaxTime = this.options.maxTime === undefined ? Infinity : Math.max(0, this.started + this.options.maxTime * 1000 - Date.now());
+    // A longer delay than a timer holds would fire at once; the loop checks the time between passes anyway.
+    const deadline = untilMaxTime <= MAX_TIMER_MS ? setTimeout(() => abort.abort(), untilMaxTime) : undefined;
+    const reporter = new KeyReporter(info.className, (event) => this.emit(event));
+    let made = 0;
+    let raced = 0;
+    let outage: Error | undefined;
+    const conflicts: Array<Record<string, unknown>> = [];
+    const onKey = (key: Record<string, unknown>, outcome: 'done' | Error): void => {
+      if (outcome !== 'done' && isOutage(outcome)) {
+        // The session is gone (server, network, or our own give-back): no key is at fault.
+        outage ??= outcome;
+        abort.abort();
+        return;
+      }
+      if (outcome === 'done') {
+        this.keys++;
+        made++;
+        reporter.add({ outcome: 'done' });
+      } else if (outcome instanceof ReservationLostError) {
+        // Judged silent and given to another worker while make ran: rolled back, nothing committed.
+        raced++;
+        reporter.add({ outcome: 'lost', key, message: outcome.message });
+      } else if (isLockConflict(outcome)) {
+        raced++;
+        conflicts.push(key);
+        reporter.add({ outcome: 'conflict', key, message: outcome.message });
+      } else {
+        this.keys++;
+        this.errors++;
+        made++;
+        reporter.add({ outcome: 'error', key, message: outcome.message });
+      }
+    };
+    const left = this.options.maxKeys === undefined ? undefined : Math.max(0, this.options.maxKeys - this.keys);
+    try {
+      if (this.stopping || left === 0) return { made, raced };
+      await this.onWorkSession(info.schema, () => cls.populate({
+        reserveJobs: true, refresh: false, suppressErrors: true, onKey, signal: abort.signal, ...(left === undefined ? {} : { maxCalls: left }),
+      }));
+    } finally {
+      if (deadline) clearTimeout(deadline);
+      this.pass = undefined;
+      reporter.flush();
+    }
+    if (outage) throw outage;
+    for (const key of conflicts) await this.putBack(info, key);
+    return { made, raced };
   }
 
   /** Keys of a table not yet made: free to take, or held by a reservation. Errors and ignored keys do not count. */
@@ -455,6 +530,7 @@ class FleetWorkerRun {
   async giveBack(): Promise<void> {
     if (this.givenBack) return;
     this.givenBack = true;
+    this.pass?.abort();
     this.wake?.();
     if (this.timer) clearInterval(this.timer);
     const session = this.workSession;
@@ -466,6 +542,31 @@ class FleetWorkerRun {
       await this.releaseMine().catch(() => undefined);
       for (const r of this.registries) await r.remove(this.id).catch(() => undefined);
     }
+  }
+}
+
+type KeyReport = Omit<Extract<FleetEvent, { event: 'key' }>, 'event' | 'table' | 'seconds'>;
+
+/**
+ * `key` events with their seconds: keys reported together (they shared a transaction) share the
+ * time since the previous report evenly. Emitted once the synchronous burst of reports ends.
+ */
+class KeyReporter {
+  private readonly pending: KeyReport[] = [];
+  private since = performance.now();
+
+  constructor(private readonly table: string, private readonly emit: (event: FleetEvent) => void) {}
+
+  add(report: KeyReport): void {
+    if (this.pending.push(report) === 1) queueMicrotask(() => this.flush());
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const now = performance.now();
+    const seconds = (now - this.since) / 1000 / this.pending.length;
+    this.since = now;
+    for (const r of this.pending.splice(0)) this.emit({ event: 'key', table: this.table, ...r, seconds });
   }
 }
 

@@ -48,7 +48,8 @@ const files = new Map<number, SlotFile>();
 let waitingFile: (SlotFile & { prepare(sql: string): { get(): unknown } }) | undefined | null;
 
 /**
- * Takes one of the host's `slots` for this process, waiting while other processes hold them all.
+ * Takes one of the host's `slots` for this process, waiting while other processes hold them all
+ * (a `signal` that aborts ends the wait, without a slot).
  * A process holds at most one slot, shared by its populate lanes and by populates nested in a
  * make: it runs JavaScript on one thread. The slots are exclusive locks on files in the user's
  * temporary directory (SQLite's, through better-sqlite3), which the operating system drops when a
@@ -65,10 +66,10 @@ let waitingFile: (SlotFile & { prepare(sql: string): { get(): unknown } }) | und
  * try { await makeSomeKeys(); } finally { slot.release(); }
  * ```
  */
-export async function takeHostSlot(slots: number): Promise<HostSlot> {
+export async function takeHostSlot(slots: number, signal?: AbortSignal): Promise<HostSlot> {
   if (slots === Infinity) return { release: () => undefined };
   users++;
-  holding ??= nextTurn(slots);
+  holding ??= nextTurn(slots, signal);
   try {
     await holding;
   } catch (error) {
@@ -104,13 +105,13 @@ const MOST_WAIT_MS = 50;
  */
 const STUCK_MS = 30_000;
 
-async function nextTurn(slots: number): Promise<SlotFile | undefined> {
+async function nextTurn(slots: number, signal: AbortSignal | undefined): Promise<SlotFile | undefined> {
   if (turnStarted !== undefined && Date.now() - turnStarted > TURN_MS && othersWait()) {
     // Longer than a waiting process's pause between tries, so one of them finds the slot free.
     await pause(2 * MOST_WAIT_MS);
     turnStarted = undefined;
   }
-  const { file, waited } = await lockOneOf(slots);
+  const { file, waited } = await lockOneOf(slots, signal);
   if (waited || turnStarted === undefined) turnStarted = Date.now();
   return file;
 }
@@ -134,7 +135,8 @@ function othersWait(): boolean {
   }
 }
 
-async function lockOneOf(slots: number): Promise<{ file: SlotFile | undefined; waited: boolean }> {
+/** A slot's file, locked; none when slots cannot be had here, the wait was stopped, or it took STUCK_MS. */
+async function lockOneOf(slots: number, signal: AbortSignal | undefined): Promise<{ file: SlotFile | undefined; waited: boolean }> {
   const directory = slotDirectory();
   let Database: typeof import('better-sqlite3');
   try {
@@ -147,7 +149,7 @@ async function lockOneOf(slots: number): Promise<{ file: SlotFile | undefined; w
   let waiting = false;
   const since = Date.now();
   try {
-    for (let wait = 1; Date.now() - since < STUCK_MS; wait = Math.min(2 * wait, MOST_WAIT_MS)) {
+    for (let wait = 1; Date.now() - since < STUCK_MS && !signal?.aborted; wait = Math.min(2 * wait, MOST_WAIT_MS)) {
       for (let k = 0; k < slots; k++) {
         let file = files.get(k);
         try {

@@ -31,7 +31,7 @@ async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs
   const stored = storedBlobBytes(stim, 'movie');
   const unit = stored && unpackUnitValuesArray(stored);
   const movie = unit && unit.shape.length === 3
-    ? prepareUnitMovie(unit.units, unit.shape as [number, number, number], stim.fps, stim.stimulus_onset)
+    ? prepareUnitMovie(unit.units, unit.shape as [number, number, number], stim.fps, stim.stimulus_onset, unit.minus)
     : prepareMovie(stim.movie as ndarray.NdArray, stim.fps, stim.stimulus_onset);
   return { movie, spikes };
 }

@@ -34,18 +34,19 @@ export function prepareMovie(movie: NdArray, fps: number, onset: number): Prepar
  * Prepares a movie of +1 and −1 values held a byte a value (a stored white-noise movie read by
  * unpackUnitValuesArray): the SIMD kernel copies those bytes as they are, and the float64 frames
  * are made only for a reader that asks for `data`. The same movie as prepareMovie of its values,
- * to the bit: the mean of integers adds exactly either way.
+ * to the bit: the mean of integers adds exactly either way. `minus`, how many values are −1 when
+ * known (unpackUnitValuesArray counts them), spares a pass over the values for the mean.
  *
  * @example
  * ```ts
  * const read = unpackUnitValuesArray(storedBlobBytes(row, 'movie')!);
- * const movie = prepareUnitMovie(read.units, read.shape as [number, number, number], 60, 0.5);
+ * const movie = prepareUnitMovie(read.units, read.shape as [number, number, number], 60, 0.5, read.minus);
  * ```
  */
-export function prepareUnitMovie(units: Int8Array, shape: readonly [number, number, number], fps: number, onset: number): PreparedMovie {
+export function prepareUnitMovie(units: Int8Array, shape: readonly [number, number, number], fps: number, onset: number, minus?: number): PreparedMovie {
   const [x, y, t] = shape;
-  let sum = 0;
-  for (let i = 0; i < units.length; i++) sum += units[i]!;
+  let sum = minus === undefined ? 0 : units.length - 2 * minus;
+  if (minus === undefined) for (let i = 0; i < units.length; i++) sum += units[i]!;
   let data: Float64Array | undefined;
   return {
     get data(): Float64Array {

@@ -13,6 +13,8 @@ export interface StimulationInputs {
 
 /** Inputs read in this process, by stimulation, most recently used last. */
 const cache = new Map<string, Promise<StimulationInputs>>();
+/** Those of the cache that have been read, by the same id. */
+const held = new Map<string, StimulationInputs>();
 const KEEP = 2;
 
 async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs> {
@@ -48,19 +50,39 @@ async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs
  * ```
  */
 export async function stimulationInputs(key: Record<string, unknown>): Promise<StimulationInputs> {
-  const stimKey = { subject_name: key.subject_name, sample_number: key.sample_number, session_date: key.session_date, stimulation_index: key.stimulation_index };
+  const stimKey = stimulationKey(key);
   const id = JSON.stringify(stimKey);
   let inputs = cache.get(id);
   if (inputs) cache.delete(id);
   else {
-    inputs = read(stimKey);
-    inputs.catch(() => cache.delete(id));
+    const reading = read(stimKey);
+    inputs = reading;
+    reading.then((d) => { if (cache.get(id) === reading) held.set(id, d); }, () => { if (cache.get(id) === reading) cache.delete(id); });
   }
   cache.set(id, inputs);
   for (const [old, dropped] of cache) {
     if (cache.size <= KEEP) break;
     cache.delete(old);
+    held.delete(old);
     void dropped.then((d) => releasePreparedMovie(d.movie), () => undefined);
   }
   return inputs;
+}
+
+/**
+ * The inputs of the key's stimulation if {@link stimulationInputs} has read them already and
+ * still holds them, else undefined: for work that may start only when it needs no query.
+ *
+ * @example
+ * ```ts
+ * const inputs = heldStimulationInputs(nextKey);
+ * if (inputs) spikeTriggeredAverage(inputs.movie, inputs.spikes.get(nextKey.neuron_index)!, nextKey.n_lags);
+ * ```
+ */
+export function heldStimulationInputs(key: Record<string, unknown>): StimulationInputs | undefined {
+  return held.get(JSON.stringify(stimulationKey(key)));
+}
+
+function stimulationKey(key: Record<string, unknown>): Record<string, unknown> {
+  return { subject_name: key.subject_name, sample_number: key.sample_number, session_date: key.session_date, stimulation_index: key.stimulation_index };
 }

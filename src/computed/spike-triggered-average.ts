@@ -5,7 +5,7 @@ import { pipeline } from '../tables/pipeline-schema.js';
 import './sta-params.js';
 import { packColumnsOffThread, startPackThreads } from './sta-pack-thread.js';
 import { KeyAhead } from './key-ahead.js';
-import { heldStimulationInputs, stimulationInputs, type StimulationInputs } from './sta-inputs.js';
+import { expectStimulations, heldStimulationInputs, stimulationInputs, type StimulationInputs } from './sta-inputs.js';
 import { spikeTriggeredAverage, staPeak } from './sta-kernel.js';
 
 /**
@@ -113,6 +113,7 @@ export class SpikeTriggeredAverage extends Computed<SpikeTriggeredAverageRow> {
       return 0;
     });
     ahead.expect(keys);
+    expectStimulations(keys);
     if (keys.length > 0) startPackThreads();
     return keys;
   }

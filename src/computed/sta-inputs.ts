@@ -1,8 +1,8 @@
 import type ndarray from 'ndarray';
 import { Stimulation, Spike } from '../tables/stimulation.js';
-import { unpackUnitValuesArray } from '../schema/blob/unit-values-blob.js';
 import { storedBlobBytes } from '../schema/query/decode.js';
 import { prepareMovie, prepareUnitMovie, releasePreparedMovie, type PreparedMovie } from './sta-kernel.js';
+import { readUnitValuesOffThread } from './sta-pack-thread.js';
 
 /** What every STA of one stimulation reads: its prepared movie and each neuron's spike times. */
 export interface StimulationInputs {
@@ -17,7 +17,11 @@ const cache = new Map<string, Promise<StimulationInputs>>();
 const held = new Map<string, StimulationInputs>();
 const KEEP = 2;
 
-async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs> {
+/**
+ * The stimulation's queries; what they give is then prepared (its movie read a byte a value on
+ * a pack thread) without holding up the caller: the promise returned.
+ */
+async function fetchInputs(stimKey: Record<string, unknown>): Promise<{ readonly prepared: Promise<StimulationInputs> }> {
   const [stim, rows] = await Promise.all([
     Stimulation.restrict(stimKey as never).fetch1('movie', 'fps', 'stimulus_onset'),
     Spike.restrict(stimKey as never).fetch('neuron_index', 'spike_time'),
@@ -31,11 +35,70 @@ async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs
   const spikes = new Map([...byNeuron].map(([n, times]) => [n, Float64Array.from(times)]));
   // A white-noise movie stored by rg-schema is read a byte a value, not eight.
   const stored = storedBlobBytes(stim, 'movie');
-  const unit = stored && unpackUnitValuesArray(stored);
-  const movie = unit && unit.shape.length === 3
-    ? prepareUnitMovie(unit.units, unit.shape as [number, number, number], stim.fps, stim.stimulus_onset, unit.minus)
-    : prepareMovie(stim.movie as ndarray.NdArray, stim.fps, stim.stimulus_onset);
-  return { movie, spikes };
+  const unit = stored ? readUnitValuesOffThread(stored) : Promise.resolve(undefined);
+  // In an object: a promise returned from an async function would be awaited with it.
+  return {
+    prepared: unit.then((read) => ({
+      movie: read && read.shape.length === 3
+        ? prepareUnitMovie(read.units, read.shape as [number, number, number], stim.fps, stim.stimulus_onset, read.minus)
+        : prepareMovie(stim.movie as ndarray.NdArray, stim.fps, stim.stimulus_onset),
+      spikes,
+    })),
+  };
+}
+
+async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs> {
+  return (await fetchInputs(stimKey)).prepared;
+}
+
+/** The stimulations a populate will ask for, in its order (see expectStimulations), by id: the next one's key. */
+let following = new Map<string, Record<string, unknown>>();
+
+/**
+ * The keys a populate is about to make, in order: when the first key of a stimulation reads its
+ * inputs, the next stimulation's are queried too (in the same transaction) and its movie is read
+ * on a pack thread while this one's keys are made.
+ *
+ * @example
+ * ```ts
+ * expectStimulations(await SpikeTriggeredAverage.todoKeys());
+ * ```
+ */
+export function expectStimulations(keys: ReadonlyArray<Record<string, unknown>>): void {
+  following = new Map();
+  let last: string | undefined;
+  for (const key of keys) {
+    const stimKey = stimulationKey(key);
+    const id = JSON.stringify(stimKey);
+    if (last !== undefined && id !== last && !following.has(last)) following.set(last, stimKey);
+    last = id;
+  }
+}
+
+/** Queries the inputs of the stimulation after `id` (if any, and not held): their preparation goes on meanwhile. */
+async function prefetchAfter(id: string): Promise<void> {
+  const next = following.get(id);
+  if (!next) return;
+  following.delete(id);
+  const nextId = JSON.stringify(next);
+  if (cache.has(nextId)) return;
+  try {
+    const { prepared } = await fetchInputs(next);
+    if (!cache.has(nextId)) remember(nextId, prepared);
+  } catch {
+    // Read again when its keys come.
+  }
+}
+
+function remember(id: string, inputs: Promise<StimulationInputs>): void {
+  cache.set(id, inputs);
+  inputs.then((d) => { if (cache.get(id) === inputs) held.set(id, d); }, () => { if (cache.get(id) === inputs) cache.delete(id); });
+  for (const [old, dropped] of cache) {
+    if (cache.size <= KEEP) break;
+    cache.delete(old);
+    held.delete(old);
+    void dropped.then((d) => releasePreparedMovie(d.movie), () => undefined);
+  }
 }
 
 /**
@@ -50,22 +113,18 @@ async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs
  * ```
  */
 export async function stimulationInputs(key: Record<string, unknown>): Promise<StimulationInputs> {
-  const stimKey = stimulationKey(key);
-  const id = JSON.stringify(stimKey);
+  const id = JSON.stringify(stimulationKey(key));
   let inputs = cache.get(id);
-  if (inputs) cache.delete(id);
-  else {
-    const reading = read(stimKey);
-    inputs = reading;
-    reading.then((d) => { if (cache.get(id) === reading) held.set(id, d); }, () => { if (cache.get(id) === reading) cache.delete(id); });
+  if (inputs) {
+    // Most recently used last.
+    cache.delete(id);
+    cache.set(id, inputs);
+  } else {
+    inputs = read(stimulationKey(key));
+    remember(id, inputs);
   }
-  cache.set(id, inputs);
-  for (const [old, dropped] of cache) {
-    if (cache.size <= KEEP) break;
-    cache.delete(old);
-    held.delete(old);
-    void dropped.then((d) => releasePreparedMovie(d.movie), () => undefined);
-  }
+  // The next stimulation's queries in this make's transaction, once: its movie is then read meanwhile.
+  if (following.has(id)) await prefetchAfter(id);
   return inputs;
 }
 

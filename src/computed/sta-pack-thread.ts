@@ -8,6 +8,7 @@ import ndarray from 'ndarray';
 import { packBlob } from '../schema/blob/pack.js';
 import { PackedBlob } from '../schema/blob/packed-blob.js';
 import { KernelError } from '../errors.js';
+import { unpackUnitValuesArray, type UnitValuesArray } from '../schema/blob/unit-values-blob.js';
 
 /** A column-major float64 array to pack: its values and shape. */
 export interface Float64Column {
@@ -15,23 +16,19 @@ export interface Float64Column {
   readonly shape: readonly number[];
 }
 
-/** A job of the pack thread: arrays to pack at a zlib level. */
-export interface PackJob {
-  readonly id: number;
-  readonly arrays: readonly Float64Column[];
-  readonly level: number;
-}
+/** A job of the pack thread: arrays to pack at a zlib level, or a stored movie to read a byte a value. */
+export type PackJob =
+  | { readonly id: number; readonly kind: 'pack'; readonly arrays: readonly Float64Column[]; readonly level: number }
+  | { readonly id: number; readonly kind: 'signs'; readonly blob: Uint8Array };
 
-/** The pack thread's answer: each array's blob, or the error. */
+/** The pack thread's answer: each array's blob, the movie read (null: not one it reads), or the error. */
 export type PackReply =
-  | { readonly id: number; readonly blobs: readonly Uint8Array[]; readonly error?: undefined }
-  | { readonly id: number; readonly blobs?: undefined; readonly error: string }
-  /** Sent once, when the worker has loaded its modules. */
-  | { readonly id: 'ready'; readonly blobs?: undefined; readonly error?: undefined };
+  | { readonly id: number; readonly blobs: readonly Uint8Array[]; readonly movie?: undefined; readonly error?: undefined }
+  | { readonly id: number; readonly blobs?: undefined; readonly movie: UnitValuesArray | null; readonly error?: undefined }
+  | { readonly id: number; readonly blobs?: undefined; readonly movie?: undefined; readonly error: string };
 
 interface Pending {
-  readonly job: PackJob;
-  resolve(blobs: PackedBlob[]): void;
+  resolve(reply: PackReply): void;
   reject(error: unknown): void;
 }
 
@@ -40,8 +37,12 @@ let workers: Worker[] | undefined | null;
 /** Jobs not settled yet, by id, with the worker that has each. */
 const pending = new Map<number, Pending & { readonly worker: Worker }>();
 let nextId = 0;
-/** Workers that have loaded their modules: until one has, jobs are packed on this thread. */
-const ready = new Set<Worker>();
+/**
+ * By worker, a word it sets to 1 once it has loaded its modules (shared memory: read without a
+ * turn of the event loop). Until one has, jobs are packed on this thread.
+ */
+const loaded = new WeakMap<Worker, Int32Array>();
+const ready = (w: Worker): boolean => Atomics.load(loaded.get(w)!, 0) === 1;
 /**
  * One worker a core, two at most: with the populating thread they share the cores, and an STA of
  * 20 lags takes a worker about as long to pack as the populating thread takes to make one key.
@@ -64,19 +65,20 @@ function start(): Worker[] | null {
   try {
     const started: Worker[] = [];
     for (let i = 0; i < WORKERS; i++) {
-      const w = new Worker(workerSource(), { eval: true });
-      w.on('message', (reply: PackReply) => (reply.id === 'ready' ? ready.add(w) : settle(reply)));
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      const w = new Worker(workerSource(), { eval: true, workerData: { ready: flag } });
+      loaded.set(w, flag);
+      w.on('message', (reply: PackReply) => settle(reply));
       // A worker that cannot start or dies takes its jobs' arrays with it (they were handed over):
       // those makes fail, and populate makes them again. Later jobs go to the workers left.
       const lost = (): void => {
         if (!workers?.includes(w)) return;
         workers.splice(workers.indexOf(w), 1);
-        ready.delete(w);
         if (workers.length === 0) workers = null;
         for (const [id, p] of pending) {
           if (p.worker !== w) continue;
           pending.delete(id);
-          p.reject(new KernelError('The STA pack thread stopped before it packed this STA; populate again to make it.'));
+          p.reject(new KernelError('The STA pack thread stopped before it finished a job (packing an STA or reading a movie); populate again to make those keys.'));
         }
       };
       w.on('error', lost);
@@ -93,13 +95,26 @@ function start(): Worker[] | null {
   return workers;
 }
 
-function settle(reply: PackReply & { readonly id: number }): void {
+function settle(reply: PackReply): void {
   const p = pending.get(reply.id);
   if (!p) return;
   pending.delete(reply.id);
   if (![...pending.values()].some((q) => q.worker === p.worker)) p.worker.unref();
   if (reply.error !== undefined) p.reject(new Error(reply.error));
-  else p.resolve(reply.blobs.map((b) => new PackedBlob(Buffer.from(b.buffer, b.byteOffset, b.byteLength))));
+  else p.resolve(reply);
+}
+
+/** Posts a job to the ready worker with fewest jobs; undefined when none is ready. */
+function post(job: PackJob, transfer: ArrayBuffer[]): Promise<PackReply> | undefined {
+  const all = start()?.filter(ready);
+  if (!all || all.length === 0) return undefined;
+  const load = (w: Worker): number => [...pending.values()].filter((p) => p.worker === w).length;
+  const worker = all.reduce((best, w) => (load(w) < load(best) ? w : best));
+  return new Promise((resolve, reject) => {
+    if (load(worker) === 0) worker.ref();
+    pending.set(job.id, { resolve, reject, worker });
+    worker.postMessage(job, transfer);
+  });
 }
 
 /**
@@ -116,7 +131,7 @@ export function startPackThreads(): void {
 }
 
 /** packBlob of each column-major array (what both threads run). */
-export function packColumns(arrays: readonly Float64Column[], level: number): Buffer[] {
+export function packColumns(arrays: readonly Float64Column[], level: number): Uint8Array[] {
   return arrays.map(({ data, shape }) => {
     const stride = shape.map((_, i) => shape.slice(0, i).reduce((n, s) => n * s, 1));
     return packBlob(ndarray(data, shape as number[], stride), { level });
@@ -135,18 +150,28 @@ export function packColumns(arrays: readonly Float64Column[], level: number): Bu
  * const [sta, map] = await packColumnsOffThread([{ data: result.sta, shape: [80, 40, 20] }, { data: spatialMap, shape: [80, 40] }], 1);
  * ```
  */
-export function packColumnsOffThread(arrays: readonly Float64Column[], level: number): Promise<PackedBlob[]> {
-  const all = start()?.filter((w) => ready.has(w));
-  if (!all || all.length === 0) return Promise.resolve().then(() => packColumns(arrays, level).map((b) => new PackedBlob(b)));
+export async function packColumnsOffThread(arrays: readonly Float64Column[], level: number): Promise<PackedBlob[]> {
   // An array that is all of its buffer is handed over; another is copied (posting a view would copy all its buffer).
   const sent = arrays.map((a) => (a.data.byteOffset === 0 && a.data.byteLength === a.data.buffer.byteLength ? a : { data: a.data.slice(), shape: a.shape }));
-  const job: PackJob = { id: nextId++, arrays: sent, level };
-  // The worker with fewest jobs; the lowest first.
-  const load = (w: Worker): number => [...pending.values()].filter((p) => p.worker === w).length;
-  const worker = all.reduce((best, w) => (load(w) < load(best) ? w : best));
-  return new Promise((resolve, reject) => {
-    if (load(worker) === 0) worker.ref();
-    pending.set(job.id, { job, resolve, reject, worker });
-    worker.postMessage(job, [...new Set(sent.map((a) => a.data.buffer as ArrayBuffer))]);
-  });
+  const reply = post({ id: nextId++, kind: 'pack', arrays: sent, level }, [...new Set(sent.map((a) => a.data.buffer as ArrayBuffer))]);
+  const blobs = reply ? (await reply).blobs! : packColumns(arrays, level);
+  return blobs.map((b) => new PackedBlob(Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+}
+
+/**
+ * unpackUnitValuesArray of a stored blob on a pack thread (a copy of the blob goes to it): a movie of
+ * white noise is read there, a byte a value, while this thread goes on. Undefined for a blob it
+ * does not read (unpack that with unpackBlob). Without worker threads it is read on this one.
+ *
+ * @example
+ * ```ts
+ * const read = await readUnitValuesOffThread(storedBlobBytes(row, 'movie')!);
+ * read?.units;   // Int8Array of +1 and −1
+ * ```
+ */
+export async function readUnitValuesOffThread(blob: Uint8Array): Promise<UnitValuesArray | undefined> {
+  // Its own copy handed over: posting a view would copy all the buffer it is in.
+  const copy = blob.slice();
+  const reply = post({ id: nextId++, kind: 'signs', blob: copy }, [copy.buffer]);
+  return reply ? (await reply).movie ?? undefined : unpackUnitValuesArray(blob);
 }

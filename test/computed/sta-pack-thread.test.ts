@@ -1,7 +1,9 @@
 import ndarray from 'ndarray';
 import { describe, expect, it } from 'vitest';
 import { KeyAhead } from '../../src/computed/key-ahead.js';
-import { packColumnsOffThread, startPackThreads } from '../../src/computed/sta-pack-thread.js';
+import { packColumnsOffThread, readUnitValuesOffThread, startPackThreads } from '../../src/computed/sta-pack-thread.js';
+import { unpackUnitValuesArray } from '../../src/schema/blob/unit-values-blob.js';
+import { packMovie } from '../../src/tables/movie-blob.js';
 import { packBlob } from '../../src/schema/blob/pack.js';
 
 describe('packColumnsOffThread', () => {
@@ -23,6 +25,26 @@ describe('packColumnsOffThread', () => {
       if (!handedOver) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(handedOver).toBe(true);
+  }, 30_000);
+});
+
+describe('readUnitValuesOffThread', () => {
+  it('reads what unpackUnitValuesArray reads, and gives undefined for a blob it does not read, on this thread or a worker', async () => {
+    startPackThreads();
+    const movie = ndarray(Float64Array.from({ length: 9 * 7 * 200 }, (_, i) => ((i * 2654435761) % 11 < 5 ? 1 : -1)), [9, 7, 200], [1, 9, 63]);
+    const stored = (await packMovie(movie)).bytes;
+    const want = unpackUnitValuesArray(stored)!;
+    // A view inside a larger buffer, as a fetched row holds it.
+    const inside = new Uint8Array(stored.byteLength + 10);
+    inside.set(stored, 5);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const read = await readUnitValuesOffThread(inside.subarray(5, 5 + stored.byteLength));
+      expect(read?.shape).toEqual([9, 7, 200]);
+      expect(read?.minus).toBe(want.minus);
+      expect(Buffer.from(read!.units.buffer, read!.units.byteOffset, read!.units.byteLength).equals(Buffer.from(want.units.buffer))).toBe(true);
+      expect(await readUnitValuesOffThread(packBlob(ndarray(new Float64Array(2000).fill(0.5), [2000]), { level: 1 }))).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }, 30_000);
 });
 

@@ -15,7 +15,10 @@ export interface StimulationInputs {
 const cache = new Map<string, Promise<StimulationInputs>>();
 /** Those of the cache that have been read, by the same id. */
 const held = new Map<string, StimulationInputs>();
-const KEEP = 2;
+/** The stimulation in use, the one before it (a populate's last keys of it may still come), and those queried ahead. */
+const KEEP = 2 + 2;
+/** Stimulations queried ahead of their keys: the next two, so that a short one's keys leave time to read a long movie. */
+const PREFETCH = 2;
 
 /**
  * The stimulation's queries; what they give is then prepared (its movie read a byte a value on
@@ -75,18 +78,21 @@ export function expectStimulations(keys: ReadonlyArray<Record<string, unknown>>)
   }
 }
 
-/** Queries the inputs of the stimulation after `id` (if any, and not held): their preparation goes on meanwhile. */
+/** Queries the inputs of the stimulations after `id` not held yet: their preparation goes on meanwhile. */
 async function prefetchAfter(id: string): Promise<void> {
-  const next = following.get(id);
-  if (!next) return;
+  let at = id;
+  const starts = following.get(id);
   following.delete(id);
-  const nextId = JSON.stringify(next);
-  if (cache.has(nextId)) return;
-  try {
-    const { prepared } = await fetchInputs(next);
-    if (!cache.has(nextId)) remember(nextId, prepared);
-  } catch {
-    // Read again when its keys come.
+  for (let i = 0, next = starts; i < PREFETCH && next; i++, next = following.get(at)) {
+    at = JSON.stringify(next);
+    if (cache.has(at)) continue;
+    try {
+      const { prepared } = await fetchInputs(next);
+      if (!cache.has(at)) remember(at, prepared);
+    } catch {
+      // Read again when its keys come.
+      return;
+    }
   }
 }
 

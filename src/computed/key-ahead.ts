@@ -10,12 +10,14 @@
  * const ahead = new KeyAhead<Row>(['stimulation_index', 'neuron_index', 'n_lags']);
  * ahead.expect(todo);                                   // in todoKeys
  * const row = ahead.take(key) ?? computeRow(key);       // in make
- * ahead.beginAfter(key, (next) => rowIfReady(next));    // before inserting this key's row
+ * ahead.begin((next) => rowIfReady(next));              // while this key's row is inserted
  * ```
  */
 export class KeyAhead<T> {
   /** By a key's id: the key after it in the list. */
   private following = new Map<string, Record<string, unknown>>();
+  /** The id of the key make() asked for last. */
+  private current: string | undefined;
   /** Work begun, in the list's order. */
   private pending: Array<{ readonly id: string; readonly work: Promise<T> }> = [];
 
@@ -26,10 +28,12 @@ export class KeyAhead<T> {
     this.following = new Map();
     for (let i = 0; i + 1 < keys.length; i++) this.following.set(this.id(keys[i]!), keys[i + 1]!);
     this.pending = [];
+    this.current = undefined;
   }
 
   /** The work begun for this key, if any. Work begun for another key is dropped, and so is the list. */
   take(key: Record<string, unknown>): Promise<T> | undefined {
+    this.current = this.id(key);
     const first = this.pending.shift();
     if (!first) return undefined;
     if (first.id === this.id(key)) return first.work;
@@ -39,12 +43,14 @@ export class KeyAhead<T> {
   }
 
   /**
-   * Begins the keys after `key` in the list (after those begun already), up to `depth` ahead, while
-   * `begin` starts them (undefined: not now). A failure is kept for make() of that key to report.
+   * Begins the keys after the one last taken in the list (after those begun already), up to
+   * `depth` ahead, while `begin` starts them (undefined: not now). A failure is kept for make() of
+   * that key to report. May be called late (after the next take): it begins after that one then.
    */
-  beginAfter(key: Record<string, unknown>, begin: (next: Record<string, unknown>) => Promise<T> | undefined): void {
+  begin(begin: (next: Record<string, unknown>) => Promise<T> | undefined): void {
     while (this.pending.length < this.depth) {
-      const next = this.following.get(this.pending.length > 0 ? this.pending.at(-1)!.id : this.id(key));
+      const anchor = this.pending.length > 0 ? this.pending.at(-1)!.id : this.current;
+      const next = anchor === undefined ? undefined : this.following.get(anchor);
       if (!next) return;
       let work: Promise<T> | undefined;
       try {

@@ -120,12 +120,14 @@ export class SpikeTriggeredAverage extends Computed<SpikeTriggeredAverageRow> {
 
   async make(key: Record<string, unknown>): Promise<void> {
     const row = await (ahead.take(key) ?? staRow(key, await stimulationInputs(key)));
-    // The next key's STA is computed now, and its blobs compress while this row is inserted and
-    // committed; only from inputs already read (no query runs outside this key's transaction).
-    ahead.beginAfter(key, (next) => {
+    const inserting = this.insert1(row);
+    // The next keys' STAs are computed at the next turn of the event loop (while a server
+    // stores this row; on SQLite while a later key waits for its blobs), and their blobs packed
+    // meanwhile; only from inputs already read (no query runs outside a key's transaction).
+    setImmediate(() => ahead.begin((next) => {
       const inputs = heldStimulationInputs(next);
       return inputs && staRow(next, inputs);
-    });
-    await this.insert1(row);
+    }));
+    await inserting;
   }
 }

@@ -51,33 +51,46 @@ describe('readUnitValuesOffThread', () => {
 describe('KeyAhead', () => {
   const keys = [1, 2, 3, 4, 5].map((k) => ({ k }));
 
-  it('hands over work begun for the keys that follow in the list, up to its depth, and drops it when another key is asked for', async () => {
+  it('hands over work begun for the keys after the one last taken, up to its depth, and drops it when another key is asked for', async () => {
     const ahead = new KeyAhead<string>(['k'], 2);
     const begun: number[] = [];
     const begin = (key: Record<string, unknown>): Promise<string> => { begun.push(key.k as number); return Promise.resolve(`row ${key.k as number}`); };
     ahead.expect(keys);
+    ahead.begin(begin);
+    expect(begun).toEqual([]); // nothing taken yet
     expect(ahead.take(keys[0]!)).toBeUndefined();
-    ahead.beginAfter(keys[0]!, begin);
+    ahead.begin(begin);
     expect(begun).toEqual([2, 3]);
     expect(await ahead.take(keys[1]!)).toBe('row 2');
-    ahead.beginAfter(keys[1]!, begin);
+    ahead.begin(begin);
     expect(begun).toEqual([2, 3, 4]);
     // Another order: nothing handed over, nothing begun again until the next list.
     expect(ahead.take(keys[4]!)).toBeUndefined();
-    ahead.beginAfter(keys[4]!, begin);
-    ahead.beginAfter(keys[2]!, begin);
+    ahead.begin(begin);
     expect(begun).toEqual([2, 3, 4]);
     ahead.expect(keys);
-    ahead.beginAfter(keys[3]!, begin);
-    expect(begun).toEqual([2, 3, 4, 5]);
+    ahead.take(keys[2]!);
+    ahead.begin(begin);
+    expect(begun).toEqual([2, 3, 4, 4, 5]);
+  });
+
+  it('called late, after the next key was taken without work begun, begins after that key', () => {
+    const ahead = new KeyAhead<string>(['k'], 1);
+    const begun: number[] = [];
+    ahead.expect(keys);
+    ahead.take(keys[0]!);
+    ahead.take(keys[1]!);
+    ahead.begin((key) => { begun.push(key.k as number); return Promise.resolve(''); });
+    expect(begun).toEqual([3]);
   });
 
   it("begins nothing when begin cannot start a key now, and keeps a failure for that key's make", async () => {
     const ahead = new KeyAhead<string>(['k']);
     ahead.expect(keys);
-    ahead.beginAfter(keys[0]!, () => undefined);
+    ahead.take(keys[0]!);
+    ahead.begin(() => undefined);
     expect(ahead.take(keys[1]!)).toBeUndefined();
-    ahead.beginAfter(keys[1]!, () => { throw new Error('kernel failed'); });
+    ahead.begin(() => { throw new Error('kernel failed'); });
     await expect(ahead.take(keys[2]!)).rejects.toThrow('kernel failed');
   });
 });

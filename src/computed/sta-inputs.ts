@@ -50,10 +50,6 @@ async function fetchInputs(stimKey: Record<string, unknown>): Promise<{ readonly
   };
 }
 
-async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs> {
-  return (await fetchInputs(stimKey)).prepared;
-}
-
 /** The stimulations a populate will ask for, in its order (see expectStimulations), by id: the next one's key. */
 let following = new Map<string, Record<string, unknown>>();
 
@@ -126,10 +122,13 @@ export async function stimulationInputs(key: Record<string, unknown>): Promise<S
     cache.delete(id);
     cache.set(id, inputs);
   } else {
-    inputs = read(stimulationKey(key));
+    const fetched = fetchInputs(stimulationKey(key));
+    inputs = fetched.then((f) => f.prepared);
     remember(id, inputs);
+    // Its queries first: a transaction's connection takes one statement at a time (pg queues more, and warns).
+    await fetched.catch(() => undefined);
   }
-  // The next stimulation's queries in this make's transaction, once: its movie is then read meanwhile.
+  // The next stimulations' queries in this make's transaction, once: their movies are then read meanwhile.
   if (following.has(id)) await prefetchAfter(id);
   return inputs;
 }

@@ -9,6 +9,7 @@ import { packBlob } from '../schema/blob/pack.js';
 import { PackedBlob } from '../schema/blob/packed-blob.js';
 import { KernelError } from '../errors.js';
 import { unpackUnitValuesArray, type UnitValuesArray } from '../schema/blob/unit-values-blob.js';
+import { peakOf } from './sta-peak.js';
 
 /** A column-major float64 array to pack: its values and shape. */
 export interface Float64Column {
@@ -16,16 +17,39 @@ export interface Float64Column {
   readonly shape: readonly number[];
 }
 
-/** A job of the pack thread: arrays to pack at a zlib level, or a stored movie to read a byte a value. */
+/** An STA to pack with its peak, map and kernel: its sums divided by the spikes used, and what peakOf needs. */
+export interface StaJob {
+  /** (xBlocks, yBlocks, nLags), column-major. */
+  readonly sta: Float64Array;
+  readonly xBlocks: number;
+  readonly yBlocks: number;
+  readonly nLags: number;
+  /** The movie's mean, which the peak departs most from. */
+  readonly mean: number;
+  /** Spikes used: none, no peak. */
+  readonly used: number;
+  readonly level: number;
+}
+
+/** The peak of a packed STA (see StaPeak), without the arrays, which come packed. */
+export interface PeakPlace {
+  readonly lag: number;
+  readonly x: number;
+  readonly y: number;
+  readonly value: number;
+}
+
+/** A job of the pack thread: arrays to pack at a zlib level, an STA with its peak, or a stored movie to read a byte a value. */
 export type PackJob =
   | { readonly id: number; readonly kind: 'pack'; readonly arrays: readonly Float64Column[]; readonly level: number }
+  | { readonly id: number; readonly kind: 'sta'; readonly sta: StaJob }
   | { readonly id: number; readonly kind: 'signs'; readonly blob: Uint8Array };
 
-/** The pack thread's answer: each array's blob, the movie read (null: not one it reads), or the error. */
+/** The pack thread's answer: each array's blob (and an STA's peak), the movie read (null: not one it reads), or the error. */
 export type PackReply =
-  | { readonly id: number; readonly blobs: readonly Uint8Array[]; readonly movie?: undefined; readonly error?: undefined }
-  | { readonly id: number; readonly blobs?: undefined; readonly movie: UnitValuesArray | null; readonly error?: undefined }
-  | { readonly id: number; readonly blobs?: undefined; readonly movie?: undefined; readonly error: string };
+  | { readonly id: number; readonly blobs: readonly Uint8Array[]; readonly peak?: PeakPlace | null; readonly movie?: undefined; readonly error?: undefined }
+  | { readonly id: number; readonly blobs?: undefined; readonly peak?: undefined; readonly movie: UnitValuesArray | null; readonly error?: undefined }
+  | { readonly id: number; readonly blobs?: undefined; readonly peak?: undefined; readonly movie?: undefined; readonly error: string };
 
 interface Pending {
   resolve(reply: PackReply): void;
@@ -130,6 +154,18 @@ export function startPackThreads(): void {
   start();
 }
 
+/**
+ * An STA's blobs (the STA, and with spikes its map and kernel at the peak) and its peak: what
+ * both threads run for {@link packStaOffThread}.
+ */
+export function packSta(job: StaJob): { blobs: Uint8Array[]; peak: PeakPlace | null } {
+  const { sta, xBlocks, yBlocks, nLags, level } = job;
+  const arrays: Float64Column[] = [{ data: sta, shape: [xBlocks, yBlocks, nLags] }];
+  const peak = job.used === 0 ? undefined : peakOf(sta, nLags, xBlocks * yBlocks, xBlocks, job.mean);
+  if (peak) arrays.push({ data: peak.spatialMap, shape: [xBlocks, yBlocks] }, { data: peak.temporalKernel, shape: [nLags] });
+  return { blobs: packColumns(arrays, level), peak: peak ? { lag: peak.lag, x: peak.x, y: peak.y, value: peak.value } : null };
+}
+
 /** packBlob of each column-major array (what both threads run). */
 export function packColumns(arrays: readonly Float64Column[], level: number): Uint8Array[] {
   return arrays.map(({ data, shape }) => {
@@ -156,6 +192,26 @@ export async function packColumnsOffThread(arrays: readonly Float64Column[], lev
   const reply = post({ id: nextId++, kind: 'pack', arrays: sent, level }, [...new Set(sent.map((a) => a.data.buffer as ArrayBuffer))]);
   const blobs = reply ? (await reply).blobs! : packColumns(arrays, level);
   return blobs.map((b) => new PackedBlob(Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
+}
+
+/**
+ * An STA's peak and blobs (the STA, its map and kernel at the peak), found and packed on a pack
+ * thread: this thread pays one message. The STA's buffer is handed over when it is all of it
+ * (it is detached here), else copied. The same peak as staPeak, and packBlob's bytes. Without
+ * worker threads this is done on this one.
+ *
+ * @example
+ * ```ts
+ * const { blobs: [sta, map, kernel], peak } = await packStaOffThread({ sta: result.sta, xBlocks: 80, yBlocks: 40, nLags: 20, mean: movie.mean, used: result.used, level: 1 });
+ * ```
+ */
+export async function packStaOffThread(job: StaJob): Promise<{ blobs: PackedBlob[]; peak: PeakPlace | undefined }> {
+  const whole = job.sta.byteOffset === 0 && job.sta.byteLength === job.sta.buffer.byteLength;
+  const sent = whole ? job : { ...job, sta: job.sta.slice() };
+  const reply = post({ id: nextId++, kind: 'sta', sta: sent }, [sent.sta.buffer as ArrayBuffer]);
+  const answer = reply && (await reply);
+  const { blobs, peak } = answer ? { blobs: answer.blobs!, peak: answer.peak ?? null } : packSta(job);
+  return { blobs: blobs.map((b) => new PackedBlob(Buffer.from(b.buffer, b.byteOffset, b.byteLength))), peak: peak ?? undefined };
 }
 
 /**

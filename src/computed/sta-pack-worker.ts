@@ -1,11 +1,11 @@
 /**
- * The entry of the STA pack thread (sta-pack-thread.ts): packs the blobs of STAs, and reads stored
+ * The entry of the STA pack thread (sta-pack-thread.ts): finds STAs' peaks and packs their blobs, and reads stored
  * white-noise movies a byte a value, on a core of their own while the populating thread computes
  * and inserts. Jobs in the order posted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { unpackUnitValuesArray } from '../schema/blob/unit-values-blob.js';
-import { packColumns, type PackJob, type PackReply } from './sta-pack-thread.js';
+import { packColumns, packSta, type PackJob, type PackReply } from './sta-pack-thread.js';
 
 parentPort?.on('message', (job: PackJob) => {
   try {
@@ -14,9 +14,10 @@ parentPort?.on('message', (job: PackJob) => {
       parentPort!.postMessage({ id: job.id, movie } satisfies PackReply, movie ? [movie.units.buffer as ArrayBuffer] : []);
       return;
     }
+    const packed = job.kind === 'sta' ? packSta(job.sta) : { blobs: packColumns(job.arrays, job.level), peak: undefined };
     // Each blob in memory of its own (not a slice of a pool), handed over without a copy.
-    const blobs = packColumns(job.arrays, job.level).map((b) => Uint8Array.from(b));
-    parentPort!.postMessage({ id: job.id, blobs } satisfies PackReply, blobs.map((b) => b.buffer));
+    const blobs = packed.blobs.map((b) => Uint8Array.from(b));
+    parentPort!.postMessage({ id: job.id, blobs, peak: packed.peak } satisfies PackReply, blobs.map((b) => b.buffer));
   } catch (error) {
     parentPort!.postMessage({ id: job.id, error: error instanceof Error ? error.message : String(error) } satisfies PackReply);
   }

@@ -1,7 +1,8 @@
 import ndarray from 'ndarray';
 import { describe, expect, it } from 'vitest';
 import { KeyAhead } from '../../src/computed/key-ahead.js';
-import { packColumnsOffThread, readUnitValuesOffThread, startPackThreads } from '../../src/computed/sta-pack-thread.js';
+import { packColumnsOffThread, packStaOffThread, readUnitValuesOffThread, startPackThreads } from '../../src/computed/sta-pack-thread.js';
+import { prepareMovie, spikeTriggeredAverage, staPeak } from '../../src/computed/sta-kernel.js';
 import { unpackUnitValuesArray } from '../../src/schema/blob/unit-values-blob.js';
 import { packMovie } from '../../src/tables/movie-blob.js';
 import { packBlob } from '../../src/schema/blob/pack.js';
@@ -25,6 +26,27 @@ describe('packColumnsOffThread', () => {
       if (!handedOver) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(handedOver).toBe(true);
+  }, 30_000);
+});
+
+describe('packStaOffThread', () => {
+  it("finds staPeak's peak and packs the STA, its map and its kernel to packBlob's bytes; no peak and one blob without spikes", async () => {
+    startPackThreads();
+    const [x, y, t] = [12, 9, 400];
+    const movie = prepareMovie(ndarray(Float64Array.from({ length: x * y * t }, (_, i) => ((i * 2654435761) % 13 < 6 ? 1 : -1)), [x, y, t], [1, x, x * y]), 50, 0.1);
+    const spikes = Float64Array.from({ length: 300 }, (_, i) => 0.5 + i * 0.021);
+    for (let attempt = 0; attempt < 6; attempt++) {
+      for (const [times, nLags] of [[spikes, 7], [new Float64Array(0), 5]] as const) {
+        const result = spikeTriggeredAverage(movie, times, nLags);
+        const peak = staPeak(result, movie);
+        const want = [packBlob(ndarray(result.sta.slice(), [x, y, nLags], [1, x, x * y]), { level: 1 })];
+        if (peak) want.push(packBlob(ndarray(peak.spatialMap, [x, y], [1, x]), { level: 1 }), packBlob(peak.temporalKernel, { level: 1 }));
+        const packed = await packStaOffThread({ sta: result.sta, xBlocks: x, yBlocks: y, nLags, mean: movie.mean, used: result.used, level: 1 });
+        expect(packed.peak).toEqual(peak && { lag: peak.lag, x: peak.x, y: peak.y, value: peak.value });
+        expect(packed.blobs.map((b) => Buffer.from(b.bytes).toString('hex'))).toEqual(want.map((b) => b.toString('hex')));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }, 30_000);
 });
 

@@ -39,13 +39,12 @@ export interface PeakPlace {
   readonly value: number;
 }
 
-/** A job of the pack thread: arrays to pack at a zlib level, an STA with its peak, or a stored movie to read a byte a value. */
+/** A job of the pack thread: an STA to pack with its peak, or a stored movie to read a byte a value. */
 export type PackJob =
-  | { readonly id: number; readonly kind: 'pack'; readonly arrays: readonly Float64Column[]; readonly level: number }
   | { readonly id: number; readonly kind: 'sta'; readonly sta: StaJob }
   | { readonly id: number; readonly kind: 'signs'; readonly blob: Uint8Array };
 
-/** The pack thread's answer: each array's blob (and an STA's peak), the movie read (null: not one it reads), or the error. */
+/** The pack thread's answer: an STA's blobs and peak, the movie read (null: not one it reads), or the error. */
 export type PackReply =
   | { readonly id: number; readonly blobs: readonly Uint8Array[]; readonly peak?: PeakPlace | null; readonly movie?: undefined; readonly error?: undefined }
   | { readonly id: number; readonly blobs?: undefined; readonly peak?: undefined; readonly movie: UnitValuesArray | null; readonly error?: undefined }
@@ -157,6 +156,11 @@ export function startPackThreads(): void {
 /**
  * An STA's blobs (the STA, and with spikes its map and kernel at the peak) and its peak: what
  * both threads run for {@link packStaOffThread}.
+ *
+ * @example
+ * ```ts
+ * const { blobs: [sta, map, kernel], peak } = packSta({ sta, xBlocks: 80, yBlocks: 40, nLags: 5, mean: 0, used: 212, level: 1 });
+ * ```
  */
 export function packSta(job: StaJob): { blobs: Uint8Array[]; peak: PeakPlace | null } {
   const { sta, xBlocks, yBlocks, nLags, level } = job;
@@ -166,32 +170,12 @@ export function packSta(job: StaJob): { blobs: Uint8Array[]; peak: PeakPlace | n
   return { blobs: packColumns(arrays, level), peak: peak ? { lag: peak.lag, x: peak.x, y: peak.y, value: peak.value } : null };
 }
 
-/** packBlob of each column-major array (what both threads run). */
-export function packColumns(arrays: readonly Float64Column[], level: number): Uint8Array[] {
+/** packBlob of each column-major array. */
+function packColumns(arrays: readonly Float64Column[], level: number): Uint8Array[] {
   return arrays.map(({ data, shape }) => {
     const stride = shape.map((_, i) => shape.slice(0, i).reduce((n, s) => n * s, 1));
     return packBlob(ndarray(data, shape as number[], stride), { level });
   });
-}
-
-/**
- * packBlob of column-major float64 arrays, on worker threads of their own: serialising and
- * compressing an STA's blobs then costs this thread one message, and runs beside it on another
- * core. An array that is the whole of its buffer is handed over to the worker (it is detached
- * here: pass arrays no longer needed); others are copied. The bytes are packBlob's. Without worker threads (they could not start) the
- * arrays are packed on this one.
- *
- * @example
- * ```ts
- * const [sta, map] = await packColumnsOffThread([{ data: result.sta, shape: [80, 40, 20] }, { data: spatialMap, shape: [80, 40] }], 1);
- * ```
- */
-export async function packColumnsOffThread(arrays: readonly Float64Column[], level: number): Promise<PackedBlob[]> {
-  // An array that is all of its buffer is handed over; another is copied (posting a view would copy all its buffer).
-  const sent = arrays.map((a) => (a.data.byteOffset === 0 && a.data.byteLength === a.data.buffer.byteLength ? a : { data: a.data.slice(), shape: a.shape }));
-  const reply = post({ id: nextId++, kind: 'pack', arrays: sent, level }, [...new Set(sent.map((a) => a.data.buffer as ArrayBuffer))]);
-  const blobs = reply ? (await reply).blobs! : packColumns(arrays, level);
-  return blobs.map((b) => new PackedBlob(Buffer.from(b.buffer, b.byteOffset, b.byteLength)));
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { unpackUnitValuesArray } from '../schema/blob/unit-values-blob.js';
-import { packColumns, packSta, type PackJob, type PackReply } from './sta-pack-thread.js';
+import { packSta, type PackJob, type PackReply } from './sta-pack-thread.js';
 
 parentPort?.on('message', (job: PackJob) => {
   try {
@@ -14,7 +14,7 @@ parentPort?.on('message', (job: PackJob) => {
       parentPort!.postMessage({ id: job.id, movie } satisfies PackReply, movie ? [movie.units.buffer as ArrayBuffer] : []);
       return;
     }
-    const packed = job.kind === 'sta' ? packSta(job.sta) : { blobs: packColumns(job.arrays, job.level), peak: undefined };
+    const packed = packSta(job.sta);
     // Each blob in memory of its own (not a slice of a pool), handed over without a copy.
     const blobs = packed.blobs.map((b) => Uint8Array.from(b));
     parentPort!.postMessage({ id: job.id, blobs, peak: packed.peak } satisfies PackReply, blobs.map((b) => b.buffer));

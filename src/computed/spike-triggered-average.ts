@@ -69,6 +69,8 @@ async function staRow(key: Record<string, unknown>, { movie, spikes }: Stimulati
  */
 const AHEAD = 3;
 const ahead = new KeyAhead<SpikeTriggeredAverageRow>(KEY, AHEAD);
+/** The inputs each row begun ahead was computed from. */
+const begunFrom = new WeakMap<Promise<SpikeTriggeredAverageRow>, StimulationInputs>();
 
 /**
  * The spike-triggered average of each neuron, for each StaParams: its spatio-temporal receptive
@@ -118,14 +120,19 @@ export class SpikeTriggeredAverage extends Computed<SpikeTriggeredAverageRow> {
   }
 
   async make(key: Record<string, unknown>): Promise<void> {
-    const row = await (ahead.take(key) ?? staRow(key, await stimulationInputs(key)));
+    // Work begun ahead serves only while its inputs are still those held (the same database).
+    const taken = ahead.take(key);
+    const row = await (taken && begunFrom.get(taken) === heldStimulationInputs(key) ? taken : staRow(key, await stimulationInputs(key)));
     const inserting = this.insert1(row);
     // The next keys' STAs are computed at the next turn of the event loop (while a server
     // stores this row; on SQLite while a later key waits for its blobs), and their blobs packed
     // meanwhile; only from inputs already read (no query runs outside a key's transaction).
     setImmediate(() => ahead.begin((next) => {
       const inputs = heldStimulationInputs(next);
-      return inputs && staRow(next, inputs);
+      if (!inputs) return undefined;
+      const work = staRow(next, inputs);
+      begunFrom.set(work, inputs);
+      return work;
     }));
     await inserting;
   }

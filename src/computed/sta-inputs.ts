@@ -1,5 +1,6 @@
 import type ndarray from 'ndarray';
 import { Stimulation, Spike } from '../tables/stimulation.js';
+import { pipeline } from '../tables/pipeline-schema.js';
 import { storedBlobBytes } from '../schema/query/decode.js';
 import { prepareMovie, prepareUnitMovie, releasePreparedMovie, type PreparedMovie } from './sta-kernel.js';
 import { readUnitValuesOffThread } from './sta-pack-thread.js';
@@ -15,6 +16,21 @@ export interface StimulationInputs {
 const cache = new Map<string, Promise<StimulationInputs>>();
 /** Those of the cache that have been read, by the same id. */
 const held = new Map<string, StimulationInputs>();
+/** The database the cache was read from: another one (pipeline.configure) empties it. */
+let source: { readonly connection: object; readonly database: string } | undefined;
+
+/** Empties the cache when the pipeline now points at another connection or database (the same keys may hold other data there). */
+function sameSource(): void {
+  const connection = pipeline.connection;
+  const database = pipeline.database;
+  if (source && source.connection === connection && source.database === database) return;
+  source = { connection, database };
+  for (const dropped of cache.values()) void dropped.then((d) => releasePreparedMovie(d.movie), () => undefined);
+  cache.clear();
+  held.clear();
+  following = new Map();
+}
+
 /** The stimulation in use, the one before it (a populate's last keys of it may still come), and those queried ahead. */
 const KEEP = 2 + 2;
 /** Stimulations queried ahead of their keys: the next two, so that a short one's keys leave time to read a long movie. */
@@ -64,6 +80,7 @@ let following = new Map<string, Record<string, unknown>>();
  * ```
  */
 export function expectStimulations(keys: ReadonlyArray<Record<string, unknown>>): void {
+  sameSource();
   following = new Map();
   let last: string | undefined;
   for (const key of keys) {
@@ -115,6 +132,7 @@ function remember(id: string, inputs: Promise<StimulationInputs>): void {
  * ```
  */
 export async function stimulationInputs(key: Record<string, unknown>): Promise<StimulationInputs> {
+  sameSource();
   const id = JSON.stringify(stimulationKey(key));
   let inputs = cache.get(id);
   if (inputs) {
@@ -144,6 +162,7 @@ export async function stimulationInputs(key: Record<string, unknown>): Promise<S
  * ```
  */
 export function heldStimulationInputs(key: Record<string, unknown>): StimulationInputs | undefined {
+  sameSource();
   return held.get(JSON.stringify(stimulationKey(key)));
 }
 

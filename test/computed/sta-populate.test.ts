@@ -20,7 +20,8 @@ describe.each(dialects)('SpikeTriggeredAverage.populate on $name', (dialect) => 
     const dir = mkdtempSync(path.join(tmpdir(), 'rg-sta-populate-'));
     rgc.pipeline.configure({ connection: dialect.url('sta_populate'), prefix: `rgt_stapop_${dialect.name}_` });
     await rgc.pipeline.drop({ force: true });
-    const { dataset } = rgc.generateDataset(inventory.slice(0, 4), { scale: 0.05, seed: 8 });
+    // Another movie and other spikes on each database under the same keys: inputs read from one never serve another.
+    const { dataset } = rgc.generateDataset(inventory.slice(0, 4), { scale: 0.05, seed: 8 + dialects.indexOf(dialect) });
     await rgc.loadManifest(await rgc.readManifest(await rgc.writeDataset(dataset, path.join(dir, 'data'), 'pickle')));
     const expected = new Map<string, { result: rgc.StaResult; peak: rgc.StaPeak | undefined }>();
     for (const session of dataset.sessions) {

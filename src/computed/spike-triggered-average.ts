@@ -1,13 +1,12 @@
-import ndarray from 'ndarray';
 import { Computed } from '../schema/populate/auto-populate.js';
 import type { Restriction } from '../schema/query/query.js';
 import type { RowOf, TableClass } from '../schema/table/table.js';
 import { pipeline } from '../tables/pipeline-schema.js';
 import './sta-params.js';
-import { PackedBlob, packBlobAsync } from '../schema/blob/packed-blob.js';
-import { packBlob } from '../schema/blob/pack.js';
-import { stimulationInputs } from './sta-inputs.js';
-import { spikeTriggeredAverage, staPeak } from './sta-kernel.js';
+import { packStaOffThread, startPackThreads } from './sta-pack-thread.js';
+import { KeyAhead } from './key-ahead.js';
+import { expectStimulations, heldStimulationInputs, stimulationInputs, type StimulationInputs } from './sta-inputs.js';
+import { spikeTriggeredAverage } from './sta-kernel.js';
 
 /**
  * A row of {@link SpikeTriggeredAverage}: `sta` is an `ndarray` (x_blocks, y_blocks, n_lags), NaN when no spike could be used.
@@ -37,6 +36,41 @@ export interface SpikeTriggeredAverageRow {
 }
 
 const STA_ZLIB_LEVEL = 1;
+const KEY = ['subject_name', 'sample_number', 'session_date', 'stimulation_index', 'neuron_index', 'n_lags'] as const;
+type StaKey = Pick<SpikeTriggeredAverageRow, typeof KEY[number]>;
+
+/**
+ * The row of one key: the STA is computed at the call, on this thread (and the kernel's); its
+ * peak is found and its blobs packed on a pack thread while the promise waits.
+ */
+async function staRow(key: Record<string, unknown>, { movie, spikes }: StimulationInputs): Promise<SpikeTriggeredAverageRow> {
+  const nLags = key.n_lags as number;
+  const result = spikeTriggeredAverage(movie, spikes.get(key.neuron_index as number) ?? new Float64Array(0), nLags);
+  const keyValues = Object.fromEntries(KEY.map((name) => [name, key[name]])) as unknown as StaKey;
+  // The peak found, and the STA, its map and its kernel packed, together on a pack thread (a blob
+  // of an STA of 20 lags takes longer to compress than to compute). Averages of ±1 frames shrink
+  // nearly as well at zlib level 1 as at 6 (to 0.24 of their size against 0.19), eight times faster.
+  const { blobs: [sta, spatialMap, temporalKernel], peak } = await packStaOffThread({
+    sta: result.sta, xBlocks: movie.xBlocks, yBlocks: movie.yBlocks, nLags, mean: movie.mean, used: result.used, level: STA_ZLIB_LEVEL,
+  });
+  return {
+    ...keyValues,
+    sta: sta!,
+    n_used: result.used, n_skipped_before: result.skippedBefore, n_skipped_after: result.skippedAfter,
+    peak_lag: peak?.lag ?? null, peak_x: peak?.x ?? null, peak_y: peak?.y ?? null, peak_value: peak?.value ?? null,
+    spatial_map: spatialMap ?? null,
+    temporal_kernel: temporalKernel ?? null,
+  };
+}
+
+/**
+ * The next keys' rows, begun while this key's row is inserted (populate makes a stimulation's keys
+ * in a row): enough that the pack threads always have an STA to pack, whatever its size.
+ */
+const AHEAD = 3;
+const ahead = new KeyAhead<SpikeTriggeredAverageRow>(KEY, AHEAD);
+/** The inputs each row begun ahead was computed from. */
+const begunFrom = new WeakMap<Promise<SpikeTriggeredAverageRow>, StimulationInputs>();
 
 /**
  * The spike-triggered average of each neuron, for each StaParams: its spatio-temporal receptive
@@ -71,7 +105,7 @@ export class SpikeTriggeredAverage extends Computed<SpikeTriggeredAverageRow> {
   static override async todoKeys<C extends TableClass>(this: C, restriction?: Restriction<RowOf<C>>): Promise<Array<Record<string, unknown>>> {
     const keys = await Computed.todoKeys.call(this, restriction as never);
     const order = ['subject_name', 'sample_number', 'session_date', 'stimulation_index', 'neuron_index', 'n_lags'];
-    return keys.sort((a, b) => {
+    keys.sort((a, b) => {
       for (const name of order) {
         const x = a[name] as string | number;
         const y = b[name] as string | number;
@@ -79,24 +113,27 @@ export class SpikeTriggeredAverage extends Computed<SpikeTriggeredAverageRow> {
       }
       return 0;
     });
+    ahead.expect(keys);
+    expectStimulations(keys);
+    if (keys.length > 0) startPackThreads();
+    return keys;
   }
 
   async make(key: Record<string, unknown>): Promise<void> {
-    const { movie, spikes } = await stimulationInputs(key);
-    const nLags = key.n_lags as number;
-    const result = spikeTriggeredAverage(movie, spikes.get(key.neuron_index as number) ?? new Float64Array(0), nLags);
-    const peak = staPeak(result, movie);
-    const sta = ndarray(result.sta, [movie.xBlocks, movie.yBlocks, nLags], [1, movie.xBlocks, movie.frameSize]);
-    await this.insert1({
-      ...(key as Pick<SpikeTriggeredAverageRow, 'subject_name' | 'sample_number' | 'session_date' | 'stimulation_index' | 'neuron_index' | 'n_lags'>),
-      // Averages of ±1 frames shrink nearly as well at zlib level 1 as at 6 (to 0.24 of their size
-      // against 0.19), eight times faster.
-      // On every core of the thread pool: the largest STAs take longer to compress than to compute.
-      sta: await packBlobAsync(sta, { level: STA_ZLIB_LEVEL }),
-      n_used: result.used, n_skipped_before: result.skippedBefore, n_skipped_after: result.skippedAfter,
-      peak_lag: peak?.lag ?? null, peak_x: peak?.x ?? null, peak_y: peak?.y ?? null, peak_value: peak?.value ?? null,
-      spatial_map: peak ? new PackedBlob(packBlob(ndarray(peak.spatialMap, [movie.xBlocks, movie.yBlocks], [1, movie.xBlocks]), { level: STA_ZLIB_LEVEL })) : null,
-      temporal_kernel: peak ? new PackedBlob(packBlob(peak.temporalKernel, { level: STA_ZLIB_LEVEL })) : null,
-    });
+    // Work begun ahead serves only while its inputs are still those held (the same database).
+    const taken = ahead.take(key);
+    const row = await (taken && begunFrom.get(taken) === heldStimulationInputs(key) ? taken : staRow(key, await stimulationInputs(key)));
+    const inserting = this.insert1(row);
+    // The next keys' STAs are computed at the next turn of the event loop (while a server
+    // stores this row; on SQLite while a later key waits for its blobs), and their blobs packed
+    // meanwhile; only from inputs already read (no query runs outside a key's transaction).
+    setImmediate(() => ahead.begin((next) => {
+      const inputs = heldStimulationInputs(next);
+      if (!inputs) return undefined;
+      const work = staRow(next, inputs);
+      begunFrom.set(work, inputs);
+      return work;
+    }));
+    await inserting;
   }
 }

@@ -1,8 +1,9 @@
 import type ndarray from 'ndarray';
 import { Stimulation, Spike } from '../tables/stimulation.js';
-import { unpackUnitValuesArray } from '../schema/blob/unit-values-blob.js';
+import { pipeline } from '../tables/pipeline-schema.js';
 import { storedBlobBytes } from '../schema/query/decode.js';
 import { prepareMovie, prepareUnitMovie, releasePreparedMovie, type PreparedMovie } from './sta-kernel.js';
+import { readUnitValuesOffThread } from './sta-pack-thread.js';
 
 /** What every STA of one stimulation reads: its prepared movie and each neuron's spike times. */
 export interface StimulationInputs {
@@ -13,9 +14,33 @@ export interface StimulationInputs {
 
 /** Inputs read in this process, by stimulation, most recently used last. */
 const cache = new Map<string, Promise<StimulationInputs>>();
-const KEEP = 2;
+/** Those of the cache that have been read, by the same id. */
+const held = new Map<string, StimulationInputs>();
+/** The database the cache was read from: another one (pipeline.configure) empties it. */
+let source: { readonly connection: object; readonly database: string } | undefined;
 
-async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs> {
+/** Empties the cache when the pipeline now points at another connection or database (the same keys may hold other data there). */
+function sameSource(): void {
+  const connection = pipeline.connection;
+  const database = pipeline.database;
+  if (source && source.connection === connection && source.database === database) return;
+  source = { connection, database };
+  for (const dropped of cache.values()) void dropped.then((d) => releasePreparedMovie(d.movie), () => undefined);
+  cache.clear();
+  held.clear();
+  following = new Map();
+}
+
+/** The stimulation in use, the one before it (a populate's last keys of it may still come), and those queried ahead. */
+const KEEP = 2 + 2;
+/** Stimulations queried ahead of their keys: the next two, so that a short one's keys leave time to read a long movie. */
+const PREFETCH = 2;
+
+/**
+ * The stimulation's queries; what they give is then prepared (its movie read a byte a value on
+ * a pack thread) without holding up the caller: the promise returned.
+ */
+async function fetchInputs(stimKey: Record<string, unknown>): Promise<{ readonly prepared: Promise<StimulationInputs> }> {
   const [stim, rows] = await Promise.all([
     Stimulation.restrict(stimKey as never).fetch1('movie', 'fps', 'stimulus_onset'),
     Spike.restrict(stimKey as never).fetch('neuron_index', 'spike_time'),
@@ -29,11 +54,70 @@ async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs
   const spikes = new Map([...byNeuron].map(([n, times]) => [n, Float64Array.from(times)]));
   // A white-noise movie stored by rg-schema is read a byte a value, not eight.
   const stored = storedBlobBytes(stim, 'movie');
-  const unit = stored && unpackUnitValuesArray(stored);
-  const movie = unit && unit.shape.length === 3
-    ? prepareUnitMovie(unit.units, unit.shape as [number, number, number], stim.fps, stim.stimulus_onset)
-    : prepareMovie(stim.movie as ndarray.NdArray, stim.fps, stim.stimulus_onset);
-  return { movie, spikes };
+  const unit = stored ? readUnitValuesOffThread(stored) : Promise.resolve(undefined);
+  // In an object: a promise returned from an async function would be awaited with it.
+  return {
+    prepared: unit.then((read) => ({
+      movie: read && read.shape.length === 3
+        ? prepareUnitMovie(read.units, read.shape as [number, number, number], stim.fps, stim.stimulus_onset, read.minus)
+        : prepareMovie(stim.movie as ndarray.NdArray, stim.fps, stim.stimulus_onset),
+      spikes,
+    })),
+  };
+}
+
+/** The stimulations a populate will ask for, in its order (see expectStimulations), by id: the next one's key. */
+let following = new Map<string, Record<string, unknown>>();
+
+/**
+ * The keys a populate is about to make, in order: when the first key of a stimulation reads its
+ * inputs, the next stimulation's are queried too (in the same transaction) and its movie is read
+ * on a pack thread while this one's keys are made.
+ *
+ * @example
+ * ```ts
+ * expectStimulations(await SpikeTriggeredAverage.todoKeys());
+ * ```
+ */
+export function expectStimulations(keys: ReadonlyArray<Record<string, unknown>>): void {
+  sameSource();
+  following = new Map();
+  let last: string | undefined;
+  for (const key of keys) {
+    const stimKey = stimulationKey(key);
+    const id = JSON.stringify(stimKey);
+    if (last !== undefined && id !== last && !following.has(last)) following.set(last, stimKey);
+    last = id;
+  }
+}
+
+/** Queries the inputs of the stimulations after `id` not held yet: their preparation goes on meanwhile. */
+async function prefetchAfter(id: string): Promise<void> {
+  let at = id;
+  const starts = following.get(id);
+  following.delete(id);
+  for (let i = 0, next = starts; i < PREFETCH && next; i++, next = following.get(at)) {
+    at = JSON.stringify(next);
+    if (cache.has(at)) continue;
+    try {
+      const { prepared } = await fetchInputs(next);
+      if (!cache.has(at)) remember(at, prepared);
+    } catch {
+      // Read again when its keys come.
+      return;
+    }
+  }
+}
+
+function remember(id: string, inputs: Promise<StimulationInputs>): void {
+  cache.set(id, inputs);
+  inputs.then((d) => { if (cache.get(id) === inputs) held.set(id, d); }, () => { if (cache.get(id) === inputs) cache.delete(id); });
+  for (const [old, dropped] of cache) {
+    if (cache.size <= KEEP) break;
+    cache.delete(old);
+    held.delete(old);
+    void dropped.then((d) => releasePreparedMovie(d.movie), () => undefined);
+  }
 }
 
 /**
@@ -48,19 +132,40 @@ async function read(stimKey: Record<string, unknown>): Promise<StimulationInputs
  * ```
  */
 export async function stimulationInputs(key: Record<string, unknown>): Promise<StimulationInputs> {
-  const stimKey = { subject_name: key.subject_name, sample_number: key.sample_number, session_date: key.session_date, stimulation_index: key.stimulation_index };
-  const id = JSON.stringify(stimKey);
+  sameSource();
+  const id = JSON.stringify(stimulationKey(key));
   let inputs = cache.get(id);
-  if (inputs) cache.delete(id);
-  else {
-    inputs = read(stimKey);
-    inputs.catch(() => cache.delete(id));
+  if (inputs) {
+    // Most recently used last.
+    cache.delete(id);
+    cache.set(id, inputs);
+  } else {
+    const fetched = fetchInputs(stimulationKey(key));
+    inputs = fetched.then((f) => f.prepared);
+    remember(id, inputs);
+    // Its queries first: a transaction's connection takes one statement at a time (pg queues more, and warns).
+    await fetched.catch(() => undefined);
   }
-  cache.set(id, inputs);
-  for (const [old, dropped] of cache) {
-    if (cache.size <= KEEP) break;
-    cache.delete(old);
-    void dropped.then((d) => releasePreparedMovie(d.movie), () => undefined);
-  }
+  // The next stimulations' queries in this make's transaction, once: their movies are then read meanwhile.
+  if (following.has(id)) await prefetchAfter(id);
   return inputs;
+}
+
+/**
+ * The inputs of the key's stimulation if {@link stimulationInputs} has read them already and
+ * still holds them, else undefined: for work that may start only when it needs no query.
+ *
+ * @example
+ * ```ts
+ * const inputs = heldStimulationInputs(nextKey);
+ * if (inputs) spikeTriggeredAverage(inputs.movie, inputs.spikes.get(nextKey.neuron_index)!, nextKey.n_lags);
+ * ```
+ */
+export function heldStimulationInputs(key: Record<string, unknown>): StimulationInputs | undefined {
+  sameSource();
+  return held.get(JSON.stringify(stimulationKey(key)));
+}
+
+function stimulationKey(key: Record<string, unknown>): Record<string, unknown> {
+  return { subject_name: key.subject_name, sample_number: key.sample_number, session_date: key.session_date, stimulation_index: key.stimulation_index };
 }

@@ -3,6 +3,9 @@ import { KernelError } from '../errors.js';
 import { columnMajorFloat64 } from '../tables/sources/validate.js';
 import { frameAt } from '../tables/spike-frame.js';
 import { accumulateSimd, releaseMovieCopy } from './sta-simd.js';
+import { peakOf, type StaPeak } from './sta-peak.js';
+
+export type { StaPeak };
 
 export { frameAt };
 
@@ -34,18 +37,19 @@ export function prepareMovie(movie: NdArray, fps: number, onset: number): Prepar
  * Prepares a movie of +1 and −1 values held a byte a value (a stored white-noise movie read by
  * unpackUnitValuesArray): the SIMD kernel copies those bytes as they are, and the float64 frames
  * are made only for a reader that asks for `data`. The same movie as prepareMovie of its values,
- * to the bit: the mean of integers adds exactly either way.
+ * to the bit: the mean of integers adds exactly either way. `minus`, how many values are −1 when
+ * known (unpackUnitValuesArray counts them), spares a pass over the values for the mean.
  *
  * @example
  * ```ts
  * const read = unpackUnitValuesArray(storedBlobBytes(row, 'movie')!);
- * const movie = prepareUnitMovie(read.units, read.shape as [number, number, number], 60, 0.5);
+ * const movie = prepareUnitMovie(read.units, read.shape as [number, number, number], 60, 0.5, read.minus);
  * ```
  */
-export function prepareUnitMovie(units: Int8Array, shape: readonly [number, number, number], fps: number, onset: number): PreparedMovie {
+export function prepareUnitMovie(units: Int8Array, shape: readonly [number, number, number], fps: number, onset: number, minus?: number): PreparedMovie {
   const [x, y, t] = shape;
-  let sum = 0;
-  for (let i = 0; i < units.length; i++) sum += units[i]!;
+  let sum = minus === undefined ? 0 : units.length - 2 * minus;
+  if (minus === undefined) for (let i = 0; i < units.length; i++) sum += units[i]!;
   let data: Float64Array | undefined;
   return {
     get data(): Float64Array {
@@ -171,18 +175,6 @@ export function spikeTriggeredAverage(movie: PreparedMovie, spikeTimes: ArrayLik
   return { sta, nLags, used, skippedBefore, skippedAfter };
 }
 
-/** Where an STA departs most from the movie's mean, and what the viewer draws there. */
-export interface StaPeak {
-  readonly lag: number;
-  readonly x: number;
-  readonly y: number;
-  readonly value: number;
-  /** (x_blocks, y_blocks) at the peak lag. */
-  readonly spatialMap: Float64Array;
-  /** n_lags values at the peak block, lag 0 first. */
-  readonly temporalKernel: Float64Array;
-}
-
 /**
  * The lag and block where an STA departs most from the movie's mean, with the spatial map at that
  * lag and the temporal kernel at that block; undefined when no spike was used (the STA is NaN).
@@ -196,24 +188,7 @@ export interface StaPeak {
  */
 export function staPeak(result: StaResult, movie: PreparedMovie): StaPeak | undefined {
   if (result.used === 0) return undefined;
-  const { frameSize, xBlocks } = movie;
-  let best = -1;
-  let bestDeviation = -1;
-  for (let i = 0; i < result.sta.length; i++) {
-    const deviation = Math.abs(result.sta[i]! - movie.mean);
-    if (deviation > bestDeviation) {
-      bestDeviation = deviation;
-      best = i;
-    }
-  }
-  const lag = Math.floor(best / frameSize);
-  const pixel = best % frameSize;
-  const temporalKernel = new Float64Array(result.nLags);
-  for (let k = 0; k < result.nLags; k++) temporalKernel[k] = result.sta[k * frameSize + pixel]!;
-  return {
-    lag, x: pixel % xBlocks, y: Math.floor(pixel / xBlocks), value: result.sta[best]!,
-    spatialMap: result.sta.slice(lag * frameSize, (lag + 1) * frameSize), temporalKernel,
-  };
+  return peakOf(result.sta, result.nLags, movie.frameSize, movie.xBlocks, movie.mean);
 }
 
 /**

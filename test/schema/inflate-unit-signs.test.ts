@@ -9,6 +9,7 @@ import { unpackBlob } from '../../src/schema/blob/unpack.js';
 import { unpackUnitValuesArray } from '../../src/schema/blob/unit-values-blob.js';
 import { prepareMovie, prepareUnitMovie, spikeTriggeredAverage } from '../../src/computed/sta-kernel.js';
 import { packMovie } from '../../src/tables/movie-blob.js';
+import { minusSums } from '../../src/schema/blob/unit-signs-checksum.js';
 
 /** Signs (1 for −1) from a seeded generator. */
 function randomSigns(n: number, p = 0.5, seed = 12345): Uint8Array {
@@ -74,6 +75,7 @@ describe('unpackUnitValuesArray', () => {
     const read = unpackUnitValuesArray(stored);
     expect(read?.shape).toEqual([x, y, t]);
     expect(Buffer.from(read!.units.buffer).equals(Buffer.from(Int8Array.from(signs, (s) => 1 - 2 * s).buffer))).toBe(true);
+    expect(read!.minus).toBe(signs.reduce((n, s) => n + s, 0));
     const unpacked = unpackBlob(stored) as ndarray.NdArray<Float64Array>;
     expect(Buffer.from(Float64Array.from(read!.units).buffer).equals(Buffer.from(unpacked.data.buffer, unpacked.data.byteOffset, unpacked.data.byteLength))).toBe(true);
   });
@@ -100,6 +102,23 @@ describe('unpackUnitValuesArray', () => {
   });
 });
 
+describe('minusSums', () => {
+  it('counts the −1 values and sums their indexes mod 65521, from int8 values or signs, at any offset and length', () => {
+    const signs = randomSigns(70_001, 0.3);
+    const units = Int8Array.from(signs, (s) => 1 - 2 * s);
+    const byByte = (from: number, to: number): { minus: number; minusIndexes: number } => {
+      let minus = 0;
+      let minusIndexes = 0;
+      for (let j = from; j < to; j++) if (signs[j]) { minus++; minusIndexes = (minusIndexes + j - from) % 65521; }
+      return { minus, minusIndexes };
+    };
+    for (const [from, to] of [[0, 70_001], [0, 70_000], [1, 69_998], [3, 8195], [4, 4], [2, 5], [0, 3]] as const) {
+      expect(minusSums(units.subarray(from, to))).toEqual(byByte(from, to));
+      expect(minusSums(signs.subarray(from, to))).toEqual(byByte(from, to));
+    }
+  });
+});
+
 describe('prepareUnitMovie', () => {
   it('gives the STAs, mean and frames of prepareMovie of the values, to the bit', () => {
     const [x, y, t] = [6, 4, 500];
@@ -108,6 +127,8 @@ describe('prepareUnitMovie', () => {
     const fromValues = prepareMovie(ndarray(values, [x, y, t], [1, x, x * y]), 60, 0.25);
     const fromSigns = prepareUnitMovie(Int8Array.from(signs, (s) => 1 - 2 * s), [x, y, t], 60, 0.25);
     expect(fromSigns.mean).toBe(fromValues.mean);
+    const minus = signs.reduce((n, s) => n + s, 0);
+    expect(prepareUnitMovie(Int8Array.from(signs, (s) => 1 - 2 * s), [x, y, t], 60, 0.25, minus).mean).toBe(fromValues.mean);
     const spikes = Float64Array.from({ length: 400 }, (_, i) => 0.3 + i * 0.02);
     for (const nLags of [1, 5, 20]) {
       for (const kernel of ['simd', 'scalar'] as const) {

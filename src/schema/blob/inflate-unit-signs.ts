@@ -7,6 +7,8 @@ export interface UnitValues {
   readonly prefix: Uint8Array;
   /** Each value, +1 or −1, in a byte. */
   readonly units: Int8Array;
+  /** How many values are −1 (the checksum counts them): their sum is units.length − 2 × minus. */
+  readonly minus: number;
 }
 
 /**
@@ -44,8 +46,29 @@ export function inflateUnitSigns(stream: Uint8Array, prefixLength: (head: Uint8A
   const head = new Uint8Array(MAX_PREFIX);
   let prefix = -1;
   let pos = 0;
+  // The prefix, literals only: its first bytes say how long it is, and how many values follow.
+  while (prefix < 0 || pos < prefix) {
+    while (count <= 24) {
+      buffer |= (at < end ? stream[at]! : 0) << count;
+      at++;
+      count += 8;
+    }
+    const entry = LITERAL_LENGTH[buffer & 511]!;
+    const symbol = entry & 511;
+    if (symbol > 255 || pos >= MAX_PREFIX) return undefined;
+    buffer >>>= entry >>> 9;
+    count -= entry >>> 9;
+    head[pos++] = symbol;
+    if (pos === HEAD_BYTES) {
+      const length = prefixLength(head.subarray(0, pos));
+      if (length === undefined || length < HEAD_BYTES || length > MAX_PREFIX || (size - length) % 8 !== 0 || size < length) return undefined;
+      prefix = length;
+    }
+  }
+  const units = new Int8Array((size - prefix) / 8);
+  const n = units.length;
+  const view = new DataView(units.buffer);
   let values = 0;
-  let units = new Int8Array(0);
   let literal = 0;
   const literalBytes = new Uint8Array(8);
   for (;;) {
@@ -54,63 +77,58 @@ export function inflateUnitSigns(stream: Uint8Array, prefixLength: (head: Uint8A
       at++;
       count += 8;
     }
-    const entry = LITERAL_LENGTH[buffer & 511]!;
-    const symbolBits = entry >>> 9;
-    buffer >>>= symbolBits;
-    count -= symbolBits;
-    const symbol = entry & 511;
-    if (symbol > 256) {
-      // A reference: length (its extra bits ≤ 5), distance code (5 bits), then its extra bits (≤ 13).
-      const k = symbol - 257;
-      if (k > 28 || prefix < 0 || literal !== 0) return undefined;
-      const lengthExtra = LENGTH_EXTRA[k]!;
-      const length = LENGTH_BASE[k]! + (buffer & ((1 << lengthExtra) - 1));
-      buffer >>>= lengthExtra;
-      count -= lengthExtra;
-      const code = DISTANCE_CODE[buffer & 31]!;
-      buffer >>>= 5;
-      count -= 5;
-      if (code > 29) return undefined;
+    // Nearly every symbol is a reference of whole values: its length code with its extra bits
+    // (at most 13 bits) looked up at once; any other symbol has no entry here.
+    const whole = WHOLE_LENGTH[buffer & 8191]!;
+    if (whole !== 0) {
+      if (literal !== 0) return undefined;
+      const lengthBits = whole & 31;
+      const m = whole >>> 5;
+      buffer >>>= lengthBits;
+      count -= lengthBits;
       while (count <= 24) {
         buffer |= (at < end ? stream[at]! : 0) << count;
         at++;
         count += 8;
       }
-      const distanceExtra = DISTANCE_EXTRA[code]!;
-      const distance = DISTANCE_BASE[code]! + (buffer & ((1 << distanceExtra) - 1));
-      buffer >>>= distanceExtra;
-      count -= distanceExtra;
+      // The distance code (5 bits, no code above 29), then its extra bits (at most 13).
+      const code = DISTANCE[buffer & 31]!;
+      if (code === 0) return undefined;
+      const distanceExtra = code >>> 16;
+      const distance = (code & 0xffff) + ((buffer >>> 5) & ((1 << distanceExtra) - 1));
+      buffer >>>= 5 + distanceExtra;
+      count -= 5 + distanceExtra;
       // Only whole values copied from whole values after the prefix: then copying values is copying bytes.
-      if (pos < prefix || ((length | distance) & 7) !== 0) return undefined;
-      const m = length >>> 3;
+      if ((distance & 7) !== 0) return undefined;
       const from = values - (distance >>> 3);
-      if (from < 0 || values + m > units.length) return undefined;
-      for (let j = 0; j < m; j++) units[values + j] = units[from + j]!;
+      if (from < 0 || values + m > n) return undefined;
+      if (values - from >= 4 && values + m + 3 <= n) {
+        // Four bytes at a time; the up to 3 bytes written past the copy are overwritten by what follows.
+        for (let j = 0; j < m; j += 4) view.setInt32(values + j, view.getInt32(from + j, true), true);
+      } else {
+        for (let j = 0; j < m; j++) units[values + j] = units[from + j]!;
+      }
       values += m;
       continue;
     }
+    const entry = LITERAL_LENGTH[buffer & 511]!;
+    const symbolBits = entry >>> 9;
+    buffer >>>= symbolBits;
+    count -= symbolBits;
+    const symbol = entry & 511;
     if (symbol === 256) break;
-    if (prefix < 0 || pos < prefix) {
-      if (pos >= MAX_PREFIX) return undefined;
-      head[pos++] = symbol;
-      if (pos === HEAD_BYTES) {
-        const length = prefixLength(head.subarray(0, pos));
-        if (length === undefined || length < HEAD_BYTES || length > MAX_PREFIX || (size - length) % 8 !== 0 || size < length) return undefined;
-        prefix = length;
-        units = new Int8Array((size - length) / 8);
-      }
-      continue;
-    }
+    // A length that is not of whole values (or no length at all): another encoder's stream.
+    if (symbol > 256) return undefined;
     literalBytes[literal++] = symbol;
     if (literal === 8) {
       const top = literalBytes[7]!;
       if (literalBytes[6] !== 0xf0 || (top !== 0x3f && top !== 0xbf) || literalBytes[0] !== 0 || literalBytes[1] !== 0
-        || literalBytes[2] !== 0 || literalBytes[3] !== 0 || literalBytes[4] !== 0 || literalBytes[5] !== 0 || values >= units.length) return undefined;
+        || literalBytes[2] !== 0 || literalBytes[3] !== 0 || literalBytes[4] !== 0 || literalBytes[5] !== 0 || values >= n) return undefined;
       units[values++] = 1 - 2 * (top >>> 7);
       literal = 0;
     }
   }
-  if (prefix < 0 || pos !== prefix || literal !== 0 || values !== units.length) return undefined;
+  if (literal !== 0 || values !== n) return undefined;
   // The checksum starts at the next whole byte.
   const unread = count >>> 3;
   const trailer = at - unread;
@@ -119,7 +137,7 @@ export function inflateUnitSigns(stream: Uint8Array, prefixLength: (head: Uint8A
   const prefixBytes = head.slice(0, prefix);
   const { minus, minusIndexes } = minusSums(units);
   if (adlerOfValues(adler32(prefixBytes), units.length, minus, minusIndexes) !== stored) return undefined;
-  return { prefix: prefixBytes, units };
+  return { prefix: prefixBytes, units, minus };
 }
 
 /** Bytes of the prefix read before its length is asked. */
@@ -133,6 +151,21 @@ for (let symbol = 0; symbol < 288; symbol++) {
   const [code, bits] = fixedSymbol(symbol);
   for (let rest = 0; rest < 1 << (9 - bits); rest++) LITERAL_LENGTH[code | (rest << bits)] = symbol | (bits << 9);
 }
-/** By the next 5 bits: the distance code (fixed codes are 5 bits, reversed). */
-const DISTANCE_CODE = new Uint8Array(32);
-for (let code = 0; code < 32; code++) DISTANCE_CODE[reversed(code, 5)] = code;
+/**
+ * By the next 13 bits: for a length symbol whose length, with its extra bits, is whole values (a
+ * multiple of 8 bytes), the number of values << 5 | the bits it takes; 0 for anything else.
+ */
+const WHOLE_LENGTH = new Uint16Array(8192);
+for (let k = 0; k < 28; k++) {
+  const [code, bits] = fixedSymbol(257 + k);
+  const extra = LENGTH_EXTRA[k]!;
+  for (let e = 0; e < 1 << extra; e++) {
+    const length = LENGTH_BASE[k]! + e;
+    if (length % 8 !== 0) continue;
+    const used = bits + extra;
+    for (let rest = 0; rest < 1 << (13 - used); rest++) WHOLE_LENGTH[code | (e << bits) | (rest << used)] = ((length / 8) << 5) | used;
+  }
+}
+/** By the next 5 bits (fixed distance codes are 5 bits, reversed): the code's first distance | its extra bits << 16; 0 for codes 30 and 31. */
+const DISTANCE = new Uint32Array(32);
+for (let code = 0; code < 30; code++) DISTANCE[reversed(code, 5)] = DISTANCE_BASE[code]! | (DISTANCE_EXTRA[code]! << 16);

@@ -5,6 +5,8 @@ import { float64ArrayBlobPrefix } from './pack.js';
 export interface UnitValuesArray {
   readonly shape: readonly number[];
   readonly units: Int8Array;
+  /** How many values are −1 (counted for the checksum anyway): the values sum to units.length − 2 × minus. */
+  readonly minus: number;
 }
 
 /**
@@ -38,7 +40,7 @@ export function unpackUnitValuesArray(blob: Uint8Array): UnitValuesArray | undef
   if (shape.reduce((n, s) => n * s, 1) !== read.units.length) return undefined;
   // The header must be exactly a real float64 array's (the type is checked here).
   if (!Buffer.from(read.prefix).equals(float64ArrayBlobPrefix(shape))) return undefined;
-  return { shape, units: read.units };
+  return { shape, units: read.units, minus: read.minus };
 }
 
 const ZL123 = Buffer.from('ZL123\0', 'latin1');

@@ -7,6 +7,7 @@ import type { NdArray } from 'ndarray';
 import { DataSourceError } from '../errors.js';
 import { deflateUnitSigns } from '../schema/blob/deflate-unit-signs.js';
 import { regionArray, unitSignsOfRegion, type RegionArray } from './sources/deferred-array.js';
+import { takeRegionSigns } from './sources/pickle-skeleton.js';
 
 /** Who packs a job, in its claim word: nobody yet, the worker, or the thread that posted it. */
 export const FREE = 0;
@@ -151,8 +152,11 @@ export interface SignJobHandle {
  * ```
  */
 export function postSignJob(movie: NdArray, prefix: Uint8Array): SignJobHandle | false {
-  const array = regionArray(movie);
-  if (!array) return false;
+  const found = regionArray(movie);
+  if (!found) return false;
+  // The signs found while the file was read go with the job (shared memory, not copied): the file is not read again.
+  const signs = takeRegionSigns(found.region);
+  const array: RegionArray = signs ? { ...found, signs } : found;
   const claim = new Int32Array(new SharedArrayBuffer(4));
   let resolve!: (z: Buffer | undefined) => void;
   let reject!: (error: unknown) => void;

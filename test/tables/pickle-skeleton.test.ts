@@ -11,7 +11,7 @@ import { writePickle } from '../../src/tables/synth/pickle-writer.js';
 import { packMovie } from '../../src/tables/movie-blob.js';
 import { columnMajorWriter, deferredArray, isDeferred, unitSigns, writeColumnMajor } from '../../src/tables/sources/deferred-array.js';
 import { parseNumpyPickle } from '../../src/tables/sources/numpy-pickle.js';
-import { readPickleSkeleton, readRegion } from '../../src/tables/sources/pickle-skeleton.js';
+import { readPickleSkeleton, readRegion, takeRegionSigns } from '../../src/tables/sources/pickle-skeleton.js';
 import { unpackBlob } from '../../src/schema/blob/unpack.js';
 
 const run = promisify(execFile);
@@ -118,6 +118,40 @@ print(float(c[3, 2, 100]), float(c.sum()))`;
     for (const [index, value] of [[split, Number.NaN], [split + 1, Number.POSITIVE_INFINITY], [split - 1, Number.NEGATIVE_INFINITY], [64 * 48 * 400 - 1, Number.NaN], [0, Number.NaN]] as const) {
       const skeleton = await readPickleSkeleton('test', write(new Map([[index, value], [64 * 48 * 400 - 1, Number.NaN]])), 2 ** 32);
       expect([...skeleton.regions.values()][0]!.firstNonFiniteF64).toBe(index);
+    }
+  });
+
+  it('keep the signs of a payload of ±1 found on the way (a movie then packs without the file), and none once a value is not ±1', async () => {
+    const shape = [64, 48, 400];
+    const n = 64 * 48 * 400;
+    const c = Float64Array.from({ length: n }, (_, i) => (((i * 2654435761) >>> 9) & 1 ? -1 : 1)); // C order, over the first 8 MiB read
+    const file = path.join(dir, 'signs.pkl');
+    writeFileSync(file, writePickle({ pad: 'x', movie: { dtype: 'f8', shape, data: c } }, 4));
+    const skeleton = await readPickleSkeleton('test', file, 2 ** 32);
+    const region = [...skeleton.regions.values()][0]!;
+    const signs = takeRegionSigns(region)!;
+    expect(signs.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Array.from(signs)).toEqual(Array.from(c, (v) => (v < 0 ? 1 : 0)));
+    expect(takeRegionSigns(region)).toBeUndefined();
+    // Parsed, the movie's column-major signs come from what the read found: the file, changed since, is not read.
+    const again = await readPickleSkeleton('test', file, 2 ** 32);
+    const movie = (parseNumpyPickle(again.bytes, again.regions) as { movie: NdArray }).movie;
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const columnMajor = new Array<number>(n);
+    for (let i = 0, o = 0; i < 64; i++) for (let j = 0; j < 48; j++) for (let k = 0; k < 400; k++) columnMajor[i + 64 * (j + 48 * k)] = c[o++]! < 0 ? 1 : 0;
+    expect(Array.from(unitSigns(movie)!)).toEqual(columnMajor);
+    expect(() => unitSigns(movie)).toThrow(/changed since it was read/);
+    // A value other than ±1 (the one split between two reads, or the last): no signs, and finite values are not mistaken for bad ones.
+    const READ = 8 << 20;
+    const split = Math.floor((READ - region.offset) / 8);
+    for (const index of [split, split + 1, n - 1, 0]) {
+      const odd = Float64Array.from(c);
+      odd[index] = 0.5;
+      writeFileSync(file, writePickle({ pad: 'x', movie: { dtype: 'f8', shape, data: odd } }, 4));
+      const read = await readPickleSkeleton('test', file, 2 ** 32);
+      const r = [...read.regions.values()][0]!;
+      expect(takeRegionSigns(r)).toBeUndefined();
+      expect(r.firstNonFiniteF64).toBe(-1);
     }
   });
 

@@ -1,5 +1,5 @@
 import ndarray, { type NdArray } from 'ndarray';
-import { openRegion, readRegion, type FileRegion } from './pickle-skeleton.js';
+import { openRegion, readRegion, takeRegionSigns, type FileRegion } from './pickle-skeleton.js';
 
 /** The typed arrays a deferred array may be read through (numbers, not BigInts). */
 export type NumberArrayType =
@@ -243,6 +243,8 @@ export interface RegionArray {
   readonly region: FileRegion;
   readonly shape: readonly number[];
   readonly fortran: boolean;
+  /** The values' signs in file order, found while the file was read ({@link takeRegionSigns}): the file need not be read again. */
+  readonly signs?: Uint8Array;
 }
 
 /** The {@link RegionArray} of a deferred float64 array read from a region of its file; undefined otherwise. */
@@ -262,10 +264,50 @@ export function regionArray(array: NdArray): RegionArray | undefined {
  * ```
  */
 export function unitSignsOfRegion(array: RegionArray): Uint8Array | undefined {
+  if (array.signs) return columnMajorSigns(array.signs, array.shape, array.fortran);
   return signsOf({ data: array.region, type: Float64Array, shape: array.shape, fortran: array.fortran });
 }
 
+/** Pixels whose frames are moved together from file order to column-major order. */
+const SIGN_BLOCK = 32;
+
+/**
+ * Signs in file order as signs in column-major order: the same bytes for a column-major (or 1-d)
+ * array; for a row-major one, whose file holds each pixel's frames in a row, the rows of
+ * SIGN_BLOCK neighbouring pixels are walked together, so that each frame's bytes are written side by side.
+ */
+function columnMajorSigns(signs: Uint8Array, shape: readonly number[], fortran: boolean): Uint8Array {
+  if (fortran || shape.length <= 1 || signs.length === 0) return signs;
+  const T = shape[shape.length - 1]!;
+  const F = signs.length / T;
+  const out = new Uint8Array(signs.length);
+  const lead = shape.slice(0, -1);
+  const rowStrides = lead.map((_, d) => lead.slice(d + 1).reduce((q, x) => q * x, 1));
+  const index = new Array<number>(lead.length).fill(0);
+  const rows = new Int32Array(SIGN_BLOCK);
+  for (let p0 = 0; p0 < F; p0 += SIGN_BLOCK) {
+    const n = Math.min(SIGN_BLOCK, F - p0);
+    // Pixel p (column-major over the leading axes) is the file's row r (row-major over them).
+    for (let b = 0; b < n; b++) {
+      let r = 0;
+      for (let d = 0; d < lead.length; d++) r += index[d]! * rowStrides[d]!;
+      rows[b] = r * T;
+      for (let d = 0; d < lead.length; d++) {
+        if (++index[d]! < lead[d]!) break;
+        index[d] = 0;
+      }
+    }
+    for (let t = 0, o = p0; t < T; t++, o += F) {
+      for (let b = 0; b < n; b++) out[o + b] = signs[rows[b]! + t]!;
+    }
+  }
+  return out;
+}
+
 function signsOf(source: Source): Uint8Array | undefined {
+  // Found while the file was read: no need to read it again.
+  const found = source.data instanceof Uint8Array ? undefined : takeRegionSigns(source.data);
+  if (found) return columnMajorSigns(found, source.shape, source.fortran);
   const shape = source.shape;
   const n = shape.reduce((p, d) => p * d, 1);
   const signs = new Uint8Array(n);

@@ -47,15 +47,23 @@ const PAYLOAD = new Set([c('B'), 0x8e, 0x96]);
 const STOP = c('.');
 
 /**
- * Finds the first value that is not finite in a payload read as float64, fed in pieces. The
- * values are read where they lie (a DataView reads them unaligned): only a value split between
- * two pieces is copied.
+ * Reads a payload as float64, fed in pieces as the file is read: the index of its first value that
+ * is not finite and, while every value is exactly +1 or −1 (a white-noise movie), the sign of each
+ * (0 for +1, 1 for −1, in file order) into shared memory, so that the movie's packing needs neither
+ * the file again nor the thread that read it. The values are read where they lie (a DataView reads
+ * them unaligned): only a value split between two pieces is copied.
  */
-class FiniteScan {
+class PayloadScan {
   private readonly split = new DataView(new ArrayBuffer(8));
   private carry = 0;
   private seen = 0;
   first = -1;
+  /** The signs so far; undefined from the first value that is not ±1 on. */
+  signs: Uint8Array | undefined;
+
+  constructor(values: number) {
+    this.signs = new Uint8Array(new SharedArrayBuffer(values));
+  }
 
   feed(bytes: Uint8Array): void {
     if (this.first >= 0) return;
@@ -67,29 +75,68 @@ class FiniteScan {
       at = n;
       if (this.carry < 8) return;
       this.carry = 0;
-      if (!Number.isFinite(this.split.getFloat64(0, true))) {
-        this.first = this.seen;
-        return;
-      }
-      this.seen++;
+      this.values(this.split, 1);
+      if (this.first >= 0) return;
     }
     const values = Math.floor((bytes.byteLength - at) / 8);
-    const view = new DataView(bytes.buffer, bytes.byteOffset + at, values * 8);
-    const end = values * 8;
+    this.values(new DataView(bytes.buffer, bytes.byteOffset + at, values * 8), values);
+    for (let k = at + values * 8; k < bytes.byteLength; k++) this.split.setUint8(this.carry++, bytes[k]!);
+  }
+
+  /** The next `count` values, at the start of `view`. */
+  private values(view: DataView, count: number): void {
+    let from = 0;
+    if (this.signs) {
+      const signs = this.signs;
+      const base = this.seen;
+      // Without branches: +1 is 0x3ff00000_00000000, −1 the same with the sign bit; anything else leaves a bit in `odd`.
+      let odd = 0;
+      for (let k = 0, o = 0; k < count; k++, o += 8) {
+        const high = view.getUint32(o + 4, true);
+        odd |= view.getUint32(o, true) | ((high & 0x7fffffff) ^ 0x3ff00000);
+        signs[base + k] = high >>> 31;
+      }
+      if (odd === 0) {
+        this.seen += count;
+        return;
+      }
+      // Not white noise: values up to the first other one were ±1 (finite); the rest is scanned for finiteness only.
+      this.signs = undefined;
+      while (view.getUint32(from * 8, true) === 0 && (view.getUint32(from * 8 + 4, true) & 0x7fffffff) === 0x3ff00000) from++;
+    }
     // One sum, without branches: NaN as soon as a value is NaN or infinite.
     let check = 0;
-    for (let i = 0; i < end; i += 8) check += view.getFloat64(i, true) * 0;
+    for (let o = from * 8; o < count * 8; o += 8) check += view.getFloat64(o, true) * 0;
     if (check !== 0) {
-      for (let i = 0; i < end; i += 8) {
-        if (!Number.isFinite(view.getFloat64(i, true))) {
-          this.first = this.seen + i / 8;
+      for (let k = from; k < count; k++) {
+        if (!Number.isFinite(view.getFloat64(k * 8, true))) {
+          this.first = this.seen + k;
           return;
         }
       }
     }
-    this.seen += values;
-    for (let k = at + end; k < bytes.byteLength; k++) this.split.setUint8(this.carry++, bytes[k]!);
+    this.seen += count;
   }
+}
+
+/** The signs of payloads that hold only ±1 as float64, by region, until the packing takes them. */
+const regionSigns = new WeakMap<FileRegion, Uint8Array>();
+
+/**
+ * The signs (0 for +1, 1 for −1, in file order, on shared memory) of a region whose values, read as
+ * float64, are all +1 or −1, as {@link readPickleSkeleton} found them while reading the file;
+ * undefined when they are not, or were taken already. Taking them lets them go with the packing:
+ * a later caller reads the file instead.
+ *
+ * @example
+ * ```ts
+ * const signs = takeRegionSigns(region);   // Uint8Array(region.length / 8), or undefined
+ * ```
+ */
+export function takeRegionSigns(region: FileRegion): Uint8Array | undefined {
+  const signs = regionSigns.get(region);
+  regionSigns.delete(region);
+  return signs;
 }
 
 /**
@@ -97,7 +144,8 @@ class FiniteScan {
  * array's data) left in the file, where {@link readRegion} reads it when it is needed. Parsing the
  * skeleton then takes the memory of the pickle's structure, not of its movies, and each movie is
  * read (and can be released) on its own. Payloads read as float64 are checked for values that
- * are not finite on the way.
+ * are not finite on the way, and the signs of those whose values are all ±1 (white-noise movies)
+ * are kept for their packing ({@link takeRegionSigns}), read while this thread waits on the checksum.
  *
  * @example
  * ```ts
@@ -133,7 +181,7 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
   let end = 0;
   let keptAt = 0; // the file offset of work[0]
   let skip = 0;
-  let scan: FiniteScan | undefined;
+  let scan: PayloadScan | undefined;
   let region: Omit<FileRegion, 'firstNonFiniteF64'> | undefined;
   let placeholder = 0;
   let stopped = false;
@@ -182,7 +230,9 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
           pos += n;
           skip -= n;
           if (skip > 0) break;
-          regions.set(placeholder, { ...region!, firstNonFiniteF64: scan ? scan.first : -1 });
+          const done: FileRegion = { ...region!, firstNonFiniteF64: scan ? scan.first : -1 };
+          regions.set(placeholder, done);
+          if (scan?.signs) regionSigns.set(done, scan.signs);
           continue;
         }
         if (pos >= end) break;
@@ -204,7 +254,7 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
             placeholder = outBytes + 5;
             emit(stand);
             region = { file, offset: keptAt + pos + 1 + k, length: count, size: info.size, mtimeMs: info.mtimeMs };
-            scan = count % 8 === 0 ? new FiniteScan() : undefined;
+            scan = count % 8 === 0 ? new PayloadScan(count / 8) : undefined;
             skip = count;
             pos += 1 + k;
             continue;

@@ -132,8 +132,8 @@ export interface SignJobHandle {
   readonly settled: Promise<Buffer | undefined>;
   /**
    * The zlib stream, undefined when some value is not ±1. Asked for before the worker has begun
-   * the movie, this thread packs it itself; while the worker packs it, this thread packs the next
-   * movies nobody has begun, rather than wait.
+   * the movie, this thread packs it itself; while the worker packs it, this thread packs movies
+   * nobody has begun (the last posted first), rather than wait.
    */
   result(): Promise<Buffer | undefined>;
 }
@@ -175,14 +175,15 @@ export function postSignJob(movie: NdArray, prefix: Uint8Array): SignJobHandle |
 
 async function resultOf(p: Pending): Promise<Buffer | undefined> {
   if (pending.has(p.job.id) && claimHere(p)) runHere(p);
-  // The worker has it: the next movies nobody has begun are packed here meanwhile.
-  for (const next of pending.values()) {
-    if (!pending.has(p.job.id)) break;
-    if (next.job.id > p.job.id && claimHere(next)) {
-      runHere(next);
-      // Replies that came meanwhile (this one's, perhaps) are read before taking another.
-      await new Promise<void>((wake) => setImmediate(wake));
-    }
+  // The worker has it: meanwhile this thread packs movies nobody has begun, the last posted first.
+  // The worker takes them in order, so these are the ones it would reach last: the caller, which
+  // wants them in order too, then finds the next ones done by the worker, not waiting on this thread.
+  while (pending.has(p.job.id)) {
+    const last = [...pending.values()].reverse().find((next) => next.job.id > p.job.id && claimHere(next));
+    if (!last) break;
+    runHere(last);
+    // Replies that came meanwhile (this one's, perhaps) are read before taking another.
+    await new Promise<void>((wake) => setImmediate(wake));
   }
   return p.result;
 }

@@ -270,17 +270,24 @@ export function unitSignsOfRegion(array: RegionArray): Uint8Array | undefined {
 
 /** Pixels whose frames are moved together from file order to column-major order. */
 const SIGN_BLOCK = 32;
+/** By 4 bits (signs of 4 pixels at one frame): the 4 bytes of those signs, little-endian. */
+const SPREAD = Uint32Array.from({ length: 16 }, (_, v) => (v & 1) | (((v >>> 1) & 1) << 8) | (((v >>> 2) & 1) << 16) | (((v >>> 3) & 1) << 24));
 
 /**
  * Signs in file order as signs in column-major order: the same bytes for a column-major (or 1-d)
  * array; for a row-major one, whose file holds each pixel's frames in a row, the rows of
- * SIGN_BLOCK neighbouring pixels are walked together, so that each frame's bytes are written side by side.
+ * SIGN_BLOCK neighbouring pixels are walked together. The signs being 0 or 1, 8 rows × 4 frames
+ * move at once: 4 frames of each row are read as a 32-bit word, the 8 words are stacked a bit
+ * apart (a byte of the stack is then the 8 pixels' signs at one frame), and each byte is spread
+ * back to 8 bytes through a table.
  */
 function columnMajorSigns(signs: Uint8Array, shape: readonly number[], fortran: boolean): Uint8Array {
   if (fortran || shape.length <= 1 || signs.length === 0) return signs;
   const T = shape[shape.length - 1]!;
   const F = signs.length / T;
   const out = new Uint8Array(signs.length);
+  const from = new DataView(signs.buffer, signs.byteOffset, signs.byteLength);
+  const to = new DataView(out.buffer);
   const lead = shape.slice(0, -1);
   const rowStrides = lead.map((_, d) => lead.slice(d + 1).reduce((q, x) => q * x, 1));
   const index = new Array<number>(lead.length).fill(0);
@@ -297,9 +304,23 @@ function columnMajorSigns(signs: Uint8Array, shape: readonly number[], fortran: 
         index[d] = 0;
       }
     }
-    for (let t = 0, o = p0; t < T; t++, o += F) {
-      for (let b = 0; b < n; b++) out[o + b] = signs[rows[b]! + t]!;
+    const whole = n & ~7;
+    let t = 0;
+    for (; t + 4 <= T; t += 4) {
+      for (let g = 0; g < whole; g += 8) {
+        const stack = from.getUint32(rows[g]! + t, true) | (from.getUint32(rows[g + 1]! + t, true) << 1)
+          | (from.getUint32(rows[g + 2]! + t, true) << 2) | (from.getUint32(rows[g + 3]! + t, true) << 3)
+          | (from.getUint32(rows[g + 4]! + t, true) << 4) | (from.getUint32(rows[g + 5]! + t, true) << 5)
+          | (from.getUint32(rows[g + 6]! + t, true) << 6) | (from.getUint32(rows[g + 7]! + t, true) << 7);
+        let o = p0 + g + F * t;
+        for (let k = 0; k < 32; k += 8, o += F) {
+          to.setUint32(o, SPREAD[(stack >>> k) & 15]!, true);
+          to.setUint32(o + 4, SPREAD[(stack >>> (k + 4)) & 15]!, true);
+        }
+      }
+      for (let b = whole; b < n; b++) for (let k = 0; k < 4; k++) out[p0 + b + F * (t + k)] = signs[rows[b]! + t + k]!;
     }
+    for (; t < T; t++) for (let b = 0; b < n; b++) out[p0 + b + F * t] = signs[rows[b]! + t]!;
   }
   return out;
 }

@@ -141,6 +141,18 @@ print(float(c[3, 2, 100]), float(c.sum()))`;
     for (let i = 0, o = 0; i < 64; i++) for (let j = 0; j < 48; j++) for (let k = 0; k < 400; k++) columnMajor[i + 64 * (j + 48 * k)] = c[o++]! < 0 ? 1 : 0;
     expect(Array.from(unitSigns(movie)!)).toEqual(columnMajor);
     expect(() => unitSigns(movie)).toThrow(/changed since it was read/);
+    // Shapes whose pixels and frames are no multiple of the 8 × 4 moved at once.
+    for (const odd of [[13, 7, 1447], [9, 1, 14571]]) {
+      const m = odd.reduce((a, b) => a * b, 1);
+      const values = Float64Array.from({ length: m }, (_, i) => (((i * 2246822519) >>> 11) & 1 ? -1 : 1));
+      writeFileSync(file, writePickle({ movie: { dtype: 'f8', shape: odd, data: values } }, 4));
+      const read = await readPickleSkeleton('test', file, 2 ** 32);
+      const oddMovie = (parseNumpyPickle(read.bytes, read.regions) as { movie: NdArray }).movie;
+      const want = new Array<number>(m);
+      for (let i = 0, o = 0; i < odd[0]!; i++) for (let j = 0; j < odd[1]!; j++) for (let k = 0; k < odd[2]!; k++) want[i + odd[0]! * (j + odd[1]! * k)] = values[o++]! < 0 ? 1 : 0;
+      utimesSync(file, new Date(), new Date(Date.now() + 9000)); // from what the read found, not the file
+      expect(Array.from(unitSigns(oddMovie)!)).toEqual(want);
+    }
     // A value other than ±1 (the one split between two reads, or the last): no signs, and finite values are not mistaken for bad ones.
     const READ = 8 << 20;
     const split = Math.floor((READ - region.offset) / 8);

@@ -127,20 +127,20 @@ export class Stimulation extends Imported<StimulationRow> {
     for (const [stimulationIndex, stim] of found.stimulations.entries()) {
       const stimKey = { ...sessionKey, stimulation_index: stimulationIndex };
       const [xBlocks, yBlocks, nFrames] = stim.movie.shape as [number, number, number];
-      // Packing may still be under way (on a worker thread): the rows are made meanwhile.
-      const movie = packMovie(stim.movie);
+      // Packing may still be under way (on a worker thread): the rows are made meanwhile. Inside
+      // writeMoviesLast() the row goes in now with a stand-in, and the movie is asked for (and
+      // written) only after every row, so that this thread does not pack it while the worker could.
+      const movie = later ? undefined : packMovie(stim.movie);
       const neurons = neuronRows(stimKey, stim);
       const spikes = spikeRows(stimKey, stim);
-      // Inside writeMoviesLast(), the row goes in now with a stand-in, and its movie is written once packed.
-      if (later) movie.catch(() => undefined);
       await this.insert1({
-        ...stimKey, fps: stim.fps, movie: later ? MOVIE_TO_COME : await movie, x_blocks: xBlocks, y_blocks: yBlocks, n_frames: nFrames,
+        ...stimKey, fps: stim.fps, movie: movie ? await movie : MOVIE_TO_COME, x_blocks: xBlocks, y_blocks: yBlocks, n_frames: nFrames,
         pixel_size: stim.pixel_size, stim_height: stim.stim_height, stim_width: stim.stim_width,
         stimulus_onset: stim.stimulus_onset, x_block_size: stim.x_block_size, y_block_size: stim.y_block_size,
       });
       await Stimulation.Neuron.insert(neurons);
       await Stimulation.Spike.insert(spikes);
-      later?.push(async () => Stimulation.update1({ ...stimKey, movie: await movie }));
+      later?.push(async () => Stimulation.update1({ ...stimKey, movie: await packMovie(stim.movie) }));
     }
   }
 }

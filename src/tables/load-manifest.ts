@@ -5,7 +5,7 @@ import { tableInfo } from '../schema/declare/table-info.js';
 import { redactCredentials, redactUrl } from '../redact.js';
 import { DataSource } from './data-source.js';
 import { packMoviesAhead } from './movie-blob.js';
-import { startSignThread } from './movie-sign-thread.js';
+import { postSignJobEarly, startSignThread } from './movie-sign-thread.js';
 import { pipeline } from './pipeline-schema.js';
 import { Session } from './session.js';
 import { migrateSourceIds } from './source-ids.js';
@@ -135,9 +135,11 @@ export async function loadManifest(entries: ReadonlyArray<Record<string, unknown
 /** One source, whole or not at all. */
 async function loadSource(entry: Record<string, unknown>, name: string, options: LoadOptions): Promise<SourceOutcome> {
   const id = sourceId(entry);
-  // A pickle's white-noise movies are packed on a worker thread: it starts while the file is read.
-  if (entry.type === 'file/pickle') startSignThread();
-  const { dataset, checksum } = await readSource(entry, { ...(options.limits ? { limits: options.limits } : {}) });
+  // A pickle's white-noise movies are packed on a worker thread: it starts while the file is read,
+  // and takes each movie as soon as the read has gone past it.
+  const pickle = entry.type === 'file/pickle';
+  if (pickle) startSignThread();
+  const { dataset, checksum } = await readSource(entry, { ...(options.limits ? { limits: options.limits } : {}), ...(pickle ? { onWhiteNoise: postSignJobEarly } : {}) });
   const known = await DataSource.restrict({ source_id: id }).fetch('checksum');
   if (known.length > 0) {
     if (known[0]!.checksum === checksum) return { source: name, status: 'unchanged', sessions: dataset.sessions.length };

@@ -9,9 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { DataSourceError, readSource } from '../../src/index.js';
 import { writePickle } from '../../src/tables/synth/pickle-writer.js';
 import { packMovie } from '../../src/tables/movie-blob.js';
-import { columnMajorWriter, deferredArray, isDeferred, unitSigns, writeColumnMajor } from '../../src/tables/sources/deferred-array.js';
+import { columnMajorWriter, deferredArray, isDeferred, regionArray, unitSigns, writeColumnMajor } from '../../src/tables/sources/deferred-array.js';
+import type { ArrayLayout } from '../../src/tables/sources/pickle-layout-guess.js';
 import { parseNumpyPickle } from '../../src/tables/sources/numpy-pickle.js';
-import { readPickleSkeleton, readRegion, takeRegionSigns } from '../../src/tables/sources/pickle-skeleton.js';
+import { readPickleSkeleton, readRegion, takeRegionSigns, type FileRegion } from '../../src/tables/sources/pickle-skeleton.js';
 import { unpackBlob } from '../../src/schema/blob/unpack.js';
 
 const run = promisify(execFile);
@@ -82,6 +83,13 @@ print(float(c[3, 2, 100]), float(c.sum()))`;
         expect(values(got[name]!)).toEqual(values((whole as Record<string, NdArray>)[name]!));
       }
       expect(values(got.small!)).toEqual([0, 3, 1, 4, 2, 5]);
+      // The layout guessed from the opcodes before each ±1 movie's data, as it is read: numpy's own
+      // (memo, frames) at 3 and 4; at 5 the data comes before its shape, so there is no guess.
+      const guesses = new Map<FileRegion, ArrayLayout>();
+      const read = await readPickleSkeleton('test', path.join(dir, `np${protocol}.pkl`), 2 ** 32, { onWhiteNoise: (region, layout) => guesses.set(region, layout) });
+      const parsed = parseNumpyPickle(read.bytes, read.regions) as Record<string, NdArray>;
+      const byRegion = new Map(['c', 'f'].map((name) => [regionArray(parsed[name]!)!.region, name]));
+      expect([...guesses].map(([region, layout]) => [byRegion.get(region), layout.shape, layout.fortran])).toEqual(protocol === 5 ? [] : [['c', [64, 48, 400], false], ['f', [64, 48, 400], true]]);
     }
   });
 

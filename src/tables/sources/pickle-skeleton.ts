@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataSourceError } from '../../errors.js';
 import { ThreadHash } from './hash-thread.js';
+import { PickleLayoutGuess, type ArrayLayout } from './pickle-layout-guess.js';
 import { openRegularFile } from './read-file.js';
 
 /** A byte payload of a pickle left in its file, to be read when needed. */
@@ -139,6 +140,16 @@ export function takeRegionSigns(region: FileRegion): Uint8Array | undefined {
   return signs;
 }
 
+/** How {@link readPickleSkeleton} reads. */
+export interface SkeletonOptions {
+  /**
+   * Called as soon as a payload of ±1 values (float64) has been read whole, with the layout its
+   * array is guessed to have ({@link PickleLayoutGuess}: check it against the parsed array), while
+   * the rest of the file is still read: its signs ({@link takeRegionSigns}) can be packed at once.
+   */
+  readonly onWhiteNoise?: (region: FileRegion, layout: ArrayLayout) => void;
+}
+
 /**
  * Reads a pickle file once: its sha256, and its opcodes with every large byte payload (a numpy
  * array's data) left in the file, where {@link readRegion} reads it when it is needed. Parsing the
@@ -153,7 +164,7 @@ export function takeRegionSigns(region: FileRegion): Uint8Array | undefined {
  * const value = parseNumpyPickle(bytes, regions);   // movies deferred to their regions of the file
  * ```
  */
-export async function readPickleSkeleton(where: string, file: string, maxBytes: number): Promise<PickleSkeleton> {
+export async function readPickleSkeleton(where: string, file: string, maxBytes: number, options: SkeletonOptions = {}): Promise<PickleSkeleton> {
   const { handle, info } = await openRegularFile(where, file, maxBytes);
   const hash = createHash('sha256');
   let checksum = '';
@@ -182,6 +193,8 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
   let keptAt = 0; // the file offset of work[0]
   let skip = 0;
   let scan: PayloadScan | undefined;
+  const guess = options.onWhiteNoise ? new PickleLayoutGuess() : undefined;
+  let layout: ArrayLayout | undefined;
   let region: Omit<FileRegion, 'firstNonFiniteF64'> | undefined;
   let placeholder = 0;
   let stopped = false;
@@ -232,7 +245,10 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
           if (skip > 0) break;
           const done: FileRegion = { ...region!, firstNonFiniteF64: scan ? scan.first : -1 };
           regions.set(placeholder, done);
-          if (scan?.signs) regionSigns.set(done, scan.signs);
+          if (scan?.signs) {
+            regionSigns.set(done, scan.signs);
+            if (layout && layout.shape.reduce((n, d) => n * d, 1) === scan.signs.length) options.onWhiteNoise!(done, layout);
+          }
           continue;
         }
         if (pos >= end) break;
@@ -255,6 +271,7 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
             emit(stand);
             region = { file, offset: keptAt + pos + 1 + k, length: count, size: info.size, mtimeMs: info.mtimeMs };
             scan = count % 8 === 0 ? new PayloadScan(count / 8) : undefined;
+            layout = guess?.payload();
             skip = count;
             pos += 1 + k;
             continue;
@@ -271,6 +288,7 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
           return fail(`byte ${keptAt + pos} (0x${op.toString(16)}) is not a pickle opcode: the file is not a pickle, or is corrupt.`);
         }
         if (end - pos < length) break;
+        guess?.op(work.subarray(pos, pos + length));
         emit(work.subarray(pos, pos + length));
         pos += length;
         if (op === STOP) stopped = true;

@@ -124,8 +124,11 @@ print(float(c[3, 2, 100]), float(c.sum()))`;
     expect((READ - region.offset) % 8).not.toBe(0); // the layout does split a value
     const split = Math.floor((READ - region.offset) / 8);
     for (const [index, value] of [[split, Number.NaN], [split + 1, Number.POSITIVE_INFINITY], [split - 1, Number.NEGATIVE_INFINITY], [64 * 48 * 400 - 1, Number.NaN], [0, Number.NaN]] as const) {
-      const skeleton = await readPickleSkeleton('test', write(new Map([[index, value], [64 * 48 * 400 - 1, Number.NaN]])), 2 ** 32);
-      expect([...skeleton.regions.values()][0]!.firstNonFiniteF64).toBe(index);
+      // Checked alone, and beside the signs a read that packs keeps.
+      for (const options of [{}, { onWhiteNoise: () => undefined }]) {
+        const skeleton = await readPickleSkeleton('test', write(new Map([[index, value], [64 * 48 * 400 - 1, Number.NaN]])), 2 ** 32, options);
+        expect([...skeleton.regions.values()][0]!.firstNonFiniteF64).toBe(index);
+      }
     }
   });
 
@@ -134,15 +137,18 @@ print(float(c[3, 2, 100]), float(c.sum()))`;
     const n = 64 * 48 * 400;
     const c = Float64Array.from({ length: n }, (_, i) => (((i * 2654435761) >>> 9) & 1 ? -1 : 1)); // C order, over the first 8 MiB read
     const file = path.join(dir, 'signs.pkl');
+    const keep = { onWhiteNoise: () => undefined };
     writeFileSync(file, writePickle({ pad: 'x', movie: { dtype: 'f8', shape, data: c } }, 4));
-    const skeleton = await readPickleSkeleton('test', file, 2 ** 32);
+    // Only a read that packs (onWhiteNoise given) keeps them.
+    expect(takeRegionSigns([...(await readPickleSkeleton('test', file, 2 ** 32)).regions.values()][0]!)).toBeUndefined();
+    const skeleton = await readPickleSkeleton('test', file, 2 ** 32, keep);
     const region = [...skeleton.regions.values()][0]!;
     const signs = takeRegionSigns(region)!;
     expect(signs.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(Array.from(signs)).toEqual(Array.from(c, (v) => (v < 0 ? 1 : 0)));
     expect(takeRegionSigns(region)).toBeUndefined();
     // Parsed, the movie's column-major signs come from what the read found: the file, changed since, is not read.
-    const again = await readPickleSkeleton('test', file, 2 ** 32);
+    const again = await readPickleSkeleton('test', file, 2 ** 32, keep);
     const movie = (parseNumpyPickle(again.bytes, again.regions) as { movie: NdArray }).movie;
     utimesSync(file, new Date(), new Date(Date.now() + 5000));
     const columnMajor = new Array<number>(n);
@@ -154,7 +160,7 @@ print(float(c[3, 2, 100]), float(c.sum()))`;
       const m = odd.reduce((a, b) => a * b, 1);
       const values = Float64Array.from({ length: m }, (_, i) => (((i * 2246822519) >>> 11) & 1 ? -1 : 1));
       writeFileSync(file, writePickle({ movie: { dtype: 'f8', shape: odd, data: values } }, 4));
-      const read = await readPickleSkeleton('test', file, 2 ** 32);
+      const read = await readPickleSkeleton('test', file, 2 ** 32, keep);
       const oddMovie = (parseNumpyPickle(read.bytes, read.regions) as { movie: NdArray }).movie;
       const want = new Array<number>(m);
       for (let i = 0, o = 0; i < odd[0]!; i++) for (let j = 0; j < odd[1]!; j++) for (let k = 0; k < odd[2]!; k++) want[i + odd[0]! * (j + odd[1]! * k)] = values[o++]! < 0 ? 1 : 0;
@@ -168,7 +174,7 @@ print(float(c[3, 2, 100]), float(c.sum()))`;
       const odd = Float64Array.from(c);
       odd[index] = 0.5;
       writeFileSync(file, writePickle({ pad: 'x', movie: { dtype: 'f8', shape, data: odd } }, 4));
-      const read = await readPickleSkeleton('test', file, 2 ** 32);
+      const read = await readPickleSkeleton('test', file, 2 ** 32, keep);
       const r = [...read.regions.values()][0]!;
       expect(takeRegionSigns(r)).toBeUndefined();
       expect(r.firstNonFiniteF64).toBe(-1);

@@ -62,8 +62,9 @@ class PayloadScan {
   /** The signs so far; undefined from the first value that is not ±1 on. */
   signs: Uint8Array | undefined;
 
-  constructor(values: number) {
-    this.signs = new Uint8Array(new SharedArrayBuffer(values));
+  /** `keepSigns`: false for the finiteness check alone. */
+  constructor(values: number, keepSigns: boolean) {
+    this.signs = keepSigns ? new Uint8Array(new SharedArrayBuffer(values)) : undefined;
   }
 
   feed(bytes: Uint8Array): void {
@@ -146,6 +147,8 @@ export interface SkeletonOptions {
    * Called as soon as a payload of ±1 values (float64) has been read whole, with the layout its
    * array is guessed to have ({@link PickleLayoutGuess}: check it against the parsed array), while
    * the rest of the file is still read: its signs ({@link takeRegionSigns}) can be packed at once.
+   * Given, the signs of every ±1 payload are kept ({@link takeRegionSigns}); without it (a read
+   * that packs nothing) the values are only checked for finiteness.
    */
   readonly onWhiteNoise?: (region: FileRegion, layout: ArrayLayout) => void;
 }
@@ -155,8 +158,9 @@ export interface SkeletonOptions {
  * array's data) left in the file, where {@link readRegion} reads it when it is needed. Parsing the
  * skeleton then takes the memory of the pickle's structure, not of its movies, and each movie is
  * read (and can be released) on its own. Payloads read as float64 are checked for values that
- * are not finite on the way, and the signs of those whose values are all ±1 (white-noise movies)
- * are kept for their packing ({@link takeRegionSigns}), read while this thread waits on the checksum.
+ * are not finite on the way and, when the caller packs movies (`onWhiteNoise`), the signs of
+ * those whose values are all ±1 are kept for their packing ({@link takeRegionSigns}), read while
+ * this thread waits on the checksum.
  *
  * @example
  * ```ts
@@ -270,7 +274,7 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
             placeholder = outBytes + 5;
             emit(stand);
             region = { file, offset: keptAt + pos + 1 + k, length: count, size: info.size, mtimeMs: info.mtimeMs };
-            scan = count % 8 === 0 ? new PayloadScan(count / 8) : undefined;
+            scan = count % 8 === 0 ? new PayloadScan(count / 8, guess !== undefined) : undefined;
             layout = guess?.payload();
             skip = count;
             pos += 1 + k;

@@ -136,10 +136,11 @@ export async function loadManifest(entries: ReadonlyArray<Record<string, unknown
 async function loadSource(entry: Record<string, unknown>, name: string, options: LoadOptions): Promise<SourceOutcome> {
   const id = sourceId(entry);
   // A pickle's white-noise movies are packed on a worker thread: it starts while the file is read,
-  // and takes each movie as soon as the read has gone past it.
-  const pickle = entry.type === 'file/pickle';
-  if (pickle) startSignThread();
-  const { dataset, checksum } = await readSource(entry, { ...(options.limits ? { limits: options.limits } : {}), ...(pickle ? { onWhiteNoise: postSignJobEarly } : {}) });
+  // and takes each movie as soon as the read has gone past it. Not for a source loaded before,
+  // which is not loaded again (unchanged, or refused as changed).
+  const pack = entry.type === 'file/pickle' && !(await DataSource.restrict({ source_id: id }).exists());
+  if (pack) startSignThread();
+  const { dataset, checksum } = await readSource(entry, { ...(options.limits ? { limits: options.limits } : {}), ...(pack ? { onWhiteNoise: postSignJobEarly } : {}) });
   const known = await DataSource.restrict({ source_id: id }).fetch('checksum');
   if (known.length > 0) {
     if (known[0]!.checksum === checksum) return { source: name, status: 'unchanged', sessions: dataset.sessions.length };

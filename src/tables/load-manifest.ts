@@ -5,7 +5,7 @@ import { tableInfo } from '../schema/declare/table-info.js';
 import { redactCredentials, redactUrl } from '../redact.js';
 import { DataSource } from './data-source.js';
 import { packMoviesAhead } from './movie-blob.js';
-import { startSignThread } from './movie-sign-thread.js';
+import { postSignJobEarly, startSignThread } from './movie-sign-thread.js';
 import { pipeline } from './pipeline-schema.js';
 import { Session } from './session.js';
 import { migrateSourceIds } from './source-ids.js';
@@ -13,7 +13,7 @@ import { DEFAULT_LIMITS, type SourceLimits } from './sources/limits.js';
 import { readRegularFile, resolvePath } from './sources/read-file.js';
 import { checkEntry, describeSource, forgetSource, PATH_TYPES, readSource, rememberSource, sourceId } from './sources/read-source.js';
 import { parseStrictJson } from './sources/strict-json.js';
-import { Stimulation } from './stimulation.js';
+import { Stimulation, writeMoviesLast } from './stimulation.js';
 import { Subject } from './subject.js';
 
 /** What happened to one manifest entry. */
@@ -135,9 +135,12 @@ export async function loadManifest(entries: ReadonlyArray<Record<string, unknown
 /** One source, whole or not at all. */
 async function loadSource(entry: Record<string, unknown>, name: string, options: LoadOptions): Promise<SourceOutcome> {
   const id = sourceId(entry);
-  // A pickle's white-noise movies are packed on a worker thread: it starts while the file is read.
-  if (entry.type === 'file/pickle') startSignThread();
-  const { dataset, checksum } = await readSource(entry, { ...(options.limits ? { limits: options.limits } : {}) });
+  // A pickle's white-noise movies are packed on a worker thread: it starts while the file is read,
+  // and takes each movie as soon as the read has gone past it. Not for a source loaded before,
+  // which is not loaded again (unchanged, or refused as changed).
+  const pack = entry.type === 'file/pickle' && !(await DataSource.restrict({ source_id: id }).exists());
+  if (pack) startSignThread();
+  const { dataset, checksum } = await readSource(entry, { ...(options.limits ? { limits: options.limits } : {}), ...(pack ? { onWhiteNoise: postSignJobEarly } : {}) });
   const known = await DataSource.restrict({ source_id: id }).fetch('checksum');
   if (known.length > 0) {
     if (known[0]!.checksum === checksum) return { source: name, status: 'unchanged', sessions: dataset.sessions.length };
@@ -157,15 +160,18 @@ async function loadSource(entry: Record<string, unknown>, name: string, options:
         entry: stored, checksum,
       });
       await Subject.insert([...new Set(dataset.sessions.map((s) => s.subject_name))].map((subject_name) => ({ subject_name })), { skipDuplicates: true });
-      for (const s of dataset.sessions) {
-        const key = { subject_name: s.subject_name, sample_number: s.sample_number, session_date: s.session_date };
-        const existing = await Session.restrict(key).fetch('source_id');
-        if (existing.length > 0) {
-          throw new DataSourceError(`${name}: session ${s.subject_name} #${s.sample_number} on ${s.session_date} was already loaded from source ${existing[0]!.source_id}.`, { source: name, field: 'sessions' });
+      // Rows first, movies last: the movies are packed on the worker thread while the rows go in.
+      await writeMoviesLast(async () => {
+        for (const s of dataset.sessions) {
+          const key = { subject_name: s.subject_name, sample_number: s.sample_number, session_date: s.session_date };
+          const existing = await Session.restrict(key).fetch('source_id');
+          if (existing.length > 0) {
+            throw new DataSourceError(`${name}: session ${s.subject_name} #${s.sample_number} on ${s.session_date} was already loaded from source ${existing[0]!.source_id}.`, { source: name, field: 'sessions' });
+          }
+          await Session.insert1({ ...key, source_id: id, n_stimulations: s.stimulations.length });
+          if (s.stimulations.length > 0) await runMake(Stimulation as never, stimulation, [key]);
         }
-        await Session.insert1({ ...key, source_id: id, n_stimulations: s.stimulations.length });
-        if (s.stimulations.length > 0) await runMake(Stimulation as never, stimulation, [key]);
-      }
+      });
     });
   } catch (error) {
     forgetSource(stored);

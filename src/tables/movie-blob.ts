@@ -103,7 +103,7 @@ async function pack(movie: NdArray, prefix: Buffer, signs: SignJobHandle | false
 export function packMovie(movie: NdArray): Promise<PackedBlob> {
   const packed = queueMovie(movie);
   // Asked for now: a white-noise movie the worker thread has not begun is packed on this thread
-  // (and, while the worker has it, the next ones nobody began are). From the next turn of the
+  // (and, while the worker has it, those nobody began, the last first). From the next turn of the
   // event loop, so that a caller asking for several movies at once posts them all first, and the
   // worker takes its share.
   const job = signJobs.get(movie);

@@ -7,6 +7,9 @@ import type { NdArray } from 'ndarray';
 import { DataSourceError } from '../errors.js';
 import { deflateUnitSigns } from '../schema/blob/deflate-unit-signs.js';
 import { regionArray, unitSignsOfRegion, type RegionArray } from './sources/deferred-array.js';
+import type { ArrayLayout } from './sources/pickle-layout-guess.js';
+import { takeRegionSigns, type FileRegion } from './sources/pickle-skeleton.js';
+import { float64ArrayBlobPrefix } from '../schema/blob/pack.js';
 
 /** Who packs a job, in its claim word: nobody yet, the worker, or the thread that posted it. */
 export const FREE = 0;
@@ -131,8 +134,8 @@ export interface SignJobHandle {
   readonly settled: Promise<Buffer | undefined>;
   /**
    * The zlib stream, undefined when some value is not ±1. Asked for before the worker has begun
-   * the movie, this thread packs it itself; while the worker packs it, this thread packs the next
-   * movies nobody has begun, rather than wait.
+   * the movie, this thread packs it itself; while the worker packs it, this thread packs movies
+   * nobody has begun (the last posted first), rather than wait.
    */
   result(): Promise<Buffer | undefined>;
 }
@@ -151,8 +154,55 @@ export interface SignJobHandle {
  * ```
  */
 export function postSignJob(movie: NdArray, prefix: Uint8Array): SignJobHandle | false {
-  const array = regionArray(movie);
-  if (!array) return false;
+  const found = regionArray(movie);
+  if (!found) return false;
+  // Posted while the file was read: taken if the parsed movie has the layout guessed then.
+  const ahead = early.get(found.region);
+  early.delete(found.region);
+  if (ahead && sameLayout(ahead, found, prefix)) return ahead.handle;
+  // The signs found while the file was read go with the job (shared memory, not copied): the file is not read again.
+  const signs = takeRegionSigns(found.region);
+  return post(signs ? { ...found, signs } : found, prefix);
+}
+
+/** Jobs posted while their file was still read ({@link postSignJobEarly}), by region, until their movie asks. */
+const early = new WeakMap<FileRegion, { readonly handle: SignJobHandle; readonly array: RegionArray; readonly prefix: Uint8Array }>();
+
+function sameLayout(ahead: { array: RegionArray; prefix: Uint8Array }, array: RegionArray, prefix: Uint8Array): boolean {
+  return ahead.array.fortran === array.fortran && ahead.array.shape.length === array.shape.length
+    && ahead.array.shape.every((d, i) => d === array.shape[i]) && Buffer.from(ahead.prefix).equals(Buffer.from(prefix));
+}
+
+/**
+ * Posts a white-noise movie to the worker thread as soon as the pickle's read has gone past it,
+ * with the layout guessed from the opcodes before its data (readPickleSkeleton's `onWhiteNoise`),
+ * so that the worker packs while the loading thread still reads and parses the file. The parsed
+ * movie takes the job ({@link postSignJob}) only if it has that layout; otherwise the job is
+ * dropped and the movie packed as usual. Does nothing without a running worker thread (this
+ * thread is busy reading), or when the region's signs were taken already.
+ *
+ * @example
+ * ```ts
+ * await readSource(entry, { onWhiteNoise: postSignJobEarly });
+ * ```
+ */
+export function postSignJobEarly(region: FileRegion, layout: ArrayLayout): void {
+  if (!signThreadRunning()) return;
+  let prefix: Uint8Array;
+  try {
+    prefix = float64ArrayBlobPrefix(layout.shape);
+  } catch {
+    return;
+  }
+  const signs = takeRegionSigns(region);
+  if (!signs) return;
+  const array: RegionArray = { region, shape: layout.shape, fortran: layout.fortran, signs };
+  const handle = post(array, prefix);
+  handle.settled.catch(() => undefined);
+  early.set(region, { handle, array, prefix });
+}
+
+function post(array: RegionArray, prefix: Uint8Array): SignJobHandle {
   const claim = new Int32Array(new SharedArrayBuffer(4));
   let resolve!: (z: Buffer | undefined) => void;
   let reject!: (error: unknown) => void;
@@ -171,14 +221,15 @@ export function postSignJob(movie: NdArray, prefix: Uint8Array): SignJobHandle |
 
 async function resultOf(p: Pending): Promise<Buffer | undefined> {
   if (pending.has(p.job.id) && claimHere(p)) runHere(p);
-  // The worker has it: the next movies nobody has begun are packed here meanwhile.
-  for (const next of pending.values()) {
-    if (!pending.has(p.job.id)) break;
-    if (next.job.id > p.job.id && claimHere(next)) {
-      runHere(next);
-      // Replies that came meanwhile (this one's, perhaps) are read before taking another.
-      await new Promise<void>((wake) => setImmediate(wake));
-    }
+  // The worker has it: meanwhile this thread packs movies nobody has begun, the last posted first.
+  // The worker takes them in order, so these are the ones it would reach last: the caller, which
+  // wants them in order too, then finds the next ones done by the worker, not waiting on this thread.
+  while (pending.has(p.job.id)) {
+    const last = [...pending.values()].reverse().find((next) => next.job.id > p.job.id && claimHere(next));
+    if (!last) break;
+    runHere(last);
+    // Replies that came meanwhile (this one's, perhaps) are read before taking another.
+    await new Promise<void>((wake) => setImmediate(wake));
   }
   return p.result;
 }

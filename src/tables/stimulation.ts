@@ -1,4 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PopulateError } from '../errors.js';
+import { packBlob } from '../schema/blob/pack.js';
+import { PackedBlob } from '../schema/blob/packed-blob.js';
 import { Imported } from '../schema/populate/auto-populate.js';
 import type { Query } from '../schema/query/query.js';
 import { Part } from '../schema/table/tiers.js';
@@ -120,22 +123,53 @@ export class Stimulation extends Imported<StimulationRow> {
     }
     const found = dataset.sessions.find((s) => s.subject_name === session.subject_name && s.sample_number === session.sample_number && s.session_date === session.session_date);
     if (!found) throw new PopulateError(`Data source ${source.source_id} no longer holds session ${JSON.stringify(sessionKey)}.`, key);
+    const later = movieWrites.getStore();
     for (const [stimulationIndex, stim] of found.stimulations.entries()) {
       const stimKey = { ...sessionKey, stimulation_index: stimulationIndex };
       const [xBlocks, yBlocks, nFrames] = stim.movie.shape as [number, number, number];
-      // Packing may still be under way (on a worker thread): the rows are made meanwhile.
-      const movie = packMovie(stim.movie);
+      // Packing may still be under way (on a worker thread): the rows are made meanwhile. Inside
+      // writeMoviesLast() the row goes in now with a stand-in, and the movie is asked for (and
+      // written) only after every row, so that this thread does not pack it while the worker could.
+      const movie = later ? undefined : packMovie(stim.movie);
       const neurons = neuronRows(stimKey, stim);
       const spikes = spikeRows(stimKey, stim);
       await this.insert1({
-        ...stimKey, fps: stim.fps, movie: await movie, x_blocks: xBlocks, y_blocks: yBlocks, n_frames: nFrames,
+        ...stimKey, fps: stim.fps, movie: movie ? await movie : MOVIE_TO_COME, x_blocks: xBlocks, y_blocks: yBlocks, n_frames: nFrames,
         pixel_size: stim.pixel_size, stim_height: stim.stim_height, stim_width: stim.stim_width,
         stimulus_onset: stim.stimulus_onset, x_block_size: stim.x_block_size, y_block_size: stim.y_block_size,
       });
       await Stimulation.Neuron.insert(neurons);
       await Stimulation.Spike.insert(spikes);
+      later?.push(async () => Stimulation.update1({ ...stimKey, movie: await packMovie(stim.movie) }));
     }
   }
+}
+
+/** Movie writes left to the end of {@link writeMoviesLast}'s work, in order. */
+const movieWrites = new AsyncLocalStorage<Array<() => Promise<void>>>();
+/** What a Stimulation row holds until its movie is written (a valid blob: the empty value). */
+const MOVIE_TO_COME = new PackedBlob(packBlob(null));
+
+/**
+ * Runs `work` (Stimulation makes, inside one transaction that the caller holds) so that each
+ * Stimulation row, its neurons and its spikes go in without waiting for its movie, which is
+ * written (UPDATE) once packed, after `work`, movie by movie in order: the loading thread inserts
+ * rows while the worker thread packs movies, rather than wait for movie k before the rows of
+ * stimulation k (their foreign keys need the Stimulation row, not its movie). A movie that fails
+ * to pack or to be written fails the whole: the caller's transaction leaves nothing behind, so
+ * no stand-in is ever seen outside it.
+ *
+ * @example
+ * ```ts
+ * await pipeline.transaction(() => writeMoviesLast(() => runMake(Stimulation, info, keys)));
+ * ```
+ */
+export async function writeMoviesLast<T>(work: () => Promise<T>): Promise<T> {
+  const writes: Array<() => Promise<void>> = [];
+  const result = await movieWrites.run(writes, work);
+  // Each write awaits its movie: the first ones are long packed by now, the last ones soon.
+  for (const write of writes) await write();
+  return result;
 }
 
 type StimulationKey = SessionKey & { stimulation_index: number };

@@ -25,6 +25,8 @@ describe('UnitSignsDeflater', () => {
       [4095, (_, r) => r < 0.5], [4097, (_, r) => r < 0.5], [100_003, (_, r) => r < 0.5],
       [20_000, () => false], [20_000, () => true], [20_000, (i) => i % 2 === 1], [50_000, (i) => Math.floor(i / 5000) % 2 === 1],
       [50_000, (_, r) => r < 0.01], [30_000, (i, r) => (i < 15_000 ? r < 0.5 : i % 3 === 0)],
+      // Around the end of the unchecked loop (a match and the next 11 signs must fit): 43 values from the end.
+      [42, (_, r) => r < 0.5], [43, (_, r) => r < 0.5], [44, (_, r) => r < 0.5], [75, (_, r) => r < 0.5], [4139, (i) => i === 4138],
     ];
     for (const [n, flip] of cases) {
       const values = unitValues(n, flip);

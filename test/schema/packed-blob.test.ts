@@ -59,4 +59,12 @@ describe.each(dialects)('PackedBlob values on $name', (dialect) => {
     expect(Array.from(back.data)).toEqual(Array.from(frames.data));
     expect(Array.from((two!.frames as ndarray.NdArray<Float64Array>).data)).toEqual([1, 2, 3]);
   });
+
+  it('replace a row\'s blob through update1, also one of several MiB (sent as a binary parameter)', async () => {
+    await schema.drop({ force: true });
+    await Clip.insert1({ id: 1, frames: new PackedBlob(packBlob(null)) });
+    const big = Float64Array.from({ length: 3 << 17 }, (_, i) => Math.sin(i)); // 3 MiB, incompressible
+    await Clip.update1({ id: 1, frames: new PackedBlob(packBlob(big)) });
+    expect(Array.from(((await Clip.restrict({ id: 1 }).fetch1()).frames as ndarray.NdArray<Float64Array>).data)).toEqual(Array.from(big));
+  });
 });

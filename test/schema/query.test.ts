@@ -131,6 +131,24 @@ describe.each(dialects)('queries on $name', (dialect) => {
     await expect(Subject.update1({ subject_name: 'nobody', species: 'x' })).rejects.toThrow(/found no Subject row/);
   });
 
+  it('inserts a thousand rows at once, names the failing one deep inside, and skips or replaces across statements', async () => {
+    const many = Array.from({ length: 1234 }, (_, i) => ({ subject_name: `many${i}`, species: i % 2 ? 'rat' : 'mouse', weight: i % 3 ? i / 4 : null }));
+    expect(await Subject.insert(many)).toBe(1234);
+    expect(await Subject.restrict("subject_name LIKE 'many%'").count()).toBe(1234);
+    expect(await Subject.restrict({ subject_name: 'many778' }).fetch1()).toEqual({ subject_name: 'many778', species: 'mouse', weight: 778 / 4 });
+    expect(await Subject.restrict({ subject_name: 'many999' }).fetch1()).toEqual({ subject_name: 'many999', species: 'rat', weight: null });
+    // A duplicate in the middle of the fifth statement's worth of rows (200 rows a statement on SQLite): that row is named, and none of the insert stays.
+    const more = Array.from({ length: 1100 }, (_, i) => ({ subject_name: i === 810 ? 'many5' : `more${i}`, species: 'x', weight: 1 }));
+    await expect(Subject.insert(more)).rejects.toThrow(/key \{ subject_name: "many5" \}/);
+    expect(await Subject.restrict("subject_name LIKE 'more%'").count()).toBe(0);
+    await Subject.insert(more, { skipDuplicates: true });
+    expect(await Subject.restrict("subject_name LIKE 'more%'").count()).toBe(1099);
+    expect((await Subject.restrict({ subject_name: 'many5' }).fetch1()).species).toBe('rat');
+    await Subject.insert(many.map((r) => ({ ...r, species: 'vole' })), { replace: true });
+    expect(await Subject.restrict({ species: 'vole' }).count()).toBe(1234);
+    await Subject.restrict("subject_name LIKE 'many%' OR subject_name LIKE 'more%'").deleteQuick();
+  });
+
   it('keeps hostile strings as data, never as SQL', async () => {
     await Subject.insert1({ subject_name: 'what?', species: '?', weight: null });
     expect(await Subject.restrict("subject_name = 'what?'").count()).toBe(1);

@@ -207,6 +207,14 @@ describe.each(dialects)('hostile sources on $name', (dialect) => {
     expect(await rgc.Subject.restrict({ subject_name: 'K' }).count()).toBe(0);
     expect(await rgc.Session.restrict({ subject_name: 'K' }).count()).toBe(0);
     expect(await rgc.Subject.restrict({ subject_name: 'L' }).count()).toBe(1);
+    // Movies are written last (after every row of the source): a movie that cannot be written fails the source whole too.
+    const fifth = { type: 'text/json', access: JSON.stringify([{ ...goodSession, subject_name: 'M' }]) };
+    const write = vi.spyOn(rgc.Stimulation, 'update1').mockRejectedValueOnce(new TypeError('the database refused a movie'));
+    const last = await rgc.loadManifest([fifth]);
+    expect(write).toHaveBeenCalledTimes(1);
+    write.mockRestore();
+    expect(last.sources.map((s) => [s.status, s.message])).toEqual([['failed', 'the database refused a movie']]);
+    for (const table of [rgc.Subject, rgc.Session, rgc.Stimulation, rgc.Neuron, rgc.Spike]) expect(await table.restrict({ subject_name: 'M' }).count()).toBe(0);
     await rgc.pipeline.drop({ force: true });
     await rgc.pipeline.activate();
   });

@@ -8,7 +8,11 @@ import { deflateUnitSigns } from '../../src/schema/blob/deflate-unit-signs.js';
 import { float64ArrayBlobPrefix } from '../../src/schema/blob/pack.js';
 import { unpackBlob } from '../../src/schema/blob/unpack.js';
 import { packMovie } from '../../src/tables/movie-blob.js';
-import { postSignJob, signThreadRunning, type SignJobHandle } from '../../src/tables/movie-sign-thread.js';
+import { postSignJob, postSignJobEarly, signThreadRunning, startSignThread, type SignJobHandle } from '../../src/tables/movie-sign-thread.js';
+import { parseNumpyPickle } from '../../src/tables/sources/numpy-pickle.js';
+import type { ArrayLayout } from '../../src/tables/sources/pickle-layout-guess.js';
+import { readPickleSkeleton } from '../../src/tables/sources/pickle-skeleton.js';
+import { writePickle } from '../../src/tables/synth/pickle-writer.js';
 import { deferredArray, unitSigns } from '../../src/tables/sources/deferred-array.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'rg-sign-thread-'));
@@ -78,5 +82,28 @@ describe('the movie worker thread', () => {
     const script = `const m = await import(${JSON.stringify(module)}); m.startSignThread(); console.log(m.signThreadRunning());`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], { timeout: 30_000 });
     expect(stdout.trim()).toBe('true');
+  });
+});
+
+describe('postSignJobEarly: movies packed while their pickle is still read', () => {
+  it('gives its job to the parsed movie when the layout guessed during the read is right, and packs anew when not', async () => {
+    const { f, c } = movieValues(11);
+    const file = path.join(dir, 'early.pkl');
+    writeFileSync(file, writePickle({ pad: 'x', movie: { dtype: 'f8', shape: [X, Y, T], data: c } }, 4));
+    startSignThread();
+    const prefix = float64ArrayBlobPrefix([X, Y, T]);
+    const want = deflateUnitSigns(prefix, Uint8Array.from(f, (v) => (v < 0 ? 1 : 0)));
+    const guessed: ArrayLayout[] = [];
+    const read = await readPickleSkeleton('test', file, 2 ** 32, { onWhiteNoise: (region, layout) => { guessed.push(layout); postSignJobEarly(region, layout); } });
+    expect(guessed).toEqual([{ shape: [X, Y, T], fortran: false }]);
+    const movie = (parseNumpyPickle(read.bytes, read.regions) as { movie: NdArray }).movie;
+    // Packed from what the read found: the file, changed since, is not read again.
+    utimesSync(file, new Date(), new Date(Date.now() + 7000));
+    expect(await (postSignJob(movie, prefix) as SignJobHandle).result()).toEqual(want);
+    // A wrong guess (another shape of the same size): its job is dropped, and the movie packed from its file.
+    writeFileSync(file, writePickle({ pad: 'x', movie: { dtype: 'f8', shape: [X, Y, T], data: c } }, 4));
+    const again = await readPickleSkeleton('test', file, 2 ** 32, { onWhiteNoise: (region) => postSignJobEarly(region, { shape: [Y, X, T], fortran: false }) });
+    const parsed = (parseNumpyPickle(again.bytes, again.regions) as { movie: NdArray }).movie;
+    expect(await (postSignJob(parsed, prefix) as SignJobHandle).result()).toEqual(want);
   });
 });

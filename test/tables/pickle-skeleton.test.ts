@@ -9,9 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { DataSourceError, readSource } from '../../src/index.js';
 import { writePickle } from '../../src/tables/synth/pickle-writer.js';
 import { packMovie } from '../../src/tables/movie-blob.js';
-import { columnMajorWriter, deferredArray, isDeferred, unitSigns, writeColumnMajor } from '../../src/tables/sources/deferred-array.js';
+import { columnMajorWriter, deferredArray, isDeferred, regionArray, unitSigns, writeColumnMajor } from '../../src/tables/sources/deferred-array.js';
+import type { ArrayLayout } from '../../src/tables/sources/pickle-layout-guess.js';
 import { parseNumpyPickle } from '../../src/tables/sources/numpy-pickle.js';
-import { readPickleSkeleton, readRegion } from '../../src/tables/sources/pickle-skeleton.js';
+import { readPickleSkeleton, readRegion, takeRegionSigns, type FileRegion } from '../../src/tables/sources/pickle-skeleton.js';
 import { unpackBlob } from '../../src/schema/blob/unpack.js';
 
 const run = promisify(execFile);
@@ -82,6 +83,13 @@ print(float(c[3, 2, 100]), float(c.sum()))`;
         expect(values(got[name]!)).toEqual(values((whole as Record<string, NdArray>)[name]!));
       }
       expect(values(got.small!)).toEqual([0, 3, 1, 4, 2, 5]);
+      // The layout guessed from the opcodes before each ±1 movie's data, as it is read: numpy's own
+      // (memo, frames) at 3 and 4; at 5 the data comes before its shape, so there is no guess.
+      const guesses = new Map<FileRegion, ArrayLayout>();
+      const read = await readPickleSkeleton('test', path.join(dir, `np${protocol}.pkl`), 2 ** 32, { onWhiteNoise: (region, layout) => guesses.set(region, layout) });
+      const parsed = parseNumpyPickle(read.bytes, read.regions) as Record<string, NdArray>;
+      const byRegion = new Map(['c', 'f'].map((name) => [regionArray(parsed[name]!)!.region, name]));
+      expect([...guesses].map(([region, layout]) => [byRegion.get(region), layout.shape, layout.fortran])).toEqual(protocol === 5 ? [] : [['c', [64, 48, 400], false], ['f', [64, 48, 400], true]]);
     }
   });
 
@@ -116,8 +124,60 @@ print(float(c[3, 2, 100]), float(c.sum()))`;
     expect((READ - region.offset) % 8).not.toBe(0); // the layout does split a value
     const split = Math.floor((READ - region.offset) / 8);
     for (const [index, value] of [[split, Number.NaN], [split + 1, Number.POSITIVE_INFINITY], [split - 1, Number.NEGATIVE_INFINITY], [64 * 48 * 400 - 1, Number.NaN], [0, Number.NaN]] as const) {
-      const skeleton = await readPickleSkeleton('test', write(new Map([[index, value], [64 * 48 * 400 - 1, Number.NaN]])), 2 ** 32);
-      expect([...skeleton.regions.values()][0]!.firstNonFiniteF64).toBe(index);
+      // Checked alone, and beside the signs a read that packs keeps.
+      for (const options of [{}, { onWhiteNoise: () => undefined }]) {
+        const skeleton = await readPickleSkeleton('test', write(new Map([[index, value], [64 * 48 * 400 - 1, Number.NaN]])), 2 ** 32, options);
+        expect([...skeleton.regions.values()][0]!.firstNonFiniteF64).toBe(index);
+      }
+    }
+  });
+
+  it('keep the signs of a payload of ±1 found on the way (a movie then packs without the file), and none once a value is not ±1', async () => {
+    const shape = [64, 48, 400];
+    const n = 64 * 48 * 400;
+    const c = Float64Array.from({ length: n }, (_, i) => (((i * 2654435761) >>> 9) & 1 ? -1 : 1)); // C order, over the first 8 MiB read
+    const file = path.join(dir, 'signs.pkl');
+    const keep = { onWhiteNoise: () => undefined };
+    writeFileSync(file, writePickle({ pad: 'x', movie: { dtype: 'f8', shape, data: c } }, 4));
+    // Only a read that packs (onWhiteNoise given) keeps them.
+    expect(takeRegionSigns([...(await readPickleSkeleton('test', file, 2 ** 32)).regions.values()][0]!)).toBeUndefined();
+    const skeleton = await readPickleSkeleton('test', file, 2 ** 32, keep);
+    const region = [...skeleton.regions.values()][0]!;
+    const signs = takeRegionSigns(region)!;
+    expect(signs.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Array.from(signs)).toEqual(Array.from(c, (v) => (v < 0 ? 1 : 0)));
+    expect(takeRegionSigns(region)).toBeUndefined();
+    // Parsed, the movie's column-major signs come from what the read found: the file, changed since, is not read.
+    const again = await readPickleSkeleton('test', file, 2 ** 32, keep);
+    const movie = (parseNumpyPickle(again.bytes, again.regions) as { movie: NdArray }).movie;
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const columnMajor = new Array<number>(n);
+    for (let i = 0, o = 0; i < 64; i++) for (let j = 0; j < 48; j++) for (let k = 0; k < 400; k++) columnMajor[i + 64 * (j + 48 * k)] = c[o++]! < 0 ? 1 : 0;
+    expect(Array.from(unitSigns(movie)!)).toEqual(columnMajor);
+    expect(() => unitSigns(movie)).toThrow(/changed since it was read/);
+    // Shapes whose pixels and frames are no multiple of the 8 × 4 moved at once.
+    for (const odd of [[13, 7, 1447], [9, 1, 14571]]) {
+      const m = odd.reduce((a, b) => a * b, 1);
+      const values = Float64Array.from({ length: m }, (_, i) => (((i * 2246822519) >>> 11) & 1 ? -1 : 1));
+      writeFileSync(file, writePickle({ movie: { dtype: 'f8', shape: odd, data: values } }, 4));
+      const read = await readPickleSkeleton('test', file, 2 ** 32, keep);
+      const oddMovie = (parseNumpyPickle(read.bytes, read.regions) as { movie: NdArray }).movie;
+      const want = new Array<number>(m);
+      for (let i = 0, o = 0; i < odd[0]!; i++) for (let j = 0; j < odd[1]!; j++) for (let k = 0; k < odd[2]!; k++) want[i + odd[0]! * (j + odd[1]! * k)] = values[o++]! < 0 ? 1 : 0;
+      utimesSync(file, new Date(), new Date(Date.now() + 9000)); // from what the read found, not the file
+      expect(Array.from(unitSigns(oddMovie)!)).toEqual(want);
+    }
+    // A value other than ±1 (the one split between two reads, or the last): no signs, and finite values are not mistaken for bad ones.
+    const READ = 8 << 20;
+    const split = Math.floor((READ - region.offset) / 8);
+    for (const index of [split, split + 1, n - 1, 0]) {
+      const odd = Float64Array.from(c);
+      odd[index] = 0.5;
+      writeFileSync(file, writePickle({ pad: 'x', movie: { dtype: 'f8', shape, data: odd } }, 4));
+      const read = await readPickleSkeleton('test', file, 2 ** 32, keep);
+      const r = [...read.regions.values()][0]!;
+      expect(takeRegionSigns(r)).toBeUndefined();
+      expect(r.firstNonFiniteF64).toBe(-1);
     }
   });
 

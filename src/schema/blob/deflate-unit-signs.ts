@@ -1,6 +1,6 @@
 import { adler32 } from './deflate-parallel.js';
 import { DISTANCE_BASE, DISTANCE_EXTRA, fixedSymbol, LENGTH_BASE, LENGTH_EXTRA, reversed } from './deflate-fixed-codes.js';
-import { adlerOfValues, minusSums } from './unit-signs-checksum.js';
+import { adlerOfValues } from './unit-signs-checksum.js';
 
 /**
  * A zlib encoder for float64 data whose every value is exactly +1 or −1 (white-noise movies).
@@ -64,18 +64,22 @@ export class UnitSignsDeflater {
  * ```
  */
 export function deflateUnitSigns(prefix: Uint8Array, signs: Uint8Array): Buffer {
-  const out = new BitWriter(Math.max(1024, (signs.length >>> 2) + 2 * prefix.byteLength + 64));
-  out.byte(0x78);
-  out.byte(0x01);
-  out.bits(0b011, 3); // the final block, fixed Huffman codes
-  for (const byte of prefix) out.bits(LITERAL_CODE[byte]!, LITERAL_BITS[byte]!);
-  encodeSigns(signs, out);
-  out.bits(0, 7); // end of block (code 256)
-  const body = out.end();
-  const { minus, minusIndexes } = minusSums(signs);
-  const trailer = Buffer.alloc(4);
-  trailer.writeUInt32BE(adlerOfValues(adler32(prefix), signs.length, minus, minusIndexes));
-  return Buffer.concat([body, trailer]);
+  const out = new SignStream(Math.max(1024, (signs.length >>> 2) + 2 * prefix.byteLength + 64));
+  out.buffer[0] = 0x78;
+  out.buffer[1] = 0x01;
+  out.at = 2;
+  out.write(0b011, 3); // the final block, fixed Huffman codes
+  for (const byte of prefix) out.write(LITERAL_CODE[byte]!, LITERAL_BITS[byte]!);
+  const { minus, minusIndexes } = encodeSigns(signs, out);
+  out.write(0, 7); // end of block (code 256)
+  if (out.bits > 0) out.write(0, 8 - out.bits);
+  out.room(4);
+  const check = adlerOfValues(adler32(prefix), signs.length, minus, minusIndexes);
+  out.buffer[out.at++] = check >>> 24;
+  out.buffer[out.at++] = (check >>> 16) & 0xff;
+  out.buffer[out.at++] = (check >>> 8) & 0xff;
+  out.buffer[out.at++] = check & 0xff;
+  return Buffer.from(out.buffer.buffer, out.buffer.byteOffset, out.at);
 }
 
 /** Signs that name a place to copy from. */
@@ -84,113 +88,170 @@ const HASH_MASK = (1 << HASH_SIGNS) - 1;
 /** Values a reference may reach back (32 KiB) and copy at most (258 bytes hold 32 whole values). */
 const WINDOW_VALUES = 4096;
 const MAX_VALUES = 32;
+const ADLER_BASE = 65521;
+/** The weighted sum of −1 indexes is reduced below this (it stays an exact double). */
+const REDUCE_AT = 2 ** 52;
 
-/** Writes the signs as matches (and literals where there is nothing yet to copy). */
-function encodeSigns(signs: Uint8Array, out: BitWriter): void {
+/**
+ * Writes the signs as matches (and literals where there is nothing yet to copy), and sums what
+ * the checksum needs on the way: how many values are −1 and the sum of their indexes (mod 65521).
+ * The loop keeps the bit buffer in locals and leaves bounds checks to the last few values, where
+ * a match or the next 11 signs could run past the end: this is the pack's hot loop, run once a
+ * value.
+ */
+function encodeSigns(signs: Uint8Array, out: SignStream): { minus: number; minusIndexes: number } {
   const n = signs.length;
+  // By the 11 signs that start there: the latest place they started (every earlier place is in the table).
   const head = new Int32Array(HASH_MASK + 1).fill(-WINDOW_VALUES - 1);
-  // The latest +1 and −1.
-  const last = new Int32Array(2).fill(-WINDOW_VALUES - 1);
-  // The hash of the 11 signs from `hashed` on, the next value to enter the tables.
-  let hashed = 0;
   let hash = 0;
   for (let j = 0; j < Math.min(HASH_SIGNS, n); j++) hash = (hash << 1) | signs[j]!;
-  // Values from here on have fewer than 11 signs after them: they enter `last…` only.
-  const hashEnd = n - HASH_SIGNS + 1;
+  let minus = 0;
+  let weighted = 0;
+  let buffer = out.buffer;
+  let at = out.at;
+  let acc = out.acc;
+  let bits = out.bits;
   let i = 0;
-  while (i < n) {
+  // Up to here a match and the hash of every value it covers stay inside the signs.
+  const fastEnd = n - MAX_VALUES - HASH_SIGNS;
+  while (i < fastEnd) {
+    if (at + 16 > buffer.byteLength) {
+      out.at = at;
+      buffer = out.grow();
+    }
+    let from = head[hash]!;
     let m = 1;
-    let from: number;
-    if (i < hashEnd && i - (from = head[hash]!) <= WINDOW_VALUES) {
-      const most = Math.min(MAX_VALUES, n - i);
+    if (i - from <= WINDOW_VALUES) {
       m = HASH_SIGNS;
-      while (m < most && signs[from + m] === signs[i + m]) m++;
+      while (m < MAX_VALUES && signs[from + m] === signs[i + m]) m++;
     } else {
-      from = last[signs[i]!]!;
+      from = latestOfSign(signs, i);
     }
     if (i - from <= WINDOW_VALUES) {
-      // Length and distance codes together take at most 13 + 18 bits: two writes.
-      out.bits(LENGTH_CODE[m]! | (DISTANCE_CODE[i - from]! << LENGTH_BITS[m]!), LENGTH_BITS[m]! + DISTANCE_BITS[i - from]!);
-    } else {
-      // Nothing of this sign within reach: the value's bytes as literals.
-      for (let k = 0; k < 6; k++) out.bits(LITERAL_CODE[0]!, LITERAL_BITS[0]!);
-      out.bits(LITERAL_CODE[0xf0]!, LITERAL_BITS[0xf0]!);
-      const top = signs[i] ? 0xbf : 0x3f;
-      out.bits(LITERAL_CODE[top]!, LITERAL_BITS[top]!);
-    }
-    i += m;
-    for (; hashed < i; hashed++) {
-      if (hashed < hashEnd) {
-        head[hash] = hashed;
-        if (hashed + HASH_SIGNS < n) hash = ((hash << 1) & HASH_MASK) | signs[hashed + HASH_SIGNS]!;
+      // Length and distance together: at most 31 bits, after at most 31 waiting.
+      const d = i - from;
+      const code = LENGTH_CODE[m]! | (DISTANCE_CODE[d]! << LENGTH_BITS[m]!);
+      const count = LENGTH_BITS[m]! + DISTANCE_BITS[d]!;
+      acc |= code << bits;
+      if (bits + count >= 32) {
+        buffer[at] = acc;
+        buffer[at + 1] = acc >>> 8;
+        buffer[at + 2] = acc >>> 16;
+        buffer[at + 3] = acc >>> 24;
+        at += 4;
+        acc = code >>> (32 - bits);
+        bits += count - 32;
+      } else {
+        bits += count;
       }
-      // Without branches: the signs are random, a branch on them mispredicts half the time.
-      last[signs[hashed]!] = hashed;
+    } else {
+      // Rare (nothing of this sign within reach): the value's bytes as literals, a byte of bits at a time.
+      const literals = signs[i] ? MINUS_LITERALS : PLUS_LITERALS;
+      for (let k = 0; k < 16; k += 2) {
+        while (bits >= 8) {
+          buffer[at++] = acc;
+          acc >>>= 8;
+          bits -= 8;
+        }
+        acc |= literals[k]! << bits;
+        bits += literals[k + 1]!;
+      }
+    }
+    // The checksum's sums over the match in small integers, added to the totals once.
+    const first = i;
+    let count = 0;
+    let offsets = 0;
+    for (let k = 0; k < m; k++, i++) {
+      head[hash] = i;
+      const sign = signs[i]!;
+      hash = ((hash << 1) & HASH_MASK) | signs[i + HASH_SIGNS]!;
+      count += sign;
+      offsets += k * sign;
+    }
+    minus += count;
+    weighted += first * count + offsets;
+    if (weighted >= REDUCE_AT) weighted %= ADLER_BASE;
+  }
+  while (bits >= 8) {
+    buffer[at++] = acc;
+    acc >>>= 8;
+    bits -= 8;
+  }
+  out.at = at;
+  out.acc = acc;
+  out.bits = bits;
+  // The last values: as above, with every bound checked.
+  const hashEnd = n - HASH_SIGNS + 1;
+  while (i < n) {
+    let m = 1;
+    let from = -WINDOW_VALUES - 1;
+    if (i < hashEnd && i - (from = head[hash]!) <= WINDOW_VALUES) {
+      const most = Math.min(MAX_VALUES, n - i);
+      m = Math.min(HASH_SIGNS, most);
+      while (m < most && signs[from + m] === signs[i + m]) m++;
+    } else {
+      from = latestOfSign(signs, i);
+    }
+    if (i - from <= WINDOW_VALUES) {
+      out.write(LENGTH_CODE[m]!, LENGTH_BITS[m]!);
+      out.write(DISTANCE_CODE[i - from]!, DISTANCE_BITS[i - from]!);
+    } else {
+      const literals = signs[i] ? MINUS_LITERALS : PLUS_LITERALS;
+      for (let k = 0; k < 16; k += 2) out.write(literals[k]!, literals[k + 1]!);
+    }
+    for (const end = i + m; i < end; i++) {
+      if (i < hashEnd) {
+        head[hash] = i;
+        if (i + HASH_SIGNS < n) hash = ((hash << 1) & HASH_MASK) | signs[i + HASH_SIGNS]!;
+      }
+      minus += signs[i]!;
+      weighted = (weighted + i * signs[i]!) % ADLER_BASE;
     }
   }
+  return { minus, minusIndexes: weighted % ADLER_BASE };
 }
 
-/** Bits written least significant first (deflate's order), into a buffer that grows. */
-class BitWriter {
-  private buffer: Uint8Array;
-  private at = 0;
-  private pending = 0;
-  private pendingBits = 0;
+/** The latest value before `i` of the same sign as value `i`, or a place out of reach when none is within the window. */
+function latestOfSign(signs: Uint8Array, i: number): number {
+  const sign = signs[i];
+  const stop = Math.max(0, i - WINDOW_VALUES);
+  for (let j = i - 1; j >= stop; j--) if (signs[j] === sign) return j;
+  return -WINDOW_VALUES - 1;
+}
+
+/** Bits written least significant first (deflate's order), at most 7 of them waiting in `acc`. */
+class SignStream {
+  buffer: Uint8Array;
+  at = 0;
+  acc = 0;
+  bits = 0;
 
   constructor(size: number) {
     this.buffer = new Uint8Array(size);
   }
 
-  byte(value: number): void {
-    this.bits(value, 8);
-  }
-
-  /** `count` ≤ 31 bits of `value`. */
-  bits(value: number, count: number): void {
-    // Up to 7 bits wait in `pending`; with the new ones that is up to 38, so the low part goes first.
-    let pending = this.pending | (value << this.pendingBits);
-    let pendingBits = this.pendingBits + count;
-    if (pendingBits >= 32) {
-      this.put(pending);
-      pending = value >>> (32 - this.pendingBits);
-      pendingBits -= 32;
+  /** `count` ≤ 24 bits of `value`. */
+  write(value: number, count: number): void {
+    this.room(4);
+    this.acc |= value << this.bits;
+    this.bits += count;
+    while (this.bits >= 8) {
+      this.buffer[this.at++] = this.acc;
+      this.acc >>>= 8;
+      this.bits -= 8;
     }
-    if (pendingBits >= 8) {
-      if (this.at + 4 > this.buffer.byteLength) this.grow();
-      const buffer = this.buffer;
-      let at = this.at;
-      do {
-        buffer[at++] = pending & 0xff;
-        pending >>>= 8;
-        pendingBits -= 8;
-      } while (pendingBits >= 8);
-      this.at = at;
-    }
-    this.pending = pending;
-    this.pendingBits = pendingBits;
   }
 
-  /** Four whole bytes. */
-  private put(word: number): void {
-    if (this.at + 8 > this.buffer.byteLength) this.grow();
-    const buffer = this.buffer;
-    buffer[this.at] = word & 0xff;
-    buffer[this.at + 1] = (word >>> 8) & 0xff;
-    buffer[this.at + 2] = (word >>> 16) & 0xff;
-    buffer[this.at + 3] = word >>> 24;
-    this.at += 4;
+  room(bytes: number): void {
+    if (this.at + bytes > this.buffer.byteLength) this.grow();
   }
 
-  /** The bytes written, the last one padded with zero bits. */
-  end(): Buffer {
-    if (this.pendingBits > 0) this.bits(0, 8 - this.pendingBits);
-    return Buffer.from(this.buffer.buffer, this.buffer.byteOffset, this.at);
-  }
-
-  private grow(): void {
+  /** Twice the room, the bytes up to `at` kept. */
+  grow(): Uint8Array {
     const bigger = new Uint8Array(this.buffer.byteLength * 2);
     bigger.set(this.buffer.subarray(0, this.at));
     this.buffer = bigger;
+    return bigger;
   }
 }
 
@@ -214,3 +275,7 @@ for (let m = 1; m <= MAX_VALUES; m++) [LENGTH_CODE[m], LENGTH_BITS[m]] = coded(8
 const DISTANCE_CODE = new Uint32Array(WINDOW_VALUES + 1);
 const DISTANCE_BITS = new Uint8Array(WINDOW_VALUES + 1);
 for (let d = 1; d <= WINDOW_VALUES; d++) [DISTANCE_CODE[d], DISTANCE_BITS[d]] = coded(8 * d, DISTANCE_BASE, DISTANCE_EXTRA, (k) => [reversed(k, 5), 5]);
+/** A value written as its 8 bytes of literals (00 × 6, f0, then 3f for +1 or bf for −1): code, bits, code, bits, … */
+const literalsOf = (top: number): Uint32Array => Uint32Array.from([0, 0, 0, 0, 0, 0, 0xf0, top].flatMap((b) => [LITERAL_CODE[b]!, LITERAL_BITS[b]!]));
+const PLUS_LITERALS = literalsOf(0x3f);
+const MINUS_LITERALS = literalsOf(0xbf);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { BlobError, ConnectionError, DeadlockError, DuplicateError, IntegrityError, QueryError } from '../../errors.js';
 import type { ConnectionSpec } from './config.js';
-import type { Dialect, RunResult, StatementCache } from './dialect.js';
+import type { Dialect, RowBatch, RunResult, StatementCache } from './dialect.js';
 import { dialectFor } from './dialects/index.js';
 
 export type { RunResult } from './dialect.js';
@@ -350,15 +350,16 @@ export class Connection {
 
   /**
    * Runs one prepared statement for many parameter rows, in the current transaction, where the
-   * dialect does that best (`dialect.runMany`, SQLite); a failure names the row (`rowIndex`).
+   * dialect does that best (`dialect.runMany`, SQLite), `batch.rows` rows a statement when a
+   * batch is given; a failure names the row (`rowIndex`).
    */
-  async runMany(sql: string, rows: ReadonlyArray<readonly unknown[]>, table?: string): Promise<RunResult> {
+  async runMany(sql: string, rows: ReadonlyArray<readonly unknown[]>, table?: string, batch?: RowBatch): Promise<RunResult> {
     const runMany = this.dialect.runMany;
     if (!runMany) throw new Error(`internal: ${this.dialect.label} inserts with multi-row statements`);
     return this.session(async () => {
       const store = this.#sessions.getStore()!;
       if (store.deferred) await this.#lockIfWrites(store, sql);
-      const result = runMany(store.raw, sql, rows, this.#statements);
+      const result = runMany(store.raw, sql, rows, this.#statements, batch);
       if (result.failedRow !== undefined) {
         throw Object.assign(this.wrapError(result.error, sql, rows[result.failedRow] ?? [], table), { rowIndex: result.failedRow });
       }

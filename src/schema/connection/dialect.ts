@@ -53,10 +53,12 @@ export interface DriverDialect {
    */
   readonly stream: ((raw: unknown, sql: string, params: readonly unknown[]) => AsyncIterable<Record<string, unknown>>) | undefined;
   /**
-   * Runs many parameter rows through one prepared statement (SQLite, where that is fastest);
-   * undefined where multi-row INSERTs are used instead.
+   * Runs many parameter rows through prepared statements (SQLite, where that is fastest): `sql`
+   * takes one row; `batch`, when given, is the same statement for `batch.rows` rows at once, used
+   * for as many whole batches as there are (fewer calls into the driver), `sql` for the rest.
+   * Undefined where multi-row INSERTs are sent as text instead.
    */
-  readonly runMany: ((raw: unknown, sql: string, rows: ReadonlyArray<readonly unknown[]>, statements: StatementCache) => { affectedRows: number; failedRow: number | undefined; error: unknown }) | undefined;
+  readonly runMany: ((raw: unknown, sql: string, rows: ReadonlyArray<readonly unknown[]>, statements: StatementCache, batch?: RowBatch) => { affectedRows: number; failedRow: number | undefined; error: unknown }) | undefined;
   /** Sends one large statement with its values as binary parameters (MySQL's prepared protocol); undefined: execute() already binds. */
   readonly executePrepared: ((raw: unknown, sql: string, params: readonly unknown[]) => Promise<RunResult>) | undefined;
   /** The largest statement the server accepts, asked once per connection (MySQL's max_allowed_packet); undefined: no such limit. */
@@ -192,6 +194,12 @@ export interface SchemaDialect {
    * off, so that the catalog `work` reads is the one it changes.
    */
   withCreationLock<T>(runner: SqlRunner, database: string, work: () => Promise<T>): Promise<T>;
+}
+
+/** A statement of `rows` rows' worth of parameters, for {@link Dialect.runMany}. */
+export interface RowBatch {
+  readonly sql: string;
+  readonly rows: number;
 }
 
 /**

@@ -3,6 +3,9 @@ import type { TableInfo } from '../declare/table-info.js';
 import { encodeBlobValue } from './blob-values.js';
 import { describeRow, encodeValue } from './values.js';
 
+/** Blobs above this many bytes go as binary parameters of a prepared statement (as insert's large rows). */
+const LARGE_BLOB_BYTES = 1 << 20;
+
 /**
  * DataJoint's update1: changes secondary attributes of the one row with the given primary key.
  *
@@ -37,11 +40,15 @@ export async function updateRow(info: TableInfo, row: Record<string, unknown>): 
     ...heading.primaryKey.map((k) => encodeValue(heading.get(k), row[k], info.className, row, dialect)),
   ];
   const sql = `UPDATE ${connection.dialect.tableRef(info.schema.database, info.tableName)} SET ${changes.map((k) => `${q(k)} = ?`).join(', ')} WHERE ${heading.primaryKey.map((k) => `${q(k)} = ?`).join(' AND ')}`;
+  // A large blob goes as a binary parameter (MySQL's prepared protocol), after the same size check as an insert's.
+  const blobBytes = params.reduce<number>((n, p) => n + (p instanceof Uint8Array ? p.byteLength : 0), 0);
+  const large = blobBytes > LARGE_BLOB_BYTES;
+  if (blobBytes > 0) await connection.checkPacketSize(blobBytes * (large ? 1 : 2), info.className);
   await connection.transaction(async () => {
     const exists = await connection.query(`SELECT 1 AS x FROM ${connection.dialect.tableRef(info.schema.database, info.tableName)} WHERE ${heading.primaryKey.map((k) => `${q(k)} = ?`).join(' AND ')}`, params.slice(changes.length), info.className);
     if (exists.length !== 1) {
       throw new CardinalityError(`update1 found no ${info.className} row with key ${describeRow(Object.fromEntries(heading.primaryKey.map((k) => [k, row[k]])))}; insert it first.`, { sql, params });
     }
-    await connection.run(sql, params, info.className);
+    await (large ? connection.runPrepared(sql, params, info.className) : connection.run(sql, params, info.className));
   });
 }

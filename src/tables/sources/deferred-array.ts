@@ -1,5 +1,5 @@
 import ndarray, { type NdArray } from 'ndarray';
-import { openRegion, readRegion, type FileRegion } from './pickle-skeleton.js';
+import { openRegion, readRegion, takeRegionSigns, type FileRegion } from './pickle-skeleton.js';
 
 /** The typed arrays a deferred array may be read through (numbers, not BigInts). */
 export type NumberArrayType =
@@ -243,6 +243,8 @@ export interface RegionArray {
   readonly region: FileRegion;
   readonly shape: readonly number[];
   readonly fortran: boolean;
+  /** The values' signs in file order, found while the file was read ({@link takeRegionSigns}): the file need not be read again. */
+  readonly signs?: Uint8Array;
 }
 
 /** The {@link RegionArray} of a deferred float64 array read from a region of its file; undefined otherwise. */
@@ -262,10 +264,71 @@ export function regionArray(array: NdArray): RegionArray | undefined {
  * ```
  */
 export function unitSignsOfRegion(array: RegionArray): Uint8Array | undefined {
+  if (array.signs) return columnMajorSigns(array.signs, array.shape, array.fortran);
   return signsOf({ data: array.region, type: Float64Array, shape: array.shape, fortran: array.fortran });
 }
 
+/** Pixels whose frames are moved together from file order to column-major order. */
+const SIGN_BLOCK = 32;
+/** By 4 bits (signs of 4 pixels at one frame): the 4 bytes of those signs, little-endian. */
+const SPREAD = Uint32Array.from({ length: 16 }, (_, v) => (v & 1) | (((v >>> 1) & 1) << 8) | (((v >>> 2) & 1) << 16) | (((v >>> 3) & 1) << 24));
+
+/**
+ * Signs in file order as signs in column-major order: the same bytes for a column-major (or 1-d)
+ * array; for a row-major one, whose file holds each pixel's frames in a row, the rows of
+ * SIGN_BLOCK neighbouring pixels are walked together. The signs being 0 or 1, 8 rows × 4 frames
+ * move at once: 4 frames of each row are read as a 32-bit word, the 8 words are stacked a bit
+ * apart (a byte of the stack is then the 8 pixels' signs at one frame), and each byte is spread
+ * back to 8 bytes through a table.
+ */
+function columnMajorSigns(signs: Uint8Array, shape: readonly number[], fortran: boolean): Uint8Array {
+  if (fortran || shape.length <= 1 || signs.length === 0) return signs;
+  const T = shape[shape.length - 1]!;
+  const F = signs.length / T;
+  const out = new Uint8Array(signs.length);
+  const from = new DataView(signs.buffer, signs.byteOffset, signs.byteLength);
+  const to = new DataView(out.buffer);
+  const lead = shape.slice(0, -1);
+  const rowStrides = lead.map((_, d) => lead.slice(d + 1).reduce((q, x) => q * x, 1));
+  const index = new Array<number>(lead.length).fill(0);
+  const rows = new Int32Array(SIGN_BLOCK);
+  for (let p0 = 0; p0 < F; p0 += SIGN_BLOCK) {
+    const n = Math.min(SIGN_BLOCK, F - p0);
+    // Pixel p (column-major over the leading axes) is the file's row r (row-major over them).
+    for (let b = 0; b < n; b++) {
+      let r = 0;
+      for (let d = 0; d < lead.length; d++) r += index[d]! * rowStrides[d]!;
+      rows[b] = r * T;
+      for (let d = 0; d < lead.length; d++) {
+        if (++index[d]! < lead[d]!) break;
+        index[d] = 0;
+      }
+    }
+    const whole = n & ~7;
+    let t = 0;
+    for (; t + 4 <= T; t += 4) {
+      for (let g = 0; g < whole; g += 8) {
+        const stack = from.getUint32(rows[g]! + t, true) | (from.getUint32(rows[g + 1]! + t, true) << 1)
+          | (from.getUint32(rows[g + 2]! + t, true) << 2) | (from.getUint32(rows[g + 3]! + t, true) << 3)
+          | (from.getUint32(rows[g + 4]! + t, true) << 4) | (from.getUint32(rows[g + 5]! + t, true) << 5)
+          | (from.getUint32(rows[g + 6]! + t, true) << 6) | (from.getUint32(rows[g + 7]! + t, true) << 7);
+        let o = p0 + g + F * t;
+        for (let k = 0; k < 32; k += 8, o += F) {
+          to.setUint32(o, SPREAD[(stack >>> k) & 15]!, true);
+          to.setUint32(o + 4, SPREAD[(stack >>> (k + 4)) & 15]!, true);
+        }
+      }
+      for (let b = whole; b < n; b++) for (let k = 0; k < 4; k++) out[p0 + b + F * (t + k)] = signs[rows[b]! + t + k]!;
+    }
+    for (; t < T; t++) for (let b = 0; b < n; b++) out[p0 + b + F * t] = signs[rows[b]! + t]!;
+  }
+  return out;
+}
+
 function signsOf(source: Source): Uint8Array | undefined {
+  // Found while the file was read: no need to read it again.
+  const found = source.data instanceof Uint8Array ? undefined : takeRegionSigns(source.data);
+  if (found) return columnMajorSigns(found, source.shape, source.fortran);
   const shape = source.shape;
   const n = shape.reduce((p, d) => p * d, 1);
   const signs = new Uint8Array(n);

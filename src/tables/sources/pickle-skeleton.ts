@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataSourceError } from '../../errors.js';
 import { ThreadHash } from './hash-thread.js';
+import { PickleLayoutGuess, type ArrayLayout } from './pickle-layout-guess.js';
 import { openRegularFile } from './read-file.js';
 
 /** A byte payload of a pickle left in its file, to be read when needed. */
@@ -47,15 +48,24 @@ const PAYLOAD = new Set([c('B'), 0x8e, 0x96]);
 const STOP = c('.');
 
 /**
- * Finds the first value that is not finite in a payload read as float64, fed in pieces. The
- * values are read where they lie (a DataView reads them unaligned): only a value split between
- * two pieces is copied.
+ * Reads a payload as float64, fed in pieces as the file is read: the index of its first value that
+ * is not finite and, while every value is exactly +1 or −1 (a white-noise movie), the sign of each
+ * (0 for +1, 1 for −1, in file order) into shared memory, so that the movie's packing needs neither
+ * the file again nor the thread that read it. The values are read where they lie (a DataView reads
+ * them unaligned): only a value split between two pieces is copied.
  */
-class FiniteScan {
+class PayloadScan {
   private readonly split = new DataView(new ArrayBuffer(8));
   private carry = 0;
   private seen = 0;
   first = -1;
+  /** The signs so far; undefined from the first value that is not ±1 on. */
+  signs: Uint8Array | undefined;
+
+  /** `keepSigns`: false for the finiteness check alone. */
+  constructor(values: number, keepSigns: boolean) {
+    this.signs = keepSigns ? new Uint8Array(new SharedArrayBuffer(values)) : undefined;
+  }
 
   feed(bytes: Uint8Array): void {
     if (this.first >= 0) return;
@@ -67,29 +77,80 @@ class FiniteScan {
       at = n;
       if (this.carry < 8) return;
       this.carry = 0;
-      if (!Number.isFinite(this.split.getFloat64(0, true))) {
-        this.first = this.seen;
-        return;
-      }
-      this.seen++;
+      this.values(this.split, 1);
+      if (this.first >= 0) return;
     }
     const values = Math.floor((bytes.byteLength - at) / 8);
-    const view = new DataView(bytes.buffer, bytes.byteOffset + at, values * 8);
-    const end = values * 8;
+    this.values(new DataView(bytes.buffer, bytes.byteOffset + at, values * 8), values);
+    for (let k = at + values * 8; k < bytes.byteLength; k++) this.split.setUint8(this.carry++, bytes[k]!);
+  }
+
+  /** The next `count` values, at the start of `view`. */
+  private values(view: DataView, count: number): void {
+    let from = 0;
+    if (this.signs) {
+      const signs = this.signs;
+      const base = this.seen;
+      // Without branches: +1 is 0x3ff00000_00000000, −1 the same with the sign bit; anything else leaves a bit in `odd`.
+      let odd = 0;
+      for (let k = 0, o = 0; k < count; k++, o += 8) {
+        const high = view.getUint32(o + 4, true);
+        odd |= view.getUint32(o, true) | ((high & 0x7fffffff) ^ 0x3ff00000);
+        signs[base + k] = high >>> 31;
+      }
+      if (odd === 0) {
+        this.seen += count;
+        return;
+      }
+      // Not white noise: values up to the first other one were ±1 (finite); the rest is scanned for finiteness only.
+      this.signs = undefined;
+      while (view.getUint32(from * 8, true) === 0 && (view.getUint32(from * 8 + 4, true) & 0x7fffffff) === 0x3ff00000) from++;
+    }
     // One sum, without branches: NaN as soon as a value is NaN or infinite.
     let check = 0;
-    for (let i = 0; i < end; i += 8) check += view.getFloat64(i, true) * 0;
+    for (let o = from * 8; o < count * 8; o += 8) check += view.getFloat64(o, true) * 0;
     if (check !== 0) {
-      for (let i = 0; i < end; i += 8) {
-        if (!Number.isFinite(view.getFloat64(i, true))) {
-          this.first = this.seen + i / 8;
+      for (let k = from; k < count; k++) {
+        if (!Number.isFinite(view.getFloat64(k * 8, true))) {
+          this.first = this.seen + k;
           return;
         }
       }
     }
-    this.seen += values;
-    for (let k = at + end; k < bytes.byteLength; k++) this.split.setUint8(this.carry++, bytes[k]!);
+    this.seen += count;
   }
+}
+
+/** The signs of payloads that hold only ±1 as float64, by region, until the packing takes them. */
+const regionSigns = new WeakMap<FileRegion, Uint8Array>();
+
+/**
+ * The signs (0 for +1, 1 for −1, in file order, on shared memory) of a region whose values, read as
+ * float64, are all +1 or −1, as {@link readPickleSkeleton} found them while reading the file;
+ * undefined when they are not, or were taken already. Taking them lets them go with the packing:
+ * a later caller reads the file instead.
+ *
+ * @example
+ * ```ts
+ * const signs = takeRegionSigns(region);   // Uint8Array(region.length / 8), or undefined
+ * ```
+ */
+export function takeRegionSigns(region: FileRegion): Uint8Array | undefined {
+  const signs = regionSigns.get(region);
+  regionSigns.delete(region);
+  return signs;
+}
+
+/** How {@link readPickleSkeleton} reads. */
+export interface SkeletonOptions {
+  /**
+   * Called as soon as a payload of ±1 values (float64) has been read whole, with the layout its
+   * array is guessed to have ({@link PickleLayoutGuess}: check it against the parsed array), while
+   * the rest of the file is still read: its signs ({@link takeRegionSigns}) can be packed at once.
+   * Given, the signs of every ±1 payload are kept ({@link takeRegionSigns}); without it (a read
+   * that packs nothing) the values are only checked for finiteness.
+   */
+  readonly onWhiteNoise?: (region: FileRegion, layout: ArrayLayout) => void;
 }
 
 /**
@@ -97,7 +158,9 @@ class FiniteScan {
  * array's data) left in the file, where {@link readRegion} reads it when it is needed. Parsing the
  * skeleton then takes the memory of the pickle's structure, not of its movies, and each movie is
  * read (and can be released) on its own. Payloads read as float64 are checked for values that
- * are not finite on the way.
+ * are not finite on the way and, when the caller packs movies (`onWhiteNoise`), the signs of
+ * those whose values are all ±1 are kept for their packing ({@link takeRegionSigns}), read while
+ * this thread waits on the checksum.
  *
  * @example
  * ```ts
@@ -105,7 +168,7 @@ class FiniteScan {
  * const value = parseNumpyPickle(bytes, regions);   // movies deferred to their regions of the file
  * ```
  */
-export async function readPickleSkeleton(where: string, file: string, maxBytes: number): Promise<PickleSkeleton> {
+export async function readPickleSkeleton(where: string, file: string, maxBytes: number, options: SkeletonOptions = {}): Promise<PickleSkeleton> {
   const { handle, info } = await openRegularFile(where, file, maxBytes);
   const hash = createHash('sha256');
   let checksum = '';
@@ -133,7 +196,9 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
   let end = 0;
   let keptAt = 0; // the file offset of work[0]
   let skip = 0;
-  let scan: FiniteScan | undefined;
+  let scan: PayloadScan | undefined;
+  const guess = options.onWhiteNoise ? new PickleLayoutGuess() : undefined;
+  let layout: ArrayLayout | undefined;
   let region: Omit<FileRegion, 'firstNonFiniteF64'> | undefined;
   let placeholder = 0;
   let stopped = false;
@@ -182,7 +247,12 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
           pos += n;
           skip -= n;
           if (skip > 0) break;
-          regions.set(placeholder, { ...region!, firstNonFiniteF64: scan ? scan.first : -1 });
+          const done: FileRegion = { ...region!, firstNonFiniteF64: scan ? scan.first : -1 };
+          regions.set(placeholder, done);
+          if (scan?.signs) {
+            regionSigns.set(done, scan.signs);
+            if (layout && layout.shape.reduce((n, d) => n * d, 1) === scan.signs.length) options.onWhiteNoise!(done, layout);
+          }
           continue;
         }
         if (pos >= end) break;
@@ -204,7 +274,8 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
             placeholder = outBytes + 5;
             emit(stand);
             region = { file, offset: keptAt + pos + 1 + k, length: count, size: info.size, mtimeMs: info.mtimeMs };
-            scan = count % 8 === 0 ? new FiniteScan() : undefined;
+            scan = count % 8 === 0 ? new PayloadScan(count / 8, guess !== undefined) : undefined;
+            layout = guess?.payload();
             skip = count;
             pos += 1 + k;
             continue;
@@ -221,6 +292,7 @@ export async function readPickleSkeleton(where: string, file: string, maxBytes: 
           return fail(`byte ${keptAt + pos} (0x${op.toString(16)}) is not a pickle opcode: the file is not a pickle, or is corrupt.`);
         }
         if (end - pos < length) break;
+        guess?.op(work.subarray(pos, pos + length));
         emit(work.subarray(pos, pos + length));
         pos += length;
         if (op === STOP) stopped = true;

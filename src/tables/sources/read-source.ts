@@ -9,7 +9,7 @@ import { httpGet } from './http-get.js';
 import { formatBytes, limitsFor, MAX_JSON_TEXT, type SourceLimits } from './limits.js';
 import { readMysqlSource } from './mysql-source.js';
 import { parseNumpyPickle } from './numpy-pickle.js';
-import { readPickleSkeleton } from './pickle-skeleton.js';
+import { readPickleSkeleton, type SkeletonOptions } from './pickle-skeleton.js';
 import { readRegularFile, resolvePath } from './read-file.js';
 import { parseStrictJson } from './strict-json.js';
 import { readTextSource } from './text-source.js';
@@ -40,6 +40,8 @@ export interface SourceRead {
 export interface ReadOptions {
   readonly baseDir?: string;
   readonly limits?: Partial<SourceLimits>;
+  /** A pickle's white-noise movies as soon as each is read (see {@link SkeletonOptions}). */
+  readonly onWhiteNoise?: SkeletonOptions['onWhiteNoise'];
 }
 
 /**
@@ -95,7 +97,7 @@ export function checkEntry(entry: unknown, index: number): Record<string, unknow
 
 /** Reads and checks one source. Relative paths resolve against `baseDir` (default: the working directory). */
 export async function readSource(entry: Record<string, unknown>, options: ReadOptions | string = {}): Promise<SourceRead> {
-  const { baseDir = process.cwd(), limits: base } = typeof options === 'string' ? { baseDir: options } : options;
+  const { baseDir = process.cwd(), limits: base, onWhiteNoise } = typeof options === 'string' ? { baseDir: options } as ReadOptions : options;
   const limits = limitsFor(entry, base);
   const name = describeSource(entry);
   if (entry.type === 'file/csv' || entry.type === 'text/plain' || entry.type === 'database/mysql') {
@@ -108,7 +110,7 @@ export async function readSource(entry: Record<string, unknown>, options: ReadOp
   }
   if (entry.type === 'file/pickle') {
     // One pass over the file: its checksum, and its structure with the movies left in it.
-    const skeleton = await readPickleSkeleton(name, resolvePath(entry.access, baseDir), limits.maxBytes);
+    const skeleton = await readPickleSkeleton(name, resolvePath(entry.access, baseDir), limits.maxBytes, onWhiteNoise ? { onWhiteNoise } : {});
     let parsed: unknown;
     try {
       parsed = parseNumpyPickle(skeleton.bytes, skeleton.regions);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { errorCode, type ErrorKind, type RunResult, type StatementCache } from '../../dialect.js';
+import { errorCode, type ErrorKind, type RowBatch, type RunResult, type StatementCache } from '../../dialect.js';
 
 /** A prepared better-sqlite3 statement. */
 export interface SqliteStatement {
@@ -33,7 +33,7 @@ export function preparedStatement(raw: SqliteRaw, sql: string, statements: State
 }
 
 function bind(params: readonly unknown[]): unknown[] {
-  return params.map((p) => (p === undefined ? null : typeof p === 'boolean' ? Number(p) : p));
+  return params.map(bound);
 }
 
 /** Whether a statement may change the database: SQLite's own answer, not a guess from its text. */
@@ -54,17 +54,48 @@ export function executeSqlite(raw: unknown, sql: string, params: readonly unknow
   }
 }
 
-/** Runs one prepared statement for many parameter rows; better-sqlite3 is fastest this way. */
-export function runManySqlite(raw: unknown, sql: string, rows: ReadonlyArray<readonly unknown[]>, statements: StatementCache): { affectedRows: number; failedRow: number | undefined; error: unknown } {
+/**
+ * Runs prepared statements for many parameter rows; better-sqlite3 is fastest this way. Whole
+ * batches go through the batch's statement (each call into the driver then carries many rows,
+ * its parameters in one reused array); the rest, row by row. A batch that fails was undone by
+ * SQLite (a failing statement leaves nothing of itself), and its rows are run again one at a
+ * time, so that the failing row is found and the rows before it are in, as without batches.
+ */
+export function runManySqlite(raw: unknown, sql: string, rows: ReadonlyArray<readonly unknown[]>, statements: StatementCache, batch?: RowBatch): { affectedRows: number; failedRow: number | undefined; error: unknown } {
   let affectedRows = 0;
   let index = 0;
   try {
     const statement = preparedStatement(raw as SqliteRaw, sql, statements);
-    for (index = 0; index < rows.length; index++) affectedRows += Number(statement.run(...bind(rows[index]!)).changes);
+    const size = batch?.rows ?? 1;
+    if (size > 1 && rows.length >= size) {
+      const many = preparedStatement(raw as SqliteRaw, batch!.sql, statements);
+      const width = rows[0]!.length;
+      const params = new Array<unknown>(size * width);
+      for (; index + size <= rows.length; index += size) {
+        let k = 0;
+        for (let r = index; r < index + size; r++) {
+          const row = rows[r]!;
+          if (row.length !== width) throw new Error(`internal: row ${r} has ${row.length} values, the batch ${width}`);
+          for (let c = 0; c < width; c++) params[k++] = bound(row[c]);
+        }
+        let changes: number;
+        try {
+          changes = Number(many.run(params).changes);
+        } catch {
+          break; // found row by row below
+        }
+        affectedRows += changes;
+      }
+    }
+    for (; index < rows.length; index++) affectedRows += Number(statement.run(...bind(rows[index]!)).changes);
     return { affectedRows, failedRow: undefined, error: undefined };
   } catch (error) {
     return { affectedRows, failedRow: index, error };
   }
+}
+
+function bound(p: unknown): unknown {
+  return p === undefined ? null : typeof p === 'boolean' ? Number(p) : p;
 }
 
 /** The database file of a SQLite config; undefined in memory. */

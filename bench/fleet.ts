@@ -14,23 +14,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { Computed, Connection, Manual, Schema, runFleetWorker } from '../src/index.js';
-import { MYSQL_URL, countWriteCommits, printTable } from './util.js';
+import { Connection, runFleetWorker } from '../src/index.js';
+import { MYSQL_URL, countWriteCommits, keyedPipeline, printTable } from './util.js';
 
 const SCHEMA = 'rgb_fleet';
 
 function pipeline(connection: string) {
-  const schema = new Schema(SCHEMA, { connection });
-  @schema class Key extends Manual<{ k: number }> {
-    static override definition = 'k: int32';
-  }
-  @schema class Done extends Computed<{ k: number; v: number }> {
-    static override definition = '-> Key\n---\nv: int32';
-    async make(key: { k: number }): Promise<void> {
-      await this.insert1({ k: key.k, v: 1 });
-    }
-  }
-  return { schema, Key, Done };
+  return keyedPipeline(SCHEMA, connection);
 }
 
 async function serverCounters(url: string): Promise<{ statements: number; commits: number; rowsRead: number }> {

@@ -22,27 +22,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { Computed, Connection, Manual, Schema } from '../src/index.js';
-import { MYSQL_URL, PG_URL, printTable, countWriteCommits } from './util.js';
+import { Connection } from '../src/index.js';
+import { MYSQL_URL, PG_URL, printTable, countWriteCommits, keyedPipeline } from './util.js';
 
 const SCHEMA = 'rgb_jobs_workers';
 const KEYS = Number(process.env.RG_BENCH_JOBS_KEYS ?? 4000);
 const TRIVIAL_KEYS = Number(process.env.RG_BENCH_JOBS_TRIVIAL_KEYS ?? 2000);
 
 function pipeline(connection: string, cpuMs: number) {
-  const schema = new Schema(SCHEMA, { connection });
-  @schema class Key extends Manual<{ k: number }> {
-    static override definition = 'k: int32';
-  }
-  @schema class Done extends Computed<{ k: number; v: number }> {
-    static override definition = '-> Key\n---\nv: int32';
-    async make(key: { k: number }): Promise<void> {
-      const until = performance.now() + cpuMs;
-      while (performance.now() < until) { /* the key's computation */ }
-      await this.insert1({ k: key.k, v: 1 });
-    }
-  }
-  return { schema, Key, Done };
+  return keyedPipeline(SCHEMA, connection, cpuMs);
 }
 
 /** One worker process: populate with reserveJobs, then print its start, end and keys made. */

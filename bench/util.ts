@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { Computed, Manual, Schema } from '../src/index.js';
 export async function time<T>(work: () => Promise<T>): Promise<{ seconds: number; result: T }> {
   const start = process.hrtime.bigint();
   const result = await work();
@@ -132,4 +133,24 @@ export async function countWriteCommits<T>(engine: string, url: string, work: ()
     }
   }
   return { result: await work(), commits: undefined };
+}
+
+/**
+ * The workers' benches' pipeline: keys `k`, and a Computed whose make() spends `cpuMs` of CPU (0:
+ * none) and inserts one row.
+ */
+export function keyedPipeline(schemaName: string, connection: string, cpuMs = 0) {
+  const schema = new Schema(schemaName, { connection });
+  @schema class Key extends Manual<{ k: number }> {
+    static override definition = 'k: int32';
+  }
+  @schema class Done extends Computed<{ k: number; v: number }> {
+    static override definition = '-> Key\n---\nv: int32';
+    async make(key: { k: number }): Promise<void> {
+      const until = performance.now() + cpuMs;
+      while (performance.now() < until) { /* the key's computation */ }
+      await this.insert1({ k: key.k, v: 1 });
+    }
+  }
+  return { schema, Key, Done };
 }

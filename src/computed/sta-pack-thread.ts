@@ -1,8 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import ndarray from 'ndarray';
 import { packBlob } from '../schema/blob/pack.js';
@@ -10,6 +6,7 @@ import { PackedBlob } from '../schema/blob/packed-blob.js';
 import { KernelError } from '../errors.js';
 import { unpackUnitValuesArray, type UnitValuesArray } from '../schema/blob/unit-values-blob.js';
 import { peakOf } from './sta-peak.js';
+import { workerThreadSource } from '../schema/util/tsx-loader.js';
 
 /** A column-major float64 array to pack: its values and shape. */
 export interface Float64Column {
@@ -72,24 +69,13 @@ const ready = (w: Worker): boolean => Atomics.load(loaded.get(w)!, 0) === 1;
  */
 const WORKERS = Math.max(1, Math.min(2, availableParallelism()));
 
-/** The worker's code: its module, which is TypeScript when this one is (tests, tsx), then registered with tsx. */
-function workerSource(): string {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return `import(${JSON.stringify(new URL('./sta-pack-worker.js', here).href)});`;
-  const manifest = createRequire(here).resolve('tsx/package.json');
-  const api = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
-  const tsx = pathToFileURL(path.join(path.dirname(manifest), api)).href;
-  const entry = new URL('./sta-pack-worker.ts', here).href;
-  return `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-}
-
 function start(): Worker[] | null {
   if (workers !== undefined) return workers;
   try {
     const started: Worker[] = [];
     for (let i = 0; i < WORKERS; i++) {
       const flag = new Int32Array(new SharedArrayBuffer(4));
-      const w = new Worker(workerSource(), { eval: true, workerData: { ready: flag } });
+      const w = new Worker(workerThreadSource(import.meta.url, 'sta-pack-worker'), { eval: true, workerData: { ready: flag } });
       loaded.set(w, flag);
       w.on('message', (reply: PackReply) => settle(reply));
       // A worker that cannot start or dies takes its jobs' arrays with it (they were handed over):

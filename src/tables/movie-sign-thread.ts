@@ -1,7 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { NdArray } from 'ndarray';
 import { DataSourceError } from '../errors.js';
@@ -10,6 +6,7 @@ import { regionArray, unitSignsOfRegion, type RegionArray } from './sources/defe
 import type { ArrayLayout } from './sources/pickle-layout-guess.js';
 import { takeRegionSigns, type FileRegion } from './sources/pickle-skeleton.js';
 import { float64ArrayBlobPrefix } from '../schema/blob/pack.js';
+import { workerThreadSource } from '../schema/util/tsx-loader.js';
 
 /** Who packs a job, in its claim word: nobody yet, the worker, or the thread that posted it. */
 export const FREE = 0;
@@ -45,25 +42,10 @@ let worker: Worker | undefined | null;
 const pending = new Map<number, Pending>();
 let nextId = 0;
 
-/**
- * The worker's code: its module, which is TypeScript when this one is (tests, tsx). Node does not
- * carry tsx's loader into a worker, so the worker registers it itself (tsx then being installed).
- */
-function workerSource(): string {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return `import(${JSON.stringify(new URL('./movie-sign-worker.js', here).href)});`;
-  // tsx's ESM register(), found as Node would import it (require.resolve would give its CommonJS build).
-  const manifest = createRequire(here).resolve('tsx/package.json');
-  const api = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api']!.import.default;
-  const tsx = pathToFileURL(path.join(path.dirname(manifest), api)).href;
-  const entry = new URL('./movie-sign-worker.ts', here).href;
-  return `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-}
-
 function start(): Worker | null {
   if (worker !== undefined) return worker;
   try {
-    const w = new Worker(workerSource(), { eval: true });
+    const w = new Worker(workerThreadSource(import.meta.url, 'movie-sign-worker'), { eval: true });
     w.on('message', (reply: SignReply) => settle(reply));
     // A worker that cannot start or dies: the jobs it had not answered are done here instead.
     const lost = (): void => {

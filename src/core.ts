@@ -67,7 +67,7 @@ export type { LineageRow } from './schema/declare/lineage.js';
 export { Connection } from './schema/connection/connection.js';
 export type { RunResult, TransactionOptions } from './schema/connection/connection.js';
 export type {
-  Dialect, DriverDialect, SpellingDialect, ValueDialect, SchemaDialect, ErrorKind, ValueReading, SqlRunner, StatementCache,
+  Dialect, DriverDialect, SpellingDialect, ValueDialect, SchemaDialect, ErrorKind, ValueReading, SqlRunner, StatementCache, RowBatch,
 } from './schema/connection/dialect.js';
 export type { TableDeclaration, ForeignKeyDeclaration, Statement } from './schema/connection/table-declaration.js';
 export { redactUrl, redactCredentials } from './redact.js';

@@ -196,8 +196,10 @@ export async function packStaOffThread(job: StaJob): Promise<{ blobs: PackedBlob
  * ```
  */
 export async function readUnitValuesOffThread(blob: Uint8Array): Promise<UnitValuesArray | undefined> {
-  // Its own copy handed over: posting a view would copy all the buffer it is in.
-  const copy = blob.slice();
+  // Its own copy handed over: posting a view would copy all the buffer it is in. Not
+  // `blob.slice()`: a driver's Buffer (mysql2's, better-sqlite3's) slices to a view of the
+  // packet it came in, and handing that over would detach the row's other values.
+  const copy = new Uint8Array(blob);
   const reply = post({ id: nextId++, kind: 'signs', blob: copy }, [copy.buffer]);
   return reply ? (await reply).movie ?? undefined : unpackUnitValuesArray(blob);
 }

@@ -64,6 +64,11 @@ describe('readUnitValuesOffThread', () => {
       expect(read?.minus).toBe(want.minus);
       expect(Buffer.from(read!.units.buffer, read!.units.byteOffset, read!.units.byteLength).equals(Buffer.from(want.units.buffer))).toBe(true);
       expect(await readUnitValuesOffThread(packBlob(ndarray(new Float64Array(2000).fill(0.5), [2000]), { level: 1 }))).toBeUndefined();
+      // A driver's Buffer in the packet it came in: the packet stays whole (the row's other values are in it).
+      const row = Buffer.from(inside.buffer, 5, stored.byteLength);
+      expect((await readUnitValuesOffThread(row))?.minus).toBe(want.minus);
+      expect(inside.byteLength).toBe(stored.byteLength + 10);
+      expect(row.equals(stored)).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }, 30_000);

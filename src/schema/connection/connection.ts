@@ -352,6 +352,8 @@ export class Connection {
    * Runs one prepared statement for many parameter rows, in the current transaction, where the
    * dialect does that best (`dialect.runMany`, SQLite), `batch.rows` rows a statement when a
    * batch is given; a failure names the row (`rowIndex`).
+   *
+   * @internal
    */
   async runMany(sql: string, rows: ReadonlyArray<readonly unknown[]>, table?: string, batch?: RowBatch): Promise<RunResult> {
     const runMany = this.dialect.runMany;

@@ -40,7 +40,12 @@ export interface SourceRead {
 export interface ReadOptions {
   readonly baseDir?: string;
   readonly limits?: Partial<SourceLimits>;
-  /** A pickle's white-noise movies as soon as each is read (see {@link SkeletonOptions}). */
+  /**
+   * A pickle's white-noise movies as soon as each is read (see `SkeletonOptions`): the load packs
+   * them while the file is still being read.
+   *
+   * @internal
+   */
   readonly onWhiteNoise?: SkeletonOptions['onWhiteNoise'];
 }
 

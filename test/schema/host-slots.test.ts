@@ -80,6 +80,28 @@ describe('host slots: populate processes of one host that make keys at once', ()
     expect(waited).toBeLessThan(50_000);
   }, 90_000);
 
+  it('a process waiting for a slot stops waiting once there is nothing left for it to do', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
+    const busy = holder(dir, 1, 4_000);
+    for (let i = 0; i < 200 && !busy.output().includes('GOT'); i++) await new Promise((r) => setTimeout(r, 50));
+    const waiter = spawn(process.execPath, ['--import', 'tsx', '-e', `
+      const { takeHostSlot } = await import(${JSON.stringify(SLOTS_MODULE)});
+      let asked = 0;
+      const started = Date.now();
+      const slot = await takeHostSlot(1, { stillWanted: async () => ++asked < 3 });
+      console.log(JSON.stringify({ asked, waited: Date.now() - started }));
+      slot.release();
+    `], { env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    waiter.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    expect(await new Promise((resolve) => waiter.on('exit', resolve))).toBe(0);
+    const { asked, waited } = JSON.parse(out) as { asked: number; waited: number };
+    // Asked every 100 ms or so while the slot was held: the third answer (no) ended the wait.
+    expect(asked).toBe(3);
+    expect(waited).toBeLessThan(3_000);
+    expect(await busy.done).toBe(0);
+  }, 60_000);
+
   it('one process holds one slot for all its lanes, and gives it up when the last lets go', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
     // Two takes in one process with a single slot: the second does not wait for the first.
@@ -133,7 +155,7 @@ describe('populate({ workers, hostSlots })', () => {
     const file = path.join(dir, 'slots.sqlite');
     const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
       const m = await import(${JSON.stringify(path.resolve('test/fixtures/slot-pipeline.ts'))});
-      await m.Item.insert(Array.from({ length: 240 }, (_, item) => ({ item })));
+      await m.Item.insert(Array.from({ length: 720 }, (_, item) => ({ item })));
       const result = await m.Timed.populate({ workers: 3, hostSlots: 1, workerModule: { path: ${JSON.stringify(path.resolve('test/fixtures/slot-pipeline.ts'))}, exportName: 'Timed' } });
       console.log(JSON.stringify({ result, rows: await m.Timed.fetch() }));
       process.exit(0);
@@ -145,12 +167,13 @@ describe('populate({ workers, hostSlots })', () => {
       result: { successCount: number; errors: unknown[] };
       rows: Array<{ item: number; worker_pid: number; started: number; ended: number }>;
     };
-    expect(result).toEqual({ successCount: 240, errors: [] });
-    expect(rows.map((r) => r.item).sort((a, b) => a - b)).toEqual(Array.from({ length: 240 }, (_, i) => i));
+    expect(result).toEqual({ successCount: 720, errors: [] });
+    expect(rows.map((r) => r.item).sort((a, b) => a - b)).toEqual(Array.from({ length: 720 }, (_, i) => i));
     const intervals = rows.map((r) => ({ pid: r.worker_pid, start: r.started, end: r.ended }));
     const overlapping = intervals.filter((a) => intervals.some((b) => b.pid !== a.pid && b.start < a.end && a.start < b.end));
     expect(overlapping).toEqual([]);
-    // The worker processes started while keys were left, and took some of them in turn.
+    // The worker processes started while keys were left, and took some of them in turn (a turn
+    // lasts 5 s while others wait: 720 keys of 8 ms take longer).
     expect(new Set(intervals.map((i) => i.pid)).size).toBeGreaterThan(1);
   }, 120_000);
 });

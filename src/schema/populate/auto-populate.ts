@@ -244,6 +244,12 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     // Workers of one host take turns by claims, not by cores (see hostSlots); a populate without
     // jobs is one process's own and is not held back by workers running beside it.
     const hostSlots = jobs || dj014 ? hostSlotsFor(options.hostSlots) : Infinity;
+    // On SQLite, whose writes take turns on one lock, makes that hardly compute (less CPU time
+    // than a shared transaction's bound) gain nothing from running beside each other, and lose
+    // the file's pages to the other process at every turn of the lock: such processes take the
+    // first slot only, so one runs at a time. Those that compute use them all.
+    const slotsNow = (): number => (hostSlots !== Infinity && options.hostSlots === undefined && !info.schema.connection.dialect.concurrent
+      && computeCpuMs !== undefined && computeCpuMs < LOCKING_TRANSACTION_WORK_MS ? 1 : hostSlots);
     const lanes = info.schema.connection.dialect.concurrent ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1;
     /** The job of a key another worker made between its listing and its reservation here. */
     const skipMade = async (key: Record<string, unknown>): Promise<'skipped'> => {
@@ -356,7 +362,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           continue;
         }
         const key = keys[next++]!;
-        const slot = await takeHostSlot(hostSlots, options.signal);
+        const slot = await takeHostSlot(slotsNow(), { signal: options.signal });
         let outcome: 'done' | 'skipped' | Error;
         try {
           outcome = await info.schema.connection.session(async (connectionId) => {
@@ -393,8 +399,9 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     let claimedCount = 0;
     const claimLane = async (): Promise<void> => {
       while (failure === undefined && claimedCount < cap) {
-        // Taken before the claim: a process waiting for a core holds no keys.
-        const slot = await takeHostSlot(hostSlots, options.signal);
+        // Taken before the claim: a process waiting for a core holds no keys; it stops waiting
+        // once no key is left to claim.
+        const slot = await takeHostSlot(slotsNow(), { signal: options.signal, stillWanted: () => jobs!.anyDue() });
         const more = await info.schema.connection.session(async (connectionId) => {
           const me: JobWorker = { ...worker!, connectionId };
           // Once stopped, nothing more is claimed, and the lane ends.

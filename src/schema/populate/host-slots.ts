@@ -9,6 +9,14 @@ interface SlotFile {
   readonly inTransaction: boolean;
 }
 
+/** How a process waits for a slot. */
+export interface SlotWait {
+  /** Ends the wait, without a slot. */
+  readonly signal?: AbortSignal;
+  /** Asked now and then while waiting: false ends the wait, without a slot (nothing left to do). */
+  readonly stillWanted?: () => Promise<boolean>;
+}
+
 /** A slot this process holds; `release()` gives it back (once; later calls do nothing). */
 export interface HostSlot {
   release(): void;
@@ -41,7 +49,12 @@ function checked(slots: number, where: string): number {
 }
 
 let users = 0;
-let holding: Promise<SlotFile | undefined> | undefined;
+/** The file locked for this process's slot (the slot's number beside it); kept while idle until the event loop turns. */
+let lock: SlotFile | undefined;
+let lockIndex = 0;
+/** The taking of a turn under way (or done): takers of this process wait on the same one. */
+let holding: Promise<void> | undefined;
+let idleRelease: NodeJS.Immediate | undefined;
 /** When this process's turn with a slot began: it keeps the slot while it finds work, for a while. */
 let turnStarted: number | undefined;
 const files = new Map<number, SlotFile>();
@@ -49,16 +62,17 @@ let waitingFile: (SlotFile & { prepare(sql: string): { get(): unknown } }) | und
 
 /**
  * Takes one of the host's `slots` for this process, waiting while other processes hold them all
- * (a `signal` that aborts ends the wait, without a slot).
+ * (a `signal` that aborts, or `stillWanted` answering false, ends the wait, without a slot).
  * A process holds at most one slot, shared by its populate lanes and by populates nested in a
  * make: it runs JavaScript on one thread. The slots are exclusive locks on files in the user's
  * temporary directory (SQLite's, through better-sqlite3), which the operating system drops when a
  * process dies, so a crashed worker never keeps its slot, and a process that has waited
- * {@link STUCK_MS} goes ahead without one. A process that gives its slot back and
- * takes it again at once keeps its turn (its claims follow each other without a gap) until the
- * turn has lasted {@link TURN_MS} and another process is waiting; it then steps aside, so that
- * waiting workers, or a populate of another table, get their turn. Where the files cannot be made
- * (a read-only temporary directory) nothing is limited: slots pace work, they do not guard data.
+ * {@link STUCK_MS} goes ahead without one. A slot given back is kept until the event loop turns,
+ * so a worker's claims follow each other without giving it up, and the process keeps its turn
+ * until the turn has lasted {@link TURN_MS} and another process is waiting; it then steps aside,
+ * so that waiting workers, or a populate of another table, get their turn. Where the files cannot
+ * be made (a read-only temporary directory) nothing is limited: slots pace work, they do not
+ * guard data.
  *
  * @example
  * ```ts
@@ -66,10 +80,15 @@ let waitingFile: (SlotFile & { prepare(sql: string): { get(): unknown } }) | und
  * try { await makeSomeKeys(); } finally { slot.release(); }
  * ```
  */
-export async function takeHostSlot(slots: number, signal?: AbortSignal): Promise<HostSlot> {
+export async function takeHostSlot(slots: number, options: SlotWait = {}): Promise<HostSlot> {
   if (slots === Infinity) return { release: () => undefined };
   users++;
-  holding ??= nextTurn(slots, signal);
+  if (idleRelease) {
+    clearImmediate(idleRelease);
+    idleRelease = undefined;
+  }
+  // The first taker of a turn takes it, after any taking still under way (one lock at a time).
+  if (users === 1) holding = (holding ?? Promise.resolve()).catch(() => undefined).then(() => nextTurn(slots, options));
   try {
     await holding;
   } catch (error) {
@@ -89,13 +108,25 @@ export async function takeHostSlot(slots: number, signal?: AbortSignal): Promise
 function giveBack(): void {
   users--;
   if (users > 0) return;
-  const held = holding;
-  holding = undefined;
-  void held?.then((file) => file?.exec('ROLLBACK'), () => undefined);
+  idleRelease = setImmediate(() => {
+    idleRelease = undefined;
+    if (users === 0) unlock();
+  });
+  idleRelease.unref();
 }
 
-/** How long a process keeps its slot while others wait, in milliseconds. */
-const TURN_MS = 2_000;
+function unlock(): void {
+  if (lock?.inTransaction) lock.exec('ROLLBACK');
+  lock = undefined;
+}
+
+/**
+ * How long a process keeps its slot while others wait, in milliseconds: long beside what a turn's
+ * handover costs (the next process's first claims, its code not yet compiled hot).
+ */
+const TURN_MS = 5_000;
+/** How often a waiting process asks whether there is still work for it. */
+const ASK_EVERY_MS = 100;
 /** The longest pause between two rounds of tries while every slot is held. */
 const MOST_WAIT_MS = 50;
 /**
@@ -105,15 +136,23 @@ const MOST_WAIT_MS = 50;
  */
 const STUCK_MS = 30_000;
 
-async function nextTurn(slots: number, signal: AbortSignal | undefined): Promise<SlotFile | undefined> {
-  if (turnStarted !== undefined && Date.now() - turnStarted > TURN_MS && othersWait()) {
+async function nextTurn(slots: number, options: SlotWait): Promise<void> {
+  // A slot beyond those now asked for (a populate that found its makes need fewer) is given up.
+  if (lock && lockIndex >= slots) unlock();
+  if (lock && turnStarted !== undefined && Date.now() - turnStarted > TURN_MS && othersWait()) {
+    unlock();
     // Longer than a waiting process's pause between tries, so one of them finds the slot free.
     await pause(2 * MOST_WAIT_MS);
     turnStarted = undefined;
   }
-  const { file, waited } = await lockOneOf(slots, signal);
-  if (waited || turnStarted === undefined) turnStarted = Date.now();
-  return file;
+  if (!lock) {
+    const { file, index, waited } = await lockOneOf(slots, options);
+    lock = file;
+    lockIndex = index;
+    if (waited || turnStarted === undefined) turnStarted = Date.now();
+  }
+  // Every taker gave up while this turn was being taken: not kept for nobody.
+  if (users === 0) unlock();
 }
 
 function slotDirectory(): string {
@@ -136,7 +175,7 @@ function othersWait(): boolean {
 }
 
 /** A slot's file, locked; none when slots cannot be had here, the wait was stopped, or it took STUCK_MS. */
-async function lockOneOf(slots: number, signal: AbortSignal | undefined): Promise<{ file: SlotFile | undefined; waited: boolean }> {
+async function lockOneOf(slots: number, { signal, stillWanted }: SlotWait): Promise<{ file: SlotFile | undefined; index: number; waited: boolean }> {
   const directory = slotDirectory();
   let Database: typeof import('better-sqlite3');
   try {
@@ -144,10 +183,11 @@ async function lockOneOf(slots: number, signal: AbortSignal | undefined): Promis
     Database = (await import('better-sqlite3')).default;
     waitingFile ??= new Database(path.join(directory, 'waiting.lock'), { timeout: 0 });
   } catch {
-    return { file: undefined, waited: false };
+    return { file: undefined, index: 0, waited: false };
   }
   let waiting = false;
   const since = Date.now();
+  let asked = since;
   try {
     for (let wait = 1; Date.now() - since < STUCK_MS && !signal?.aborted; wait = Math.min(2 * wait, MOST_WAIT_MS)) {
       for (let k = 0; k < slots; k++) {
@@ -160,16 +200,21 @@ async function lockOneOf(slots: number, signal: AbortSignal | undefined): Promis
           // Still held for a taker that gave up before its lock came: not free.
           if (file.inTransaction) continue;
           file.exec('BEGIN EXCLUSIVE');
-          return { file, waited: waiting };
+          return { file, index: k, waited: waiting };
         } catch (error) {
-          if ((error as { code?: string }).code !== 'SQLITE_BUSY') return { file: undefined, waited: waiting };
+          if ((error as { code?: string }).code !== 'SQLITE_BUSY') return { file: undefined, index: 0, waited: waiting };
         }
       }
       if (!waiting) waiting = markWaiting();
+      // A worker waiting for a slot while the others finish the last keys would wait for nothing.
+      if (stillWanted && Date.now() - asked >= ASK_EVERY_MS) {
+        asked = Date.now();
+        if (!(await stillWanted())) return { file: undefined, index: 0, waited: true };
+      }
       // Random pauses, so that waiting processes do not all try at the same instants.
       await pause(wait * (0.5 + Math.random()));
     }
-    return { file: undefined, waited: true };
+    return { file: undefined, index: 0, waited: true };
   } finally {
     if (waiting && waitingFile?.inTransaction) waitingFile.exec('COMMIT');
   }

@@ -239,6 +239,14 @@ export class JobsTable {
     return rows.map((r) => this.decodeKey(r));
   }
 
+  /** Whether any `pending` job is due: one indexed read, for a worker deciding whether to wait for work. */
+  async anyDue(): Promise<boolean> {
+    await this.declare();
+    const rows = await this.connection.query<Record<string, unknown>>(
+      `SELECT 1 AS due FROM ${this.ref} WHERE ${this.q('status')} = 'pending' AND ${this.q('scheduled_time')} <= ${this.now()} LIMIT 1`);
+    return rows.length > 0;
+  }
+
   /**
    * Of `keys` (in the order the table lists its keys to do), those with a due `pending` job, most
    * urgent first; keys of equal priority and scheduled time keep their order (a table's todoKeys

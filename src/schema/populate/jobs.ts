@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { DeadlockError, PopulateError, ReservationLostError } from '../../errors.js';
+import { PopulateError, ReservationLostError } from '../../errors.js';
 import { unpackBlob } from '../blob/unpack.js';
 import type { Connection } from '../connection/connection.js';
 import type { Attribute } from '../definition/heading.js';
@@ -10,6 +10,7 @@ import { decodeValue, encodeValue } from '../query/values.js';
 import { jobErrorMessage } from './job-error-message.js';
 import { DEFAULT_PRIORITY, ERROR_MESSAGE_LENGTH, jobKeyAttributes, jobsDeclaration, jobsLayoutProblem, jobsTableName } from './jobs-layout.js';
 import { processAlive } from './process-alive.js';
+import { retryDeadlocks } from '../connection/retry-deadlocks.js';
 
 export { ERROR_MESSAGE_LENGTH, jobsTableName } from './jobs-layout.js';
 
@@ -518,26 +519,6 @@ export class JobsTable {
   /** A string that identifies a key among the jobs. */
   id(key: Record<string, unknown>): string {
     return JSON.stringify(this.keyAttributes.map((a) => String(key[a])));
-  }
-}
-
-/**
- * Runs a statement again when the server broke a lock cycle by failing it (workers adding the same
- * jobs at once can meet in InnoDB's gap locks), after a short random wait.
- *
- * @example
- * ```ts
- * await retryDeadlocks(() => connection.run('INSERT … ON DUPLICATE KEY UPDATE …'));
- * ```
- */
-export async function retryDeadlocks<T>(work: () => Promise<T>, attempts = 8): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!(error instanceof DeadlockError) || attempt >= attempts) throw error;
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
-    }
   }
 }
 

@@ -2,6 +2,7 @@ import { AFTER_ACTIVATE, type TableInfo } from '../declare/table-info.js';
 import type { Tier } from '../declare/tiers.js';
 import { insertRows } from '../query/insert.js';
 import { Table } from './table.js';
+import { retryDeadlocks } from '../connection/retry-deadlocks.js';
 
 /**
  * Data entered by people or by scripts outside the pipeline. Table name: `snake_name`.
@@ -29,7 +30,10 @@ export abstract class Lookup<Row extends object = Record<string, unknown>> exten
   static async [AFTER_ACTIVATE](this: { contents?: unknown }, info: TableInfo): Promise<void> {
     const contents = this.contents;
     if (!Array.isArray(contents) || contents.length === 0) return;
-    await insertRows(info, contents as object[], { skipDuplicates: true });
+    // Workers starting together each insert the contents: InnoDB may fail one of the statements
+    // to break a lock cycle, and outside a transaction it can simply run again.
+    const insert = (): Promise<unknown> => insertRows(info, contents as object[], { skipDuplicates: true });
+    await (info.schema.connection.inTransaction ? insert() : retryDeadlocks(insert));
   }
 }
 

@@ -7,6 +7,7 @@ import { KernelError } from '../errors.js';
 import { unpackUnitValuesArray, type UnitValuesArray } from '../schema/blob/unit-values-blob.js';
 import { peakOf } from './sta-peak.js';
 import { workerThreadSource } from '../schema/util/tsx-loader.js';
+import { populateCpuShare } from '../schema/populate/cpu-share.js';
 
 /** A column-major float64 array to pack: its values and shape. */
 export interface Float64Column {
@@ -64,16 +65,18 @@ let nextId = 0;
 const loaded = new WeakMap<Worker, Int32Array>();
 const ready = (w: Worker): boolean => Atomics.load(loaded.get(w)!, 0) === 1;
 /**
- * One worker a core, two at most: with the populating thread they share the cores, and an STA of
- * 20 lags takes a worker about as long to pack as the populating thread takes to make one key.
+ * One worker a core of this process's share, two at most: with the populating thread they share
+ * the cores, and an STA of 20 lags takes a worker about as long to pack as the populating thread
+ * takes to make one key. In one of N populate worker processes the share is the cores divided by
+ * N, so N processes do not each start two.
  */
-const WORKERS = Math.max(1, Math.min(2, availableParallelism()));
+const packWorkers = (): number => Math.max(1, Math.min(2, populateCpuShare() ?? availableParallelism()));
 
 function start(): Worker[] | null {
   if (workers !== undefined) return workers;
   try {
     const started: Worker[] = [];
-    for (let i = 0; i < WORKERS; i++) {
+    for (let i = 0, n = packWorkers(); i < n; i++) {
       const flag = new Int32Array(new SharedArrayBuffer(4));
       const w = new Worker(workerThreadSource(import.meta.url, 'sta-pack-worker'), { eval: true, workerData: { ready: flag } });
       loaded.set(w, flag);

@@ -58,7 +58,7 @@ let idleRelease: NodeJS.Immediate | undefined;
 /** When this process's turn with a slot began: it keeps the slot while it finds work, for a while. */
 let turnStarted: number | undefined;
 const files = new Map<number, SlotFile>();
-let waitingFile: (SlotFile & { prepare(sql: string): { get(): unknown } }) | undefined | null;
+let waitingFile: (SlotFile & { prepare(sql: string): { get(): unknown } }) | undefined;
 
 /**
  * Takes one of the host's `slots` for this process, waiting while other processes hold them all
@@ -197,8 +197,6 @@ async function lockOneOf(slots: number, { signal, stillWanted }: SlotWait): Prom
             file = new Database(path.join(directory, `slot-${k}.lock`), { timeout: 0 });
             files.set(k, file);
           }
-          // Still held for a taker that gave up before its lock came: not free.
-          if (file.inTransaction) continue;
           file.exec('BEGIN EXCLUSIVE');
           return { file, index: k, waited: waiting };
         } catch (error) {

@@ -88,4 +88,47 @@ describe.each(dialects)('the statements jobs add per key on $name', (dialect) =>
     }
     expect(await Out.count()).toBe(3);
   });
+
+  /** The rows each query() returned while `work` ran, in order, with its SQL. */
+  async function rowsRead(work: () => Promise<unknown>): Promise<Array<{ sql: string; rows: number }>> {
+    const query = vi.spyOn(schema.connection, 'query');
+    try {
+      await work();
+      const results = await Promise.all(query.mock.results.map((r) => r.value as Promise<unknown[]>));
+      return query.mock.calls.map((call, i) => ({ sql: call[0], rows: results[i]!.length }));
+    } finally {
+      query.mockRestore();
+    }
+  }
+
+  it('a worker starting on a refreshed queue lists neither the jobs nor the keys to do before its first claim', async () => {
+    await schema.drop({ force: true });
+    await Key.insert(Array.from({ length: 50 }, (_, i) => ({ k: i + 1 })));
+    await Out.jobs().refresh();
+    const reads = await rowsRead(() => Out.populate({ reserveJobs: true }));
+    const firstClaim = reads.findIndex((r) => r.sql.includes('~~out') && /ORDER BY \W?priority\W?[^)]* LIMIT \d+/.test(r.sql));
+    expect(firstClaim).toBeGreaterThan(0);
+    // Before it, of the jobs, the table and its keys (the schema's catalog aside): only the
+    // question whether anything is to be added, which finds nothing. The old start read the 50
+    // jobs, the 50 keys to do, and the 50 pending jobs.
+    const ofKeys = reads.slice(0, firstClaim).filter((r) => /~~out|__out|key[`"]/.test(r.sql));
+    expect(ofKeys.map((r) => r.rows)).toEqual(ofKeys.map(() => 0));
+    expect(ofKeys.filter((r) => /LIMIT 1$/.test(r.sql))).toHaveLength(1);
+    expect(await Out.count()).toBe(50);
+  });
+
+  it('a worker starting on a queue that lacks keys adds them (new keys, and finished jobs whose rows were deleted) and makes them', async () => {
+    await schema.drop({ force: true });
+    await Key.insert(Array.from({ length: 5 }, (_, i) => ({ k: i + 1 })));
+    await Out.jobs().refresh();
+    await Out.populate({ reserveJobs: true, keepCompleted: true });
+    expect((await Out.jobs().list()).map((j) => j.status)).toEqual(Array(5).fill('success'));
+    await Out.restrict({ k: 2 }).deleteQuick();
+    await Key.insert1({ k: 6 });
+    const { successCount } = await Out.populate({ reserveJobs: true, keepCompleted: true });
+    expect(successCount).toBe(2);
+    expect((await Out.query().orderBy('k').fetch()).map((r) => r.k)).toEqual([1, 2, 3, 4, 5, 6]);
+    // Nothing to add now: the start's question finds nothing, and nothing is made again.
+    expect((await Out.populate({ reserveJobs: true, keepCompleted: true })).successCount).toBe(0);
+  });
 });

@@ -166,19 +166,30 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
   /** Keys of keySource (restricted) not yet in the table. */
   static async todoKeys<C extends TableClass>(this: C, restriction?: Restriction<RowOf<C>>): Promise<Array<Record<string, unknown>>> {
     const cls = this as unknown as typeof AutoPopulated & TableClass;
-    let source = cls.keySource();
-    if (restriction !== undefined) source = source.restrict(restriction as Restriction<object>);
-    const done = cls.query().proj();
-    return (await source.exclude(done).keys()) as Array<Record<string, unknown>>;
+    return (await cls.todoQuery(restriction as Restriction<object>).keys()) as Array<Record<string, unknown>>;
+  }
+
+  /**
+   * The keys to do as a query: keySource (restricted) without the keys already in the table.
+   *
+   * @example
+   * ```ts
+   * await SpikeTriggeredAverage.todoQuery().count();
+   * // SELECT COUNT(*) … FROM (keySource) WHERE NOT EXISTS (SELECT … FROM `#spike_triggered_average` …)
+   * ```
+   */
+  static todoQuery<C extends TableClass>(this: C, restriction?: Restriction<RowOf<C>>): Query<object> {
+    const cls = this as unknown as typeof AutoPopulated & TableClass;
+    const source = cls.keySource();
+    return (restriction === undefined ? source : source.restrict(restriction as Restriction<object>)).exclude(cls.query().proj());
   }
 
   /** `{ remaining, total }` over keySource. */
   static async progress<C extends TableClass>(this: C, restriction?: Restriction<RowOf<C>>): Promise<{ remaining: number; total: number }> {
     const cls = this as unknown as typeof AutoPopulated & TableClass;
-    let source = cls.keySource();
-    if (restriction !== undefined) source = source.restrict(restriction as Restriction<object>);
-    const total = await source.count();
-    const remaining = await source.exclude(cls.query().proj()).count();
+    const source = cls.keySource();
+    const total = await (restriction === undefined ? source : source.restrict(restriction as Restriction<object>)).count();
+    const remaining = await cls.todoQuery(restriction as Restriction<object>).count();
     return { remaining, total };
   }
 
@@ -211,8 +222,23 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     // DataJoint 0.14's schema-wide ~jobs (dj014-jobs.ts) stands in for the per-table jobs table.
     const dj014 = (options.jobs ?? info.schema.jobs) === 'datajoint-0.14' ? new Dj014TableJobs(info) : undefined;
     const jobs = !dj014 && options.reserveJobs ? new JobsTable(info) : undefined;
+    // Claims: keys handed out by the database, not listed by each worker and fought over. The
+    // populate's restriction and order need the list.
+    const claiming = jobs !== undefined && restriction === undefined && (options.order ?? 'original') === 'original';
     let keys: Array<Record<string, unknown>>;
-    if (jobs && options.refresh === false) {
+    // With claims nothing needs the list: the database hands the keys out in the jobs' order. A
+    // worker's start then reads no O(N) list (with many workers on one host, each one's three
+    // listings took longer than the keys' makes). A table that lists its own keys (todoKeys
+    // overridden, e.g. to see them coming) still lists them.
+    if (jobs && claiming) {
+      keys = [];
+      await jobs.declare();
+      if (options.refresh !== false) {
+        await jobs.releaseStale();
+        const listsItsOwnKeys = cls.todoKeys !== AutoPopulated.todoKeys;
+        if (listsItsOwnKeys || await jobs.anyToAdd(cls.todoQuery())) await jobs.refreshKeys(undefined, { priority: options.priority });
+      }
+    } else if (jobs && options.refresh === false) {
       // The pending jobs as they stand; without a restriction already in the jobs' order.
       keys = restriction === undefined ? await jobs.pending() : await jobs.pendingOf(await cls.todoKeys(restriction as never));
     } else if (jobs) {
@@ -235,7 +261,9 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     const worker014 = dj014 ? await dj014.workerIdentity() : undefined;
     // DataJoint 2.3's job metadata columns are filled whenever the table has them, jobs or not.
     const metadata = jobs ?? new JobsTable(info);
-    const bar = options.display ? progressBar(info.className, keys.length) : undefined;
+    // The total a progress report counts to: with claims, the due jobs as the populate starts.
+    const total = claiming && (options.display || options.onProgress) ? Math.min(await jobs!.dueCount(), options.limit ?? Infinity, options.maxCalls ?? Infinity) : keys.length;
+    const bar = options.display ? progressBar(info.className, total) : undefined;
     const errors: Array<{ key: Record<string, unknown>; error: Error }> = [];
     let successCount = 0;
     let done = 0;
@@ -329,7 +357,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       }
       done++;
       bar?.update(done);
-      options.onProgress?.(done, keys.length);
+      options.onProgress?.(done, total);
     };
     // make() alone, moving averages of its wall time and of the CPU time the process spent in it:
     // they size the transactions that quick makes share.
@@ -378,8 +406,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
         record(key, outcome);
       }
     };
-    // Claims: keys handed out by the database `batch` at a time (a jobGroup's together), not
-    // listed by each worker and fought over. The populate's restriction and order need the list.
+    // Claims take `batch` keys at a time (a jobGroup's together).
     const batch = Math.max(1, Math.floor(options.batch ?? 1));
     // Without a `batch`, a claim takes about CLAIM_WORK_MS of work as judged by the makes so far
     // (one key until a make has been timed): quick makes pay one claim for many keys, and a worker
@@ -394,14 +421,16 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     if (jobs && outside.length > 0) {
       throw new PopulateError(`${info.className}.jobGroup names ${outside.join(', ')}, which ${outside.length === 1 ? 'is' : 'are'} not among its jobs' key attributes (${jobs.keyAttributes.join(', ')}). Name attributes of its primary key that come from its parents.`);
     }
-    const claiming = jobs !== undefined && restriction === undefined && (options.order ?? 'original') === 'original';
+    // A waiting worker's question is a read of this host's own file on SQLite, and costs nothing
+    // to ask often; on a server every waiter of every host asks it.
+    const askEveryMs = info.schema.connection.dialect.concurrent ? 100 : 20;
     const cap = Math.min(options.limit ?? Infinity, options.maxCalls ?? Infinity);
     let claimedCount = 0;
     const claimLane = async (): Promise<void> => {
       while (failure === undefined && claimedCount < cap) {
         // Taken before the claim: a process waiting for a core holds no keys; it stops waiting
         // once no key is left to claim.
-        const slot = await takeHostSlot(slotsNow(), { signal: options.signal, stillWanted: () => jobs!.anyDue() });
+        const slot = await takeHostSlot(slotsNow(), { signal: options.signal, stillWanted: () => jobs!.anyDue(), askEveryMs });
         const more = await info.schema.connection.session(async (connectionId) => {
           const me: JobWorker = { ...worker!, connectionId };
           // Once stopped, nothing more is claimed, and the lane ends.

@@ -15,6 +15,11 @@ export interface SlotWait {
   readonly signal?: AbortSignal;
   /** Asked now and then while waiting: false ends the wait, without a slot (nothing left to do). */
   readonly stillWanted?: () => Promise<boolean>;
+  /**
+   * How often to ask `stillWanted`, in milliseconds (default 100). A waiter that asks late stays
+   * on after the last keys are made: on a short populate that tail is what more workers cost.
+   */
+  readonly askEveryMs?: number;
 }
 
 /** A slot this process holds; `release()` gives it back (once; later calls do nothing). */
@@ -125,7 +130,7 @@ function unlock(): void {
  * handover costs (the next process's first claims, its code not yet compiled hot).
  */
 const TURN_MS = 5_000;
-/** How often a waiting process asks whether there is still work for it. */
+/** How often a waiting process asks whether there is still work for it, unless told otherwise. */
 const ASK_EVERY_MS = 100;
 /** The longest pause between two rounds of tries while every slot is held. */
 const MOST_WAIT_MS = 50;
@@ -175,7 +180,7 @@ function othersWait(): boolean {
 }
 
 /** A slot's file, locked; none when slots cannot be had here, the wait was stopped, or it took STUCK_MS. */
-async function lockOneOf(slots: number, { signal, stillWanted }: SlotWait): Promise<{ file: SlotFile | undefined; index: number; waited: boolean }> {
+async function lockOneOf(slots: number, { signal, stillWanted, askEveryMs = ASK_EVERY_MS }: SlotWait): Promise<{ file: SlotFile | undefined; index: number; waited: boolean }> {
   const directory = slotDirectory();
   let Database: typeof import('better-sqlite3');
   try {
@@ -205,7 +210,7 @@ async function lockOneOf(slots: number, { signal, stillWanted }: SlotWait): Prom
       }
       if (!waiting) waiting = markWaiting();
       // A worker waiting for a slot while the others finish the last keys would wait for nothing.
-      if (stillWanted && Date.now() - asked >= ASK_EVERY_MS) {
+      if (stillWanted && Date.now() - asked >= askEveryMs) {
         asked = Date.now();
         if (!(await stillWanted())) return { file: undefined, index: 0, waited: true };
       }

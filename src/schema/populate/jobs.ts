@@ -232,6 +232,35 @@ export class JobsTable {
     return { added: Math.min(added, fresh.length), todo };
   }
 
+  /**
+   * Whether {@link refresh} would change anything: a key of `todo` (the table's keys to do, as a
+   * query) has no job, or only a finished (`success`) one. One read that stops at the first such
+   * key, so a worker starting on a refreshed queue lists nothing.
+   *
+   * @example
+   * ```ts
+   * if (await jobs.anyToAdd(Sta.todoQuery())) await jobs.refresh();
+   * // SELECT 1 AS fresh FROM (…keys to do…) AS todo WHERE NOT EXISTS
+   * //   (SELECT 1 FROM `~~sta` AS job WHERE job.k = todo.k AND job.status <> 'success') LIMIT 1
+   * ```
+   */
+  async anyToAdd(todo: { toSQL(): { sql: string; params: unknown[] } }): Promise<boolean> {
+    await this.declare();
+    const { sql, params } = todo.toSQL();
+    const same = this.keyAttributes.map((c) => `job.${this.q(c)} = todo.${this.q(c)}`).join(' AND ');
+    const rows = await this.connection.query<Record<string, unknown>>(
+      `SELECT 1 AS fresh FROM (${sql}) AS todo WHERE NOT EXISTS (SELECT 1 FROM ${this.ref} AS job WHERE ${same} AND job.${this.q('status')} <> 'success') LIMIT 1`, params);
+    return rows.length > 0;
+  }
+
+  /** The number of `pending` jobs that are due. */
+  async dueCount(): Promise<number> {
+    await this.declare();
+    const [row] = await this.connection.query<{ n: unknown }>(
+      `SELECT COUNT(*) AS n FROM ${this.ref} WHERE ${this.q('status')} = 'pending' AND ${this.q('scheduled_time')} <= ${this.now()}`);
+    return Number(row?.n ?? 0);
+  }
+
   /** Keys of `pending` jobs that are due, most urgent first (priority, then scheduled time). */
   async pending(): Promise<Array<Record<string, unknown>>> {
     await this.declare();

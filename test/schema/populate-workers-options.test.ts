@@ -34,4 +34,60 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
     await m.Item.insert([4, 5, 6].map((item_id) => ({ item_id }))); // item 5 is broken
     await expect(m.Work.populate({ workers: 2, workerModule: { path: fixture, exportName: 'Work' } })).rejects.toThrow(PopulateError);
   }, 120_000);
+
+  it('onKey and onProgress hear every key of every worker process, failures with their message', async () => {
+    const m = await load();
+    await m.schema.drop({ force: true });
+    const items = Array.from({ length: 600 }, (_, i) => i + 1);
+    await m.Item.insert(items.map((item_id) => ({ item_id })));
+    const heard = new Map<number, string>();
+    const progress: Array<[number, number]> = [];
+    // Each process makes at most half the keys: the worker process, a second or so in starting,
+    // makes the rest.
+    const result = await m.Work.populate({
+      workers: 2, workerModule: { path: fixture, exportName: 'Work' }, suppressErrors: true, maxCalls: 300,
+      onKey: (key, outcome) => heard.set(Number(key.item_id), outcome === 'done' ? 'done' : outcome.message),
+      onProgress: (done, total) => progress.push([done, total]),
+    });
+    const failing = items.filter((i) => m.broken(i));
+    expect(result.successCount).toBe(items.length - failing.length);
+    expect([...heard.keys()].sort((a, b) => a - b)).toEqual(items);
+    for (const i of failing) expect(heard.get(i)).toContain(`item ${i} is broken`);
+    expect([...heard.values()].filter((v) => v === 'done')).toHaveLength(result.successCount);
+    // Both processes made keys, and the worker process's were heard here too.
+    const makers = new Set((await m.Work.query().fetch()).map((r) => r.worker));
+    expect(makers.size).toBe(2);
+    expect(progress.map(([done]) => done)).toEqual(items.map((_, i) => i + 1));
+    expect(progress.at(-1)).toEqual([600, 600]);
+  }, 120_000);
+
+  it('refresh: false reaches the workers: only the jobs already pending are made', async () => {
+    const m = await load();
+    await m.schema.drop({ force: true });
+    await m.Item.insert([1, 2, 3, 4].map((item_id) => ({ item_id })));
+    await m.Work.jobs().refresh();
+    await m.Item.insert([6, 7, 8].map((item_id) => ({ item_id })));
+    const result = await m.Work.populate({ workers: 2, workerModule: { path: fixture, exportName: 'Work' }, refresh: false });
+    expect(result.successCount).toBe(4);
+    expect((await m.Work.query().fetch()).map((r) => r.item_id).sort()).toEqual([1, 2, 3, 4]);
+    expect(await m.Work.jobs().list()).toEqual([]);
+  }, 120_000);
+
+  it('an aborted signal stops every worker between keys: what was made is returned, nothing stays reserved', async () => {
+    const m = await load();
+    await m.schema.drop({ force: true });
+    const items = Array.from({ length: 400 }, (_, i) => 1000 + i).filter((i) => !m.broken(i)).slice(0, 300);
+    await m.Item.insert(items.map((item_id) => ({ item_id })));
+    const stop = new AbortController();
+    const result = await m.Work.populate({
+      workers: 2, workerModule: { path: fixture, exportName: 'Work' }, onKey: () => stop.abort(), signal: stop.signal,
+    });
+    const made = await m.Work.count();
+    expect(result.successCount).toBe(made);
+    expect(made).toBeGreaterThan(0);
+    expect(made).toBeLessThan(300);
+    expect((await m.Work.jobs().list()).map((j) => j.status).filter((s) => s !== 'pending')).toEqual([]);
+    // The rest is made by the next populate.
+    expect((await m.Work.populate({ reserveJobs: true })).successCount).toBe(300 - made);
+  }, 120_000);
 });

@@ -68,7 +68,9 @@ export interface PopulateOptions {
   readonly refresh?: boolean;
   /**
    * Called after each key is made or has failed (not for keys another worker made first), with
-   * `'done'` or the key's error; keys that shared a transaction are reported when it ends.
+   * `'done'` or the key's error; keys that shared a transaction are reported when it ends. With
+   * `workers`, every worker process's keys are reported here too (each one's key as plain data),
+   * and `onProgress` counts them all.
    *
    * @example
    * ```ts
@@ -78,7 +80,8 @@ export interface PopulateOptions {
   readonly onKey?: (key: Record<string, unknown>, outcome: 'done' | Error) => void;
   /**
    * Stops the populate between keys once aborted: the keys being made are finished (or rolled
-   * back with their transaction), and with reserveJobs those claimed but not started go back to `pending`.
+   * back with their transaction), and with reserveJobs those claimed but not started go back to
+   * `pending`. With `workers`, every worker process stops so, and populate() returns what they made.
    *
    * @example
    * ```ts

@@ -8,9 +8,17 @@ import { setProcessConnection } from '../connection/config.js';
 import { Connection } from '../connection/connection.js';
 import { setProcessSecrets } from '../connection/secrets.js';
 import { setPopulateCpuShare } from './cpu-share.js';
-import type { WorkerHandoff, WorkerReport } from './workers.js';
+import { keyForIpc, type WorkerHandoff, type WorkerKeyReport, type WorkerReport, type WorkerStop } from './workers.js';
 
-const handoff = await new Promise<WorkerHandoff>((resolve) => process.once('message', (m) => resolve(m as WorkerHandoff)));
+// One listener from the start: IPC delivers messages that arrive together in one go, so a stop
+// sent right after the handoff would pass a listener added once the handoff is read.
+const stop = new AbortController();
+const handoff = await new Promise<WorkerHandoff>((resolve) => {
+  process.on('message', (m: WorkerHandoff | WorkerStop) => {
+    if ('kind' in m) stop.abort();
+    else resolve(m);
+  });
+});
 // An orphaned worker must not go on computing (and holding reservations) for nobody.
 process.on('disconnect', () => process.exit(1));
 setProcessSecrets(handoff.secrets);
@@ -24,10 +32,18 @@ if (!table || typeof table.populate !== 'function') {
   console.error(`rg-schema worker: ${spec.module} does not export an auto-populated table named ${spec.exportName}.`);
   process.exit(2);
 }
-const result = await table.populate(spec.restriction, { ...spec.options, reserveJobs: true, suppressErrors: true, hostSlots: handoff.hostSlots ?? Infinity });
+const onKey = (key: Record<string, unknown>, outcome: 'done' | Error): void => {
+  process.send?.({ kind: 'key', key: keyForIpc(key), ...(outcome === 'done' ? {} : { message: outcome.message }) } satisfies WorkerKeyReport);
+};
+// A stop from the parent (its populate's signal was aborted) ends this populate between keys, and
+// what was made is reported.
+const result = await table.populate(spec.restriction, {
+  ...spec.options, reserveJobs: true, suppressErrors: true, hostSlots: handoff.hostSlots ?? Infinity, signal: stop.signal, ...(spec.reportKeys ? { onKey } : {}),
+});
 const report: WorkerReport = {
+  kind: 'report',
   successCount: result.successCount,
-  errors: result.errors.map((e) => ({ key: JSON.parse(JSON.stringify(e.key, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Record<string, unknown>, message: e.error.message })),
+  errors: result.errors.map((e) => ({ key: keyForIpc(e.key), message: e.error.message })),
 };
 await new Promise<void>((resolve) => process.send?.(report, () => resolve()) ?? resolve());
 process.removeAllListeners('disconnect');

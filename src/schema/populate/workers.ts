@@ -16,7 +16,9 @@ export interface WorkerSpec {
   readonly module: string;
   readonly exportName: string;
   readonly restriction: unknown;
-  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'batch' | 'priority' | 'keepCompleted' | 'jobs' | 'releaseStale' | 'concurrency' | 'keysPerTransaction'>;
+  readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'batch' | 'priority' | 'keepCompleted' | 'jobs' | 'releaseStale' | 'concurrency' | 'keysPerTransaction' | 'refresh'>;
+  /** Whether the worker reports each key as it ends (the parent's populate has onKey or onProgress). */
+  readonly reportKeys: boolean;
 }
 
 /**
@@ -34,10 +36,28 @@ export interface WorkerHandoff {
   readonly hostSlots: number | null;
 }
 
-/** What a worker reports back over IPC. */
+/** What a worker reports back over IPC when it is done. */
 export interface WorkerReport {
+  readonly kind: 'report';
   readonly successCount: number;
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; message: string }>;
+}
+
+/** A key a worker made (no message) or that failed, as it ends: for the parent's onKey and onProgress. */
+export interface WorkerKeyReport {
+  readonly kind: 'key';
+  readonly key: Record<string, unknown>;
+  readonly message?: string;
+}
+
+/** What the parent tells a worker after its handoff: stop between keys (populate's `signal` was aborted). */
+export interface WorkerStop {
+  readonly kind: 'stop';
+}
+
+/** A key as IPC's JSON can carry it (bigints as strings). */
+export function keyForIpc(key: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(key, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Record<string, unknown>;
 }
 
 /** How long stopped workers get to exit after SIGINT/SIGTERM before they are killed. */
@@ -85,7 +105,9 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
         batch: options.batch ?? (grouped ? WHOLE_GROUP : undefined), priority: options.priority, keepCompleted: options.keepCompleted,
         releaseStale: options.releaseStale, concurrency: options.concurrency, keysPerTransaction: options.keysPerTransaction,
         ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+        ...(options.refresh === undefined ? {} : { refresh: options.refresh }),
       },
+      reportKeys: options.onKey !== undefined || options.onProgress !== undefined,
     },
     connection: { ...connection, prefix: info.schema.database.slice(0, info.schema.database.length - info.schema.name.length) },
     secrets: secretsToHand(),
@@ -103,20 +125,42 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // An aborted signal stops every worker between keys, as it stops populate() in one process: the
+  // keys made are kept and reported.
+  const abort = (): void => {
+    for (const child of children) if (child.connected) child.send({ kind: 'stop' } satisfies WorkerStop);
+  };
+  options.signal?.addEventListener('abort', abort, { once: true });
+  // Every worker's keys, as they end: onKey for each, and onProgress over them all (counted to
+  // the due jobs this process found as it started, or to the keys ended if more).
+  let ended = 0;
+  let dueAtStart = 0;
+  const keyEnded = (key: Record<string, unknown>, outcome: 'done' | Error): void => {
+    ended++;
+    options.onKey?.(key, outcome);
+    options.onProgress?.(ended, Math.max(dueAtStart, ended));
+  };
   const total = Math.max(1, Math.floor(options.workers ?? 1));
   const runs = Array.from({ length: total - 1 }, () => new Promise<WorkerReport>((resolve, reject) => {
     const child = fork(main, [], { env: environmentWithoutSecrets(), execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(child);
     child.send(handoff);
+    if (options.signal?.aborted) child.send({ kind: 'stop' } satisfies WorkerStop);
     let report: WorkerReport | undefined;
-    child.on('message', (m) => { report = m as WorkerReport; });
+    child.on('message', (m: WorkerReport | WorkerKeyReport) => {
+      if (m.kind === 'report') report = m;
+      else keyEnded(m.key, m.message === undefined ? 'done' : new PopulateError(m.message, m.key));
+    });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       if (report) resolve(report);
       else reject(new PopulateError(`A populate worker for ${info.className} exited with ${signal ?? `code ${code}`} before reporting.`));
     });
   }));
-  const here = populateHere(info, restriction, handoff, () => interrupted);
+  const here = populateHere(info, restriction, handoff, () => interrupted, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(handoff.spec.reportKeys ? { onKey: keyEnded, onDue: (due: number) => { dueAtStart = due; } } : {}),
+  });
   let reports: Array<PromiseSettledResult<WorkerReport>>;
   let own: PromiseSettledResult<PopulateResult>;
   try {
@@ -124,6 +168,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    options.signal?.removeEventListener('abort', abort);
   }
   if (interrupted) {
     await giveBackOwnClaims(info, handoff.spec.options.jobs);
@@ -159,14 +204,20 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
  * This process's share of the work: populate() here, with reservations, as the worker processes
  * do. It stops after the key in hand once the run is interrupted.
  */
-async function populateHere(info: TableInfo, restriction: unknown, handoff: WorkerHandoff, interrupted: () => NodeJS.Signals | undefined): Promise<PopulateResult> {
+async function populateHere(info: TableInfo, restriction: unknown, handoff: WorkerHandoff, interrupted: () => NodeJS.Signals | undefined,
+  own: { signal?: AbortSignal; onKey?: PopulateOptions['onKey']; onDue?: (due: number) => void }): Promise<PopulateResult> {
   const table = info.cls as unknown as { populate(r: unknown, o: PopulateOptions): Promise<PopulateResult> };
   const before = populateCpuShare();
   setPopulateCpuShare(handoff.cpuShare);
+  let told = false;
   try {
     return await table.populate(restriction, {
       ...handoff.spec.options, reserveJobs: true, suppressErrors: true, hostSlots: handoff.hostSlots ?? Infinity,
-      onProgress: () => {
+      ...(own.signal ? { signal: own.signal } : {}),
+      ...(own.onKey ? { onKey: own.onKey } : {}),
+      onProgress: (_done, total) => {
+        if (!told) own.onDue?.(total);
+        told = true;
         const signal = interrupted();
         if (signal) throw new InterruptedError(`populate of ${info.className} was interrupted (${signal})`, signal);
       },

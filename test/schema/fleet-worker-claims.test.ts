@@ -113,6 +113,25 @@ describe.each(dialects)('the fleet worker takes keys by claims on $name', (diale
     expect(jobs.filter((j) => j.status === 'pending')).toHaveLength(N - result.keys);
   }, 60_000);
 
+  it('waits for jobs scheduled later as idle time, without refreshing the jobs over and over, and makes them once due', async () => {
+    await p.Sta.jobs().refresh();
+    const c = p.schema.connection;
+    const later = c.dialect.name === 'sqlite' ? "strftime('%Y-%m-%d %H:%M:%f', 'now', '+1.5 seconds')"
+      : c.dialect.name === 'postgres' ? "CURRENT_TIMESTAMP(3) + interval '1.5 seconds'" : 'NOW(3) + INTERVAL 1500 * 1000 MICROSECOND';
+    await c.run(`UPDATE ${p.Sta.jobs().ref} SET ${c.dialect.quote('scheduled_time')} = ${later} WHERE ${c.dialect.quote('g')} = 2`);
+    const refreshes = vi.spyOn(JobsTable.prototype, 'refreshKeys');
+    const probes = vi.spyOn(JobsTable.prototype, 'anyToAdd');
+    const events: FleetEvent[] = [];
+    const result = await runFleetWorker({ tables: [p.Sta], untilDone: true, idleMax: 0.4, onEvent: (e) => events.push(e) });
+    expect(result).toEqual({ reason: 'done', keys: N, errors: 1 });
+    expect(await p.Sta.count()).toBe(N - 1);
+    // The later group came last, after idle sleeps (0.5 s at most each: 1.5 s needs a few).
+    expect(p.made.slice(-PER_GROUP).map((k) => k.g)).toEqual(Array(PER_GROUP).fill(2));
+    expect(events.filter((e) => e.event === 'idle').length).toBeGreaterThanOrEqual(2);
+    // Before, the worker raced for the later jobs: a pass (and a refresh) every ~70 ms, 20 or so.
+    expect(probes.mock.calls.length + refreshes.mock.calls.length).toBeLessThanOrEqual(12);
+  }, 60_000);
+
   it('makes exactly maxKeys keys', async () => {
     const result = await runFleetWorker({ tables: [p.Sta], maxKeys: 7 });
     expect(result).toEqual({ reason: 'max-keys', keys: 7, errors: 0 });

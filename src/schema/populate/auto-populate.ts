@@ -238,8 +238,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       await jobs.declare();
       if (options.refresh !== false) {
         await jobs.releaseStale();
-        const listsItsOwnKeys = cls.todoKeys !== AutoPopulated.todoKeys;
-        if (listsItsOwnKeys || await jobs.anyToAdd(cls.todoQuery())) await jobs.refreshKeys(undefined, { priority: options.priority });
+        await refreshJobsUnlessCurrent(cls, jobs, options.priority);
       }
     } else if (jobs && options.refresh === false) {
       // The pending jobs as they stand; without a restriction already in the jobs' order.
@@ -522,6 +521,19 @@ const DEADLOCK_ATTEMPTS = 4;
  * Keys that share a transaction (or a claim) when make() takes `makeMs` (a moving average;
  * undefined before the first is timed): about `workMs` of make time, at least 1, at most `most`.
  */
+/**
+ * Refreshes a table's jobs (a `pending` job for each key to do that has none, or only a finished
+ * one) unless one read finds nothing to add: a worker starting on a queue already refreshed lists
+ * nothing. A table that overrides `todoKeys` (to order its keys, or to see them coming) is listed
+ * as before. Stale reservations are not its business ({@link JobsTable.releaseStale}).
+ *
+ * @internal
+ */
+export async function refreshJobsUnlessCurrent(cls: typeof AutoPopulated & TableClass, jobs: JobsTable, priority?: number): Promise<void> {
+  const listsItsOwnKeys = cls.todoKeys !== AutoPopulated.todoKeys;
+  if (listsItsOwnKeys || await jobs.anyToAdd(cls.todoQuery())) await jobs.refreshKeys(undefined, { priority });
+}
+
 export function keysPerSharedTransaction(makeMs: number | undefined, workMs: number, most = MAX_KEYS_PER_TRANSACTION): number {
   if (makeMs === undefined) return 1;
   return Math.max(1, Math.min(most, Math.floor(workMs / Math.max(makeMs, 0.01))));

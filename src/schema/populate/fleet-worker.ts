@@ -8,7 +8,7 @@ import type { Schema } from '../declare/schema.js';
 import { tableInfo, type TableInfo } from '../declare/table-info.js';
 import { encodeValue } from '../query/values.js';
 import type { TableClass } from '../table/table.js';
-import type { AutoPopulated } from './auto-populate.js';
+import { refreshJobsUnlessCurrent, type AutoPopulated } from './auto-populate.js';
 import { jobsTableName, JobsTable } from './jobs.js';
 import { isLockConflict, isOutage } from './worker-faults.js';
 import { WorkerRegistry, type WorkerRow } from './worker-registry.js';
@@ -306,13 +306,17 @@ class FleetWorkerRun {
     // Nothing made: either others hold what is left, or we lost races for free keys.
     let free = 0;
     let held = 0;
+    let later = 0;
     for (const cls of this.tables) {
       const left = await this.left(cls);
       free += left.free;
       held += left.held;
+      later += left.later;
     }
     if (free > 0) return 'raced';
-    if (held === 0 && this.options.untilDone) return 'done';
+    // Jobs scheduled later are waited for as idle time (backing off), not raced for: that looped
+    // every ~70 ms, refreshing the jobs each time, until they were due.
+    if (held === 0 && later === 0 && this.options.untilDone) return 'done';
     return 'nothing';
   }
 
@@ -320,7 +324,7 @@ class FleetWorkerRun {
   async refreshJobs(cls: AutoClass): Promise<void> {
     const jobs = cls.jobs();
     await jobs.releaseStale();
-    await jobs.refresh();
+    await refreshJobsUnlessCurrent(cls, jobs);
   }
 
   /**
@@ -383,21 +387,27 @@ class FleetWorkerRun {
     return { made, raced };
   }
 
-  /** Keys of a table not yet made: free to take, or held by a reservation. Errors and ignored keys do not count. */
-  async left(cls: AutoClass): Promise<{ free: number; held: number }> {
+  /**
+   * Keys of a table not yet made: free to take now (pending and due, or without a job yet), held
+   * by a reservation, or pending but scheduled later. Errors and ignored keys do not count.
+   */
+  async left(cls: AutoClass): Promise<{ free: number; held: number; later: number }> {
     const todo = await cls.todoKeys();
-    if (todo.length === 0) return { free: 0, held: 0 };
+    if (todo.length === 0) return { free: 0, held: 0, later: 0 };
     const jobs = cls.jobs();
     const id = (k: Record<string, unknown>): string => JSON.stringify(jobs.keyAttributes.map((a) => String(k[a])));
     const status = new Map((await jobs.list()).map((j) => [id(j.key), j.status]));
+    const due = new Set((await jobs.pending()).map(id));
     let free = 0;
     let held = 0;
+    let later = 0;
     for (const k of todo) {
       const s = status.get(id(k));
-      if (s === undefined || s === 'pending') free++;
+      if (s === undefined || (s === 'pending' && due.has(id(k)))) free++;
+      else if (s === 'pending') later++;
       else if (s === 'reserved') held++;
     }
-    return { free, held };
+    return { free, held, later };
   }
 
   /** Runs work with one server session pinned, whose id the heartbeat publishes. */

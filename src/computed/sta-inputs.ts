@@ -2,6 +2,8 @@ import type ndarray from 'ndarray';
 import { Stimulation, Spike } from '../tables/stimulation.js';
 import { pipeline } from '../tables/pipeline-schema.js';
 import { storedBlobBytes } from '../schema/query/decode.js';
+import { sql } from '../schema/query/sql.js';
+import { populateRun } from '../schema/populate/auto-populate.js';
 import { prepareMovie, prepareUnitMovie, releasePreparedMovie, type PreparedMovie } from './sta-kernel.js';
 import { readUnitValuesOffThread } from './sta-pack-thread.js';
 
@@ -16,6 +18,10 @@ export interface StimulationInputs {
 const cache = new Map<string, Promise<StimulationInputs>>();
 /** Those of the cache that have been read, by the same id. */
 const held = new Map<string, StimulationInputs>();
+/** The cached stimulations' rows as read (see {@link rowFingerprint}), by the same id. */
+const fingerprints = new Map<string, Promise<string>>();
+/** The populate run (populateRun) in which each cached stimulation was read or last found unchanged. */
+const checkedIn = new Map<string, number>();
 /** The database the cache was read from: another one (pipeline.configure) empties it. */
 let source: { readonly connection: object; readonly database: string } | undefined;
 
@@ -28,7 +34,31 @@ function sameSource(): void {
   for (const dropped of cache.values()) void dropped.then((d) => releasePreparedMovie(d.movie), () => undefined);
   cache.clear();
   held.clear();
+  fingerprints.clear();
+  checkedIn.clear();
   following = new Map();
+}
+
+/**
+ * What tells a stimulation's row from another under the same key, without reading its movie: the
+ * stored movie's size and last 4 bytes (a compressed blob ends with zlib's Adler-32 of the whole
+ * movie), its frame rate and onset. Rows dropped and loaded anew from other data differ in it.
+ */
+async function rowFingerprint(stimKey: Record<string, unknown>): Promise<string> {
+  const row = await Stimulation.restrict(stimKey as never)
+    .proj('fps', 'stimulus_onset', { movie_bytes: sql<number>`length(movie)`, movie_tail: sql<Uint8Array>`substr(movie, length(movie) - 3)` })
+    .fetch1();
+  return JSON.stringify([Number(row.movie_bytes), Buffer.from(row.movie_tail).toString('hex'), row.fps, row.stimulus_onset]);
+}
+
+/** Forgets one stimulation's inputs (its movie leaves the kernel's memory once read). */
+function forget(id: string): void {
+  const dropped = cache.get(id);
+  cache.delete(id);
+  held.delete(id);
+  fingerprints.delete(id);
+  checkedIn.delete(id);
+  void dropped?.then((d) => releasePreparedMovie(d.movie), () => undefined);
 }
 
 /** The stimulation in use, the one before it (a populate's last keys of it may still come), and those queried ahead. */
@@ -40,10 +70,11 @@ const PREFETCH = 2;
  * The stimulation's queries; what they give is then prepared (its movie read a byte a value on
  * a pack thread) without holding up the caller: the promise returned.
  */
-async function fetchInputs(stimKey: Record<string, unknown>): Promise<{ readonly prepared: Promise<StimulationInputs> }> {
-  const [stim, rows] = await Promise.all([
+async function fetchInputs(stimKey: Record<string, unknown>): Promise<{ readonly prepared: Promise<StimulationInputs>; readonly fingerprint: string }> {
+  const [stim, rows, fingerprint] = await Promise.all([
     Stimulation.restrict(stimKey as never).fetch1('movie', 'fps', 'stimulus_onset'),
     Spike.restrict(stimKey as never).fetch('neuron_index', 'spike_time'),
+    rowFingerprint(stimKey),
   ]);
   const byNeuron = new Map<number, number[]>();
   for (const r of rows) {
@@ -57,6 +88,7 @@ async function fetchInputs(stimKey: Record<string, unknown>): Promise<{ readonly
   const unit = stored ? readUnitValuesOffThread(stored) : Promise.resolve(undefined);
   // In an object: a promise returned from an async function would be awaited with it.
   return {
+    fingerprint,
     prepared: unit.then((read) => ({
       movie: read && read.shape.length === 3
         ? prepareUnitMovie(read.units, read.shape as [number, number, number], stim.fps, stim.stimulus_onset, read.minus)
@@ -100,8 +132,8 @@ async function prefetchAfter(id: string): Promise<void> {
     at = JSON.stringify(next);
     if (cache.has(at)) continue;
     try {
-      const { prepared } = await fetchInputs(next);
-      if (!cache.has(at)) remember(at, prepared);
+      const { prepared, fingerprint } = await fetchInputs(next);
+      if (!cache.has(at)) remember(at, prepared, Promise.resolve(fingerprint));
     } catch {
       // Read again when its keys come.
       return;
@@ -109,14 +141,14 @@ async function prefetchAfter(id: string): Promise<void> {
   }
 }
 
-function remember(id: string, inputs: Promise<StimulationInputs>): void {
+function remember(id: string, inputs: Promise<StimulationInputs>, fingerprint: Promise<string>): void {
   cache.set(id, inputs);
-  inputs.then((d) => { if (cache.get(id) === inputs) held.set(id, d); }, () => { if (cache.get(id) === inputs) cache.delete(id); });
-  for (const [old, dropped] of cache) {
+  fingerprints.set(id, fingerprint);
+  checkedIn.set(id, populateRun());
+  inputs.then((d) => { if (cache.get(id) === inputs) held.set(id, d); }, () => { if (cache.get(id) === inputs) forget(id); });
+  for (const old of cache.keys()) {
     if (cache.size <= KEEP) break;
-    cache.delete(old);
-    held.delete(old);
-    void dropped.then((d) => releasePreparedMovie(d.movie), () => undefined);
+    forget(old);
   }
 }
 
@@ -135,6 +167,16 @@ export async function stimulationInputs(key: Record<string, unknown>): Promise<S
   sameSource();
   const id = JSON.stringify(stimulationKey(key));
   let inputs = cache.get(id);
+  // Read in an earlier populate: its row may have been dropped and loaded anew from other data
+  // under the same key since (in this process or another). Once a populate, a small query tells.
+  if (inputs && checkedIn.get(id) !== populateRun()) {
+    const [now, then] = await Promise.all([rowFingerprint(stimulationKey(key)), fingerprints.get(id)?.catch(() => undefined)]);
+    if (now === then) checkedIn.set(id, populateRun());
+    else {
+      forget(id);
+      inputs = undefined;
+    }
+  }
   if (inputs) {
     // Most recently used last.
     cache.delete(id);
@@ -142,7 +184,7 @@ export async function stimulationInputs(key: Record<string, unknown>): Promise<S
   } else {
     const fetched = fetchInputs(stimulationKey(key));
     inputs = fetched.then((f) => f.prepared);
-    remember(id, inputs);
+    remember(id, inputs, fetched.then((f) => f.fingerprint));
     // Its queries first: a transaction's connection takes one statement at a time (pg queues more, and warns).
     await fetched.catch(() => undefined);
   }
@@ -163,7 +205,9 @@ export async function stimulationInputs(key: Record<string, unknown>): Promise<S
  */
 export function heldStimulationInputs(key: Record<string, unknown>): StimulationInputs | undefined {
   sameSource();
-  return held.get(JSON.stringify(stimulationKey(key)));
+  const id = JSON.stringify(stimulationKey(key));
+  // Only what this populate has read or found unchanged.
+  return checkedIn.get(id) === populateRun() ? held.get(id) : undefined;
 }
 
 function stimulationKey(key: Record<string, unknown>): Record<string, unknown> {

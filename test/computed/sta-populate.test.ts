@@ -65,4 +65,31 @@ describe.each(dialects)('SpikeTriggeredAverage.populate on $name', (dialect) => 
     }
     await rgc.pipeline.drop({ force: true });
   }, 120_000);
+
+  it('reads a stimulation again when its row changed under the same key (dropped and loaded anew), not the movie this process read before', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-sta-reload-'));
+    rgc.pipeline.configure({ connection: dialect.url('sta_populate'), prefix: `rgt_stareload_${dialect.name}_` });
+    const stas = async (): Promise<string[]> => (await rgc.SpikeTriggeredAverage.query().orderBy('stimulation_index', 'neuron_index', 'n_lags').fetch())
+      .map((r) => bytes(dataOf(r.sta)).toString('base64'));
+    const loadAndPopulate = async (seed: number): Promise<string[]> => {
+      await rgc.pipeline.drop({ force: true });
+      const { dataset } = rgc.generateDataset(inventory.slice(0, 1), { scale: 0.05, seed });
+      await rgc.loadManifest(await rgc.readManifest(await rgc.writeDataset(dataset, path.join(dir, `seed-${seed}`), 'pickle')));
+      await rgc.SpikeTriggeredAverage.populate();
+      const expected: string[] = [];
+      dataset.sessions[0]!.stimulations.forEach((st) => {
+        const movie = rgc.prepareMovie(st.movie, st.fps, st.stimulus_onset);
+        st.spikes.forEach((times) => { for (const nLags of [5, 10, 20]) expected.push(bytes(rgc.spikeTriggeredAverage(movie, times, nLags).sta).toString('base64')); });
+        rgc.releasePreparedMovie(movie);
+      });
+      return expected;
+    };
+    const first = await loadAndPopulate(21);
+    expect(await stas()).toEqual(first);
+    // The same keys, another movie and other spikes, in the same database of the same process.
+    const second = await loadAndPopulate(22);
+    expect(second).not.toEqual(first);
+    expect(await stas()).toEqual(second);
+    await rgc.pipeline.drop({ force: true });
+  }, 120_000);
 });

@@ -218,6 +218,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       throw new PopulateError(`${info.className}.populate() was called inside a transaction. Each key's make() runs in a transaction of its own, so that a failing key leaves nothing behind; call populate() outside connection.transaction().`);
     }
     await info.schema.activate();
+    populateRuns++;
     if (options.workers !== undefined && options.workers > 1) {
       const { populateWithWorkers } = await import('./workers.js');
       return populateWithWorkers(info, restriction, options);
@@ -521,6 +522,19 @@ const DEADLOCK_ATTEMPTS = 4;
  * Keys that share a transaction (or a claim) when make() takes `makeMs` (a moving average;
  * undefined before the first is timed): about `workMs` of make time, at least 1, at most `most`.
  */
+let populateRuns = 0;
+
+/**
+ * Which populate() of this process began last: a number that grows with each. What a make caches
+ * from one populate to the next (an STA's prepared movie) is checked against the database once in
+ * each: rows may have been deleted and loaded anew under the same keys meanwhile.
+ *
+ * @internal
+ */
+export function populateRun(): number {
+  return populateRuns;
+}
+
 /**
  * Refreshes a table's jobs (a `pending` job for each key to do that has none, or only a finished
  * one) unless one read finds nothing to add: a worker starting on a queue already refreshed lists

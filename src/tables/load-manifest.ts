@@ -101,6 +101,9 @@ function storedEntry(entry: Record<string, unknown>): Record<string, unknown> {
  * ```
  */
 export async function loadManifest(entries: ReadonlyArray<Record<string, unknown>>, options: LoadOptions = {}): Promise<LoadSummary> {
+  // The movie worker thread takes a while to start (its modules load; under tsx, its loader too):
+  // it starts now, while the tables are checked, rather than when the first pickle is opened.
+  if (entries.some((e) => e !== null && typeof e === 'object' && e.type === 'file/pickle')) startSignThread();
   // Tables are created first: on MySQL a CREATE inside a source's transaction would commit it half-way.
   await pipeline.activate();
   const migratedIds = await migrateSourceIds();

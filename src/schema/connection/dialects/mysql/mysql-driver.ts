@@ -6,6 +6,8 @@ import { installExactDoubles } from '../../exact-doubles.js';
 export interface MysqlRaw {
   threadId: number | null;
   query(sql: string, done?: (error: Error | null, result: unknown) => void): { stream(options?: object): NodeJS.ReadableStream };
+  /** `values` null: the text is sent as it is (with `[]`, or none, mysql2 scans it for placeholders first). */
+  query(sql: string, values: null, done?: (error: Error | null, result: unknown) => void): { stream(options?: object): NodeJS.ReadableStream };
   execute(sql: string, params: unknown[], done: (error: Error | null, result: unknown) => void): void;
   escape(value: unknown): string;
   unprepare?(sql: string): void;
@@ -58,7 +60,9 @@ export function executeMysql(raw: unknown, sql: string, params: readonly unknown
   const mysql = raw as MysqlRaw;
   const text = formatMysql(sql, params, (v) => mysql.escape(v));
   return new Promise((resolve, reject) => {
-    mysql.query(text, (error, result) => {
+    // The values are in the text already: null spares mysql2 a scan of the whole text for
+    // placeholders, made on this thread before the statement goes out.
+    mysql.query(text, null, (error, result) => {
       if (error) reject(error);
       else if (Array.isArray(result)) resolve(result);
       else {
@@ -72,7 +76,7 @@ export function executeMysql(raw: unknown, sql: string, params: readonly unknown
 /** Streams a SELECT's rows from mysql2's row stream (the server sends them as they are read). */
 export async function* streamMysql(raw: unknown, sql: string, params: readonly unknown[]): AsyncGenerator<Record<string, unknown>> {
   const mysql = raw as MysqlRaw;
-  const rows = mysql.query(formatMysql(sql, params, (v) => mysql.escape(v))).stream({ highWaterMark: 1000 });
+  const rows = mysql.query(formatMysql(sql, params, (v) => mysql.escape(v)), null).stream({ highWaterMark: 1000 });
   for await (const row of rows as AsyncIterable<Record<string, unknown>>) yield row;
 }
 

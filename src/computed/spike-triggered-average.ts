@@ -6,7 +6,8 @@ import './sta-params.js';
 import { packStaOffThread, startPackThreads } from './sta-pack-thread.js';
 import { KeyAhead } from './key-ahead.js';
 import { expectStimulations, heldStimulationInputs, stimulationInputs, type StimulationInputs } from './sta-inputs.js';
-import { spikeTriggeredAverage } from './sta-kernel.js';
+import type { StaResult } from './sta-kernel.js';
+import { staOfFewerLags, staWithSums, type LagSums } from './sta-lags.js';
 
 /**
  * A row of {@link SpikeTriggeredAverage}: `sta` is an `ndarray` (x_blocks, y_blocks, n_lags), NaN when no spike could be used.
@@ -43,9 +44,10 @@ type StaKey = Pick<SpikeTriggeredAverageRow, typeof KEY[number]>;
  * The row of one key: the STA is computed at the call, on this thread (and the kernel's); its
  * peak is found and its blobs packed on a pack thread while the promise waits.
  */
-async function staRow(key: Record<string, unknown>, { movie, spikes }: StimulationInputs): Promise<SpikeTriggeredAverageRow> {
+async function staRow(key: Record<string, unknown>, inputs: StimulationInputs): Promise<SpikeTriggeredAverageRow> {
+  const { movie } = inputs;
   const nLags = key.n_lags as number;
-  const result = spikeTriggeredAverage(movie, spikes.get(key.neuron_index as number) ?? new Float64Array(0), nLags);
+  const result = staOf(inputs, key.neuron_index as number, nLags);
   const keyValues = Object.fromEntries(KEY.map((name) => [name, key[name]])) as unknown as StaKey;
   // The peak found, and the STA, its map and its kernel packed, together on a pack thread (a blob
   // of an STA of 20 lags takes longer to compress than to compute). Averages of ±1 frames shrink
@@ -61,6 +63,20 @@ async function staRow(key: Record<string, unknown>, { movie, spikes }: Stimulati
     spatial_map: spatialMap ?? null,
     temporal_kernel: temporalKernel ?? null,
   };
+}
+
+/**
+ * The sums of the neuron whose STA was computed last, at its lags: todoKeys lists a neuron's
+ * lags longest first, so its STAs at fewer lags come from these without the kernel.
+ */
+let longest: { readonly inputs: StimulationInputs; readonly neuron: number; readonly sums: LagSums } | undefined;
+
+/** The neuron's STA at nLags lags: from the sums of a longer one of it when held, else by the kernel. */
+function staOf(inputs: StimulationInputs, neuron: number, nLags: number): StaResult {
+  if (longest && longest.inputs === inputs && longest.neuron === neuron && longest.sums.nLags >= nLags) return staOfFewerLags(longest.sums, nLags);
+  const { result, sums } = staWithSums(inputs.movie, inputs.spikes.get(neuron) ?? new Float64Array(0), nLags);
+  longest = sums && { inputs, neuron, sums };
+  return result;
 }
 
 /**
@@ -99,8 +115,9 @@ export class SpikeTriggeredAverage extends Computed<SpikeTriggeredAverageRow> {
   static override jobGroup = ['subject_name', 'sample_number', 'session_date', 'stimulation_index'];
 
   /**
-   * The keys to do, those of one stimulation together (by neuron, then n_lags), so that its
-   * prepared movie and spikes serve them all: the database may list them lags first.
+   * The keys to do, those of one stimulation together (by neuron, then n_lags longest first), so
+   * that its prepared movie and spikes serve them all, and a neuron's STAs at fewer lags come from
+   * the sums of its longest: the database may list them lags first.
    */
   static override async todoKeys<C extends TableClass>(this: C, restriction?: Restriction<RowOf<C>>): Promise<Array<Record<string, unknown>>> {
     const keys = await Computed.todoKeys.call(this, restriction as never);
@@ -109,7 +126,7 @@ export class SpikeTriggeredAverage extends Computed<SpikeTriggeredAverageRow> {
       for (const name of order) {
         const x = a[name] as string | number;
         const y = b[name] as string | number;
-        if (x !== y) return x < y ? -1 : 1;
+        if (x !== y) return (x < y) !== (name === 'n_lags') ? -1 : 1;
       }
       return 0;
     });

@@ -161,17 +161,49 @@ function accumulateScalar(movie: PreparedMovie, counts: Uint32Array, nLags: numb
  * ```
  */
 export function spikeTriggeredAverage(movie: PreparedMovie, spikeTimes: ArrayLike<number>, nLags: number, options: StaOptions = {}): StaResult {
-  const { counts, used, skippedBefore, skippedAfter } = spikeCounts(movie, spikeTimes, nLags);
-  if (used === 0) {
-    const sta = new Float64Array(movie.frameSize * nLags).fill(Number.NaN);
-    return { sta, nLags, used, skippedBefore, skippedAfter };
-  }
+  const counted = spikeCounts(movie, spikeTimes, nLags);
+  if (counted.used === 0) return averageOf(new Float64Array(0), counted, movie, nLags);
+  const sta = staSums(movie, counted.counts, nLags, options);
+  const scale = 1 / counted.used;
+  for (let i = 0; i < sta.length; i++) sta[i]! *= scale;
+  return { sta, nLags, used: counted.used, skippedBefore: counted.skippedBefore, skippedAfter: counted.skippedAfter };
+}
+
+/**
+ * An STA's sums before the division by the spikes used: for each frame f, counts[f] × frame f − k
+ * added into lag k, by the kernel `options` choose. Every kernel gives the same bits.
+ *
+ * @example
+ * ```ts
+ * const { counts, used } = spikeCounts(movie, spikeTimes, 20);
+ * const sums = staSums(movie, counts, 20);   // (x, y, 20), column-major; sums[i] / used is the STA
+ * ```
+ */
+export function staSums(movie: PreparedMovie, counts: Uint32Array, nLags: number, options: StaOptions = {}): Float64Array {
   const kernel = options.kernel ?? 'auto';
   const simd = kernel === 'scalar' ? undefined : accumulateSimd(movie, counts, nLags);
   if (kernel === 'simd' && !simd) throw new KernelError('The SIMD STA kernel needs WebAssembly SIMD and shared memory, which this runtime lacks; use { kernel: \'scalar\' }.');
-  const sta = simd ?? accumulateScalar(movie, counts, nLags);
-  const scale = 1 / used;
-  for (let i = 0; i < sta.length; i++) sta[i]! *= scale;
+  return simd ?? accumulateScalar(movie, counts, nLags);
+}
+
+/**
+ * The STA of `sums` (staSums of the spikes `counted`), in an array of its own: each sum times
+ * 1 / used, as spikeTriggeredAverage scales them; NaN when no spike was used.
+ *
+ * @example
+ * ```ts
+ * const counted = spikeCounts(movie, spikeTimes, 10);
+ * const { sta } = averageOf(staSums(movie, counted.counts, 10), counted, movie, 10);
+ * ```
+ */
+export function averageOf(sums: Float64Array, counted: Omit<SpikeCounts, 'counts'>, movie: PreparedMovie, nLags: number): StaResult {
+  const { used, skippedBefore, skippedAfter } = counted;
+  const sta = new Float64Array(movie.frameSize * nLags);
+  if (used === 0) sta.fill(Number.NaN);
+  else {
+    const scale = 1 / used;
+    for (let i = 0; i < sta.length; i++) sta[i] = sums[i]! * scale;
+  }
   return { sta, nLags, used, skippedBefore, skippedAfter };
 }
 

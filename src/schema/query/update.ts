@@ -1,10 +1,8 @@
 import { CardinalityError, InvalidValueError, UnknownAttributeError } from '../../errors.js';
 import type { TableInfo } from '../declare/table-info.js';
 import { encodeBlobValue } from './blob-values.js';
+import { boundBinary } from './insert.js';
 import { describeRow, encodeValue } from './values.js';
-
-/** Blobs above this many bytes go as binary parameters of a prepared statement (as insert's large rows). */
-const LARGE_BLOB_BYTES = 1 << 20;
 
 /**
  * DataJoint's update1: changes secondary attributes of the one row with the given primary key.
@@ -40,9 +38,9 @@ export async function updateRow(info: TableInfo, row: Record<string, unknown>): 
     ...heading.primaryKey.map((k) => encodeValue(heading.get(k), row[k], info.className, row, dialect)),
   ];
   const sql = `UPDATE ${connection.dialect.tableRef(info.schema.database, info.tableName)} SET ${changes.map((k) => `${q(k)} = ?`).join(', ')} WHERE ${heading.primaryKey.map((k) => `${q(k)} = ?`).join(' AND ')}`;
-  // A large blob goes as a binary parameter (MySQL's prepared protocol), after the same size check as an insert's.
+  // Blobs of more than a few kB go as binary parameters (MySQL's prepared protocol), as an insert's, after the same size check.
   const blobBytes = params.reduce<number>((n, p) => n + (p instanceof Uint8Array ? p.byteLength : 0), 0);
-  const large = blobBytes > LARGE_BLOB_BYTES;
+  const large = boundBinary(blobBytes, 1);
   if (blobBytes > 0) await connection.checkPacketSize(blobBytes * (large ? 1 : 2), info.className);
   await connection.transaction(async () => {
     const exists = await connection.query(`SELECT 1 AS x FROM ${connection.dialect.tableRef(info.schema.database, info.tableName)} WHERE ${heading.primaryKey.map((k) => `${q(k)} = ?`).join(' AND ')}`, params.slice(changes.length), info.className);

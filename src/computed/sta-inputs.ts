@@ -68,9 +68,10 @@ const PREFETCH = 2;
 
 /**
  * The stimulation's queries; what they give is then prepared (its movie read a byte a value on
- * a pack thread) without holding up the caller: the promise returned.
+ * a pack thread) without holding up the caller: the promise returned. `ahead`: its keys come
+ * later, so its movie may wait for a pack thread still loading.
  */
-async function fetchInputs(stimKey: Record<string, unknown>): Promise<{ readonly prepared: Promise<StimulationInputs>; readonly fingerprint: string }> {
+async function fetchInputs(stimKey: Record<string, unknown>, ahead = false): Promise<{ readonly prepared: Promise<StimulationInputs>; readonly fingerprint: string }> {
   const [stim, rows, fingerprint] = await Promise.all([
     Stimulation.restrict(stimKey as never).fetch1('movie', 'fps', 'stimulus_onset'),
     Spike.restrict(stimKey as never).fetch('neuron_index', 'spike_time'),
@@ -85,7 +86,7 @@ async function fetchInputs(stimKey: Record<string, unknown>): Promise<{ readonly
   const spikes = new Map([...byNeuron].map(([n, times]) => [n, Float64Array.from(times)]));
   // A white-noise movie stored by rg-schema is read a byte a value, not eight.
   const stored = storedBlobBytes(stim, 'movie');
-  const unit = stored ? readUnitValuesOffThread(stored) : Promise.resolve(undefined);
+  const unit = stored ? readUnitValuesOffThread(stored, { ahead }) : Promise.resolve(undefined);
   // In an object: a promise returned from an async function would be awaited with it.
   return {
     fingerprint,
@@ -132,7 +133,7 @@ async function prefetchAfter(id: string): Promise<void> {
     at = JSON.stringify(next);
     if (cache.has(at)) continue;
     try {
-      const { prepared, fingerprint } = await fetchInputs(next);
+      const { prepared, fingerprint } = await fetchInputs(next, true);
       if (!cache.has(at)) remember(at, prepared, Promise.resolve(fingerprint));
     } catch {
       // Read again when its keys come.

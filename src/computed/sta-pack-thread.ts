@@ -116,9 +116,14 @@ function settle(reply: PackReply): void {
   else p.resolve(reply);
 }
 
-/** Posts a job to the ready worker with fewest jobs; undefined when none is ready. */
-function post(job: PackJob, transfer: ArrayBuffer[]): Promise<PackReply> | undefined {
-  const all = start()?.filter(ready);
+/**
+ * Posts a job to the ready worker with fewest jobs; undefined when none is ready. With `loading`,
+ * while none is ready yet, to one still loading its modules (it takes the job once loaded).
+ */
+function post(job: PackJob, transfer: ArrayBuffer[], loading = false): Promise<PackReply> | undefined {
+  const started = start();
+  const readyOnes = started?.filter(ready);
+  const all = readyOnes && readyOnes.length === 0 && loading ? started : readyOnes;
   if (!all || all.length === 0) return undefined;
   const load = (w: Worker): number => [...pending.values()].filter((p) => p.worker === w).length;
   const worker = all.reduce((best, w) => (load(w) < load(best) ? w : best));
@@ -190,7 +195,10 @@ export async function packStaOffThread(job: StaJob): Promise<{ blobs: PackedBlob
 /**
  * unpackUnitValuesArray of a stored blob on a pack thread (a copy of the blob goes to it): a movie of
  * white noise is read there, a byte a value, while this thread goes on. Undefined for a blob it
- * does not read (unpack that with unpackBlob). Without worker threads it is read on this one.
+ * does not read (unpack that with unpackBlob). Without worker threads it is read on this one, and
+ * so it is while they are still loading their modules unless `ahead`: a movie read ahead of its
+ * use (the next stimulation's, while this thread computes the current one's STAs) then waits for
+ * a thread, rather than holding this one up (a first populate's threads load for a few hundred ms).
  *
  * @example
  * ```ts
@@ -198,11 +206,18 @@ export async function packStaOffThread(job: StaJob): Promise<{ blobs: PackedBlob
  * read?.units;   // Int8Array of +1 and −1
  * ```
  */
-export async function readUnitValuesOffThread(blob: Uint8Array): Promise<UnitValuesArray | undefined> {
+export async function readUnitValuesOffThread(blob: Uint8Array, { ahead = false }: { readonly ahead?: boolean } = {}): Promise<UnitValuesArray | undefined> {
   // Its own copy handed over: posting a view would copy all the buffer it is in. Not
   // `blob.slice()`: a driver's Buffer (mysql2's, better-sqlite3's) slices to a view of the
   // packet it came in, and handing that over would detach the row's other values.
   const copy = new Uint8Array(blob);
-  const reply = post({ id: nextId++, kind: 'signs', blob: copy }, [copy.buffer]);
-  return reply ? (await reply).movie ?? undefined : unpackUnitValuesArray(blob);
+  const reply = post({ id: nextId++, kind: 'signs', blob: copy }, [copy.buffer], ahead);
+  if (!reply) return unpackUnitValuesArray(blob);
+  try {
+    return (await reply).movie ?? undefined;
+  } catch (error) {
+    // A thread lost while it loaded (or read): a movie read ahead is read here instead, as it would have been.
+    if (ahead) return unpackUnitValuesArray(blob);
+    throw error;
+  }
 }

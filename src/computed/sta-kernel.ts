@@ -163,10 +163,7 @@ function accumulateScalar(movie: PreparedMovie, counts: Uint32Array, nLags: numb
 export function spikeTriggeredAverage(movie: PreparedMovie, spikeTimes: ArrayLike<number>, nLags: number, options: StaOptions = {}): StaResult {
   const counted = spikeCounts(movie, spikeTimes, nLags);
   if (counted.used === 0) return averageOf(new Float64Array(0), counted, movie, nLags);
-  const sta = staSums(movie, counted.counts, nLags, options);
-  const scale = 1 / counted.used;
-  for (let i = 0; i < sta.length; i++) sta[i]! *= scale;
-  return { sta, nLags, used: counted.used, skippedBefore: counted.skippedBefore, skippedAfter: counted.skippedAfter };
+  return averageInPlace(staSums(movie, counted.counts, nLags, options), counted, nLags);
 }
 
 /**
@@ -197,14 +194,26 @@ export function staSums(movie: PreparedMovie, counts: Uint32Array, nLags: number
  * ```
  */
 export function averageOf(sums: Float64Array, counted: Omit<SpikeCounts, 'counts'>, movie: PreparedMovie, nLags: number): StaResult {
+  const n = movie.frameSize * nLags;
+  if (counted.used > 0) return averageInPlace(sums.slice(0, n), counted, nLags);
+  return { sta: new Float64Array(n).fill(Number.NaN), nLags, used: 0, skippedBefore: counted.skippedBefore, skippedAfter: counted.skippedAfter };
+}
+
+/**
+ * The STA of `sums` (staSums of the spikes `counted`, at least one used), made in that array: each
+ * sum times 1 / used.
+ *
+ * @example
+ * ```ts
+ * const counted = spikeCounts(movie, spikeTimes, 10);
+ * const { sta } = averageInPlace(staSums(movie, counted.counts, 10), counted, 10);
+ * ```
+ */
+export function averageInPlace(sums: Float64Array, counted: Omit<SpikeCounts, 'counts'>, nLags: number): StaResult {
   const { used, skippedBefore, skippedAfter } = counted;
-  const sta = new Float64Array(movie.frameSize * nLags);
-  if (used === 0) sta.fill(Number.NaN);
-  else {
-    const scale = 1 / used;
-    for (let i = 0; i < sta.length; i++) sta[i] = sums[i]! * scale;
-  }
-  return { sta, nLags, used, skippedBefore, skippedAfter };
+  const scale = 1 / used;
+  for (let i = 0; i < sums.length; i++) sums[i]! *= scale;
+  return { sta: sums, nLags, used, skippedBefore, skippedAfter };
 }
 
 /**

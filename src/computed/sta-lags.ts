@@ -1,4 +1,4 @@
-import { averageOf, spikeCounts, staSums, type PreparedMovie, type StaResult } from './sta-kernel.js';
+import { averageInPlace, averageOf, spikeCounts, spikeTriggeredAverage, staSums, type PreparedMovie, type StaResult } from './sta-kernel.js';
 
 /**
  * One neuron's STA sums at `nLags` lags, kept so that its STAs at fewer lags are had without the
@@ -11,11 +11,20 @@ export interface LagSums {
   readonly nLags: number;
   /** staSums at nLags lags, (x, y, nLags) column-major; zeros when no spike was usable. */
   readonly sums: Float64Array;
+  /** Which staWithSums call kept them: only the latest one's are still held. */
+  readonly call: number;
 }
 
 /**
+ * The sums the latest staWithSums call kept, in memory reused from call to call: a new array a
+ * neuron was more work for the garbage collector than the kernel time it saved.
+ */
+let kept = new Float64Array(0);
+let calls = 0;
+
+/**
  * spikeTriggeredAverage of one neuron, with its sums when they can serve its STAs at fewer lags
- * (see {@link staOfFewerLags}); undefined sums for a movie held as float64.
+ * (see {@link staOfFewerLags}) until the next call; undefined sums for a movie held as float64.
  *
  * @example
  * ```ts
@@ -24,10 +33,19 @@ export interface LagSums {
  * ```
  */
 export function staWithSums(movie: PreparedMovie, spikeTimes: ArrayLike<number>, nLags: number): { result: StaResult; sums: LagSums | undefined } {
+  if (!movie.units) return { result: spikeTriggeredAverage(movie, spikeTimes, nLags), sums: undefined };
   const counted = spikeCounts(movie, spikeTimes, nLags);
-  const sums = counted.used === 0 ? new Float64Array(movie.frameSize * nLags) : staSums(movie, counted.counts, nLags);
-  const result = averageOf(sums, counted, movie, nLags);
-  return { result, sums: movie.units ? { movie, spikeTimes, nLags, sums } : undefined };
+  const n = movie.frameSize * nLags;
+  if (kept.length < n) kept = new Float64Array(n);
+  const sums = kept.subarray(0, n);
+  const held = { movie, spikeTimes, nLags, sums, call: ++calls };
+  if (counted.used === 0) {
+    sums.fill(0);
+    return { result: averageOf(sums, counted, movie, nLags), sums: held };
+  }
+  const computed = staSums(movie, counted.counts, nLags);
+  sums.set(computed);
+  return { result: averageInPlace(computed, counted, nLags), sums: held };
 }
 
 /**
@@ -43,6 +61,7 @@ export function staWithSums(movie: PreparedMovie, spikeTimes: ArrayLike<number>,
  */
 export function staOfFewerLags(from: LagSums, nLags: number): StaResult {
   if (nLags > from.nLags) throw new RangeError(`An STA of ${nLags} lags cannot come from the sums of ${from.nLags}.`);
+  if (from.call !== calls) throw new RangeError('These STA sums are no longer held: staWithSums has been called since.');
   const { movie } = from;
   const counted = spikeCounts(movie, from.spikeTimes, nLags);
   const early = new Uint32Array(counted.counts.length);
@@ -55,5 +74,5 @@ export function staOfFewerLags(from: LagSums, nLags: number): StaResult {
   // Exact integers both: their sum is the one the kernel gives over all the spikes at once.
   const sums = staSums(movie, early, nLags);
   for (let i = 0; i < sums.length; i++) sums[i]! += from.sums[i]!;
-  return averageOf(sums, counted, movie, nLags);
+  return averageInPlace(sums, counted, nLags);
 }

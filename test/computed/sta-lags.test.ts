@@ -52,9 +52,12 @@ describe('STAs at fewer lags from the sums of the longest', () => {
     expect(staWithSums(f64, Float64Array.from([0.5, 0.6]), 10).sums).toBeUndefined();
   });
 
-  it('refuses more lags than the sums have', () => {
+  it('refuses more lags than the sums have, and sums a later call has replaced', () => {
     const { unit } = movies(rng(5), 4, 4, 50, 60, 0);
     expect(() => staOfFewerLags(staWithSums(unit, Float64Array.from([0.5]), 5).sums!, 10)).toThrow(RangeError);
+    const first = staWithSums(unit, Float64Array.from([0.5]), 5).sums!;
+    staWithSums(unit, Float64Array.from([0.6]), 5);
+    expect(() => staOfFewerLags(first, 5)).toThrow(/no longer held/);
   });
 
   it('let populate run the kernel once per neuron for its lags longest first, not once per key', async () => {

@@ -114,6 +114,9 @@ export class SpikeTriggeredAverage extends Computed<SpikeTriggeredAverageRow> {
   /** Workers claim a stimulation's keys together, so its prepared movie and spikes serve them all. */
   static override jobGroup = ['subject_name', 'sample_number', 'session_date', 'stimulation_index'];
 
+  /** A claim's keys by neuron, lags longest first (as todoKeys lists them): a neuron's STAs at fewer lags come from the sums of its longest. */
+  static override jobOrder = ['neuron_index', 'n_lags DESC'];
+
   /**
    * The keys to do, those of one stimulation together (by neuron, then n_lags longest first), so
    * that its prepared movie and spikes serve them all, and a neuron's STAs at fewer lags come from

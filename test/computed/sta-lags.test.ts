@@ -79,8 +79,14 @@ describe('STAs at fewer lags from the sums of the longest', () => {
     }
     const runs = vi.spyOn(KernelEngine.prototype, 'run');
     try {
+      const keys = 3 * dataset.sessions.flatMap((s) => s.stimulations).reduce((n, st) => n + st.spikes.length, 0);
       const done = await rgc.SpikeTriggeredAverage.populate();
-      expect(done.successCount).toBe(3 * dataset.sessions.flatMap((s) => s.stimulations).reduce((n, st) => n + st.spikes.length, 0));
+      expect(done.successCount).toBe(keys);
+      expect(runs.mock.calls.length).toBe(wanted);
+      // With jobs too (populate --workers, the fleet worker): claims hand a neuron's lags out longest first.
+      await rgc.SpikeTriggeredAverage.deleteQuick();
+      runs.mockClear();
+      expect((await rgc.SpikeTriggeredAverage.populate({ reserveJobs: true })).successCount).toBe(keys);
       expect(runs.mock.calls.length).toBe(wanted);
     } finally {
       runs.mockRestore();

@@ -50,6 +50,11 @@ export interface JobWorker {
 /** DataJoint 2.3's `add_job_metadata` columns, filled by make when the table has them. */
 const METADATA_COLUMNS = ['_job_start_time', '_job_duration', '_job_version'] as const;
 
+/** A key attribute and its direction, in the order a claim hands keys out. */
+export interface KeyOrder {
+  readonly name: string;
+  readonly descending: boolean;
+}
 
 /**
  * The jobs table of an Imported or Computed table, DataJoint 2.3's per-table queue (`~~name`, see
@@ -321,11 +326,11 @@ export class JobsTable {
    * // [{ …, neuron_index: 1 }, { …, neuron_index: 2 }, …] all of one stimulation
    * ```
    */
-  async claim(n: number, worker: JobWorker, group: readonly string[] = []): Promise<Array<Record<string, unknown>>> {
+  async claim(n: number, worker: JobWorker, group: readonly string[] = [], within: readonly KeyOrder[] = this.claimOrder([], group)): Promise<Array<Record<string, unknown>>> {
     const d = this.connection.dialect;
     const keys = this.keyAttributes.map((c) => this.q(c)).join(', ');
     const due = `${this.q('status')} = 'pending' AND ${this.q('scheduled_time')} <= ${this.now()}`;
-    const order = `ORDER BY ${[this.q('priority'), this.q('scheduled_time'), ...group.map((g) => this.q(g)), ...this.keyAttributes.filter((k) => !group.includes(k)).map((k) => this.q(k))].join(', ')}`;
+    const order = `ORDER BY ${[this.q('priority'), this.q('scheduled_time'), ...group.map((g) => this.q(g)), ...within.map((o) => `${this.q(o.name)}${o.descending ? ' DESC' : ''}`)].join(', ')}`;
     const set = `${this.q('status')} = 'reserved', ${this.q('reserved_time')} = ${this.now()}, ${this.q('user')} = ?, ${this.q('host')} = ?, ${this.q('pid')} = ?, ${this.q('connection_id')} = ?, ${this.q('version')} = ?`;
     const who = [worker.user, worker.host, worker.pid, worker.connectionId, worker.version];
     const tuple = (cols: readonly string[]): string => (cols.length === 1 ? this.q(cols[0]!) : `(${cols.map((c) => this.q(c)).join(', ')})`);
@@ -352,16 +357,32 @@ export class JobsTable {
     // The most urgent group may be all taken by other workers at this instant: any due key then.
     if (claimed.length === 0 && group.length > 0) claimed = await retryDeadlocks(() => attempt(false));
     // RETURNING gives them in no particular order: the group's order, then the key's.
-    const by = [...group, ...this.keyAttributes.filter((k) => !group.includes(k))];
+    const by: KeyOrder[] = [...group.map((name) => ({ name, descending: false })), ...within];
     return claimed.sort((a, b) => {
-      for (const k of by) {
-        const x = a[k] as number | string | bigint;
-        const y = b[k] as number | string | bigint;
-        if (x < y) return -1;
-        if (x > y) return 1;
+      for (const { name, descending } of by) {
+        const x = a[name] as number | string | bigint;
+        const y = b[name] as number | string | bigint;
+        if (x < y) return descending ? 1 : -1;
+        if (x > y) return descending ? -1 : 1;
       }
       return 0;
     });
+  }
+
+  /**
+   * The order of a claim's keys within its group: a table's `jobOrder` (key attributes, each with
+   * an optional ` DESC`), then the other key attributes, ascending. Names outside the key are refused.
+   */
+  claimOrder(jobOrder: readonly string[], group: readonly string[] = []): KeyOrder[] {
+    const named = jobOrder.map((spec) => {
+      const match = /^\s*(\w+)(?:\s+(ASC|DESC))?\s*$/i.exec(spec);
+      if (!match || !this.keyAttributes.includes(match[1]!)) {
+        throw new PopulateError(`${this.info.className}.jobOrder names ${JSON.stringify(spec)}: give key attributes of its jobs (${this.keyAttributes.join(', ')}), each optionally followed by DESC.`);
+      }
+      return { name: match[1]!, descending: match[2]?.toUpperCase() === 'DESC' };
+    });
+    const rest = this.keyAttributes.filter((k) => !group.includes(k) && !named.some((o) => o.name === k)).map((name) => ({ name, descending: false }));
+    return [...named.filter((o) => !group.includes(o.name)), ...rest];
   }
 
   /** Gives keys this worker claimed but did not start back as `pending`. */

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Connection, PopulateError } from '../../src/index.js';
 
 afterAll(() => Connection.closeAll());
@@ -59,6 +59,27 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
     expect(makers.size).toBe(2);
     expect(progress.map(([done]) => done)).toEqual(items.map((_, i) => i + 1));
     expect(progress.at(-1)).toEqual([600, 600]);
+  }, 120_000);
+
+  it('display draws one bar for the keys of every worker, counted to the end', async () => {
+    const m = await load();
+    await m.schema.drop({ force: true });
+    await m.Item.insert(Array.from({ length: 80 }, (_, i) => ({ item_id: 200 + i * 37 })));
+    const drawn: string[] = [];
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { drawn.push(String(chunk)); return true; });
+    try {
+      const result = await m.Work.populate({ workers: 2, workerModule: { path: fixture, exportName: 'Work' }, display: true, maxCalls: 40 });
+      expect(result.successCount).toBe(80);
+    } finally {
+      write.mockRestore();
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    const text = drawn.join('').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(text).toContain('Work |');
+    expect(text).toContain('80/80 keys');
   }, 120_000);
 
   it('refresh: false reaches the workers: only the jobs already pending are made', async () => {

@@ -1,4 +1,3 @@
-import { Presets, SingleBar } from 'cli-progress';
 import { DeadlockError, PopulateError, ReservationLostError } from '../../errors.js';
 import { tableInfo, type TableInfo } from '../declare/table-info.js';
 import type { Tier } from '../declare/tiers.js';
@@ -8,6 +7,7 @@ import type { KeyOfRow } from '../query/row-types.js';
 import { Table, type RowOf, type TableClass } from '../table/table.js';
 import { Dj014TableJobs } from './dj014-jobs.js';
 import { hostSlotsFor, takeHostSlot } from './host-slots.js';
+import { progressBar } from './progress-bar.js';
 import { JobsTable, type JobWorker } from './jobs.js';
 
 /** Options of populate(). */
@@ -580,25 +580,6 @@ function isDeadlock(error: Error): boolean {
 
 function keyId(key: Record<string, unknown>, attributes: readonly string[]): string {
   return JSON.stringify(attributes.map((a) => String(key[a])));
-}
-
-function progressBar(name: string, total: number): { update(n: number): void; stop(): void } | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  const bar = new SingleBar({
-    format: `${name} |{bar}| {value}/{total} keys | {rate} keys/s | ETA {eta_formatted}`,
-    stream: process.stderr,
-    hideCursor: true,
-  }, Presets.shades_classic);
-  const started = Date.now();
-  bar.start(total, 0, { rate: '0.0' });
-  return {
-    update(n: number) {
-      bar.update(n, { rate: (n / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1) });
-    },
-    stop() {
-      bar.stop();
-    },
-  };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { PopulateOptions, PopulateResult } from './auto-populate.js';
 import { populateCpuShare, setPopulateCpuShare, workerCpuShare } from './cpu-share.js';
 import { hostSlotsFor } from './host-slots.js';
 import { JobsTable } from './jobs.js';
+import { progressBar } from './progress-bar.js';
 import { workerExecArgv } from './worker-loader.js';
 
 /** What a worker process is told: where the table is declared, and what to populate. */
@@ -107,7 +108,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
         ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
         ...(options.refresh === undefined ? {} : { refresh: options.refresh }),
       },
-      reportKeys: options.onKey !== undefined || options.onProgress !== undefined,
+      reportKeys: options.onKey !== undefined || options.onProgress !== undefined || options.display === true,
     },
     connection: { ...connection, prefix: info.schema.database.slice(0, info.schema.database.length - info.schema.name.length) },
     secrets: secretsToHand(),
@@ -135,10 +136,13 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   // the due jobs this process found as it started, or to the keys ended if more).
   let ended = 0;
   let dueAtStart = 0;
+  // display: one bar here for every worker's keys (the worker processes draw none).
+  const bar = options.display ? progressBar(info.className, 0) : undefined;
   const keyEnded = (key: Record<string, unknown>, outcome: 'done' | Error): void => {
     ended++;
     options.onKey?.(key, outcome);
     options.onProgress?.(ended, Math.max(dueAtStart, ended));
+    bar?.update(ended, Math.max(dueAtStart, ended));
   };
   const total = Math.max(1, Math.floor(options.workers ?? 1));
   const runs = Array.from({ length: total - 1 }, () => new Promise<WorkerReport>((resolve, reject) => {
@@ -169,6 +173,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     options.signal?.removeEventListener('abort', abort);
+    bar?.stop();
   }
   if (interrupted) {
     await giveBackOwnClaims(info, handoff.spec.options.jobs);

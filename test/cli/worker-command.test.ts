@@ -98,8 +98,8 @@ describe.each(dialects)('rg-pipeline worker on $name', (dialect: TestDialect) =>
   }, 60_000);
 
   it('SIGTERM finishes the key in hand, then exits 0', async () => {
-    const w = worker(url, ['--max-keys', '100'], { RG_FLEET_MAKE_MS: '1500' });
-    await until('a key in hand', async () => (await jobRows()).some((j) => j.status === 'reserved'));
+    const w = worker(url, ['--max-keys', '100'], { RG_FLEET_MAKE_MS: '1500', RG_FLEET_SAY_MAKING: '1' });
+    await until('a key in hand', () => w.err().includes('making item'));
     const held = (await jobRows()).find((j) => j.status === 'reserved')!.item;
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);
@@ -110,8 +110,9 @@ describe.each(dialects)('rg-pipeline worker on $name', (dialect: TestDialect) =>
 
   for (const [second, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     it(`a second ${second} gives the key in hand back and exits ${code}`, async () => {
-      const w = worker(url, ['--max-keys', '100'], { RG_FLEET_MAKE_MS: '4000' });
-      await until('a key in hand', async () => (await jobRows()).some((j) => j.status === 'reserved'));
+      const w = worker(url, ['--max-keys', '100'], { RG_FLEET_MAKE_MS: '4000', RG_FLEET_SAY_MAKING: '1' });
+      // make() under way, not only the key claimed (a claimed key not yet started is given back on a stop, and the worker exits 0).
+      await until('a key in hand', () => w.err().includes('making item'));
       const held = (await jobRows()).find((j) => j.status === 'reserved')!.item;
       w.child.kill('SIGTERM');
       await sleep(300);

@@ -1,4 +1,5 @@
 import { Computed } from '../schema/populate/auto-populate.js';
+import { compareKeys } from '../schema/populate/jobs.js';
 import type { Restriction } from '../schema/query/query.js';
 import type { RowOf, TableClass } from '../schema/table/table.js';
 import { pipeline } from '../tables/pipeline-schema.js';
@@ -124,15 +125,9 @@ export class SpikeTriggeredAverage extends Computed<SpikeTriggeredAverageRow> {
    */
   static override async todoKeys<C extends TableClass>(this: C, restriction?: Restriction<RowOf<C>>): Promise<Array<Record<string, unknown>>> {
     const keys = await Computed.todoKeys.call(this, restriction as never);
-    const order = ['subject_name', 'sample_number', 'session_date', 'stimulation_index', 'neuron_index', 'n_lags'];
-    keys.sort((a, b) => {
-      for (const name of order) {
-        const x = a[name] as string | number;
-        const y = b[name] as string | number;
-        if (x !== y) return (x < y) !== (name === 'n_lags') ? -1 : 1;
-      }
-      return 0;
-    });
+    // The order claims hand them out in: its jobGroup, then its jobOrder.
+    const group = SpikeTriggeredAverage.jobGroup;
+    keys.sort(compareKeys([...group.map((name) => ({ name, descending: false })), ...SpikeTriggeredAverage.jobs().claimOrder(SpikeTriggeredAverage.jobOrder, group)]));
     ahead.expect(keys);
     expectStimulations(keys);
     if (keys.length > 0) startPackThreads();

@@ -48,7 +48,12 @@ async function rowFingerprint(stimKey: Record<string, unknown>): Promise<string>
   const row = await Stimulation.restrict(stimKey as never)
     .proj('fps', 'stimulus_onset', { movie_bytes: sql<number>`length(movie)`, movie_tail: sql<Uint8Array>`substr(movie, length(movie) - 3)` })
     .fetch1();
-  return JSON.stringify([Number(row.movie_bytes), Buffer.from(row.movie_tail).toString('hex'), row.fps, row.stimulus_onset]);
+  return fingerprintOf(Number(row.movie_bytes), row.movie_tail, row.fps, row.stimulus_onset);
+}
+
+/** {@link rowFingerprint} from its parts: the stored movie's size and last 4 bytes, fps and onset. */
+function fingerprintOf(movieBytes: number, movieTail: Uint8Array, fps: unknown, onset: unknown): string {
+  return JSON.stringify([movieBytes, Buffer.from(movieTail).toString('hex'), fps, onset]);
 }
 
 /** Forgets one stimulation's inputs (its movie leaves the kernel's memory once read). */
@@ -72,10 +77,9 @@ const PREFETCH = 2;
  * later, so its movie may wait for a pack thread still loading.
  */
 async function fetchInputs(stimKey: Record<string, unknown>, ahead = false): Promise<{ readonly prepared: Promise<StimulationInputs>; readonly fingerprint: string }> {
-  const [stim, rows, fingerprint] = await Promise.all([
+  const [stim, rows] = await Promise.all([
     Stimulation.restrict(stimKey as never).fetch1('movie', 'fps', 'stimulus_onset'),
     Spike.restrict(stimKey as never).fetch('neuron_index', 'spike_time'),
-    rowFingerprint(stimKey),
   ]);
   const byNeuron = new Map<number, number[]>();
   for (const r of rows) {
@@ -86,6 +90,8 @@ async function fetchInputs(stimKey: Record<string, unknown>, ahead = false): Pro
   const spikes = new Map([...byNeuron].map(([n, times]) => [n, Float64Array.from(times)]));
   // A white-noise movie stored by rg-schema is read a byte a value, not eight.
   const stored = storedBlobBytes(stim, 'movie');
+  // The row's fingerprint from the bytes just read; a query only when they were not kept.
+  const fingerprint = stored ? fingerprintOf(stored.byteLength, stored.subarray(Math.max(0, stored.byteLength - 4)), stim.fps, stim.stimulus_onset) : await rowFingerprint(stimKey);
   const unit = stored ? readUnitValuesOffThread(stored, { ahead }) : Promise.resolve(undefined);
   // In an object: a promise returned from an async function would be awaited with it.
   return {

@@ -533,10 +533,6 @@ const MAX_KEYS_PER_TRANSACTION = 32;
 /** Times a make is run when the server fails its transaction to break a deadlock. */
 const DEADLOCK_ATTEMPTS = 4;
 
-/**
- * Keys that share a transaction (or a claim) when make() takes `makeMs` (a moving average;
- * undefined before the first is timed): about `workMs` of make time, at least 1, at most `most`.
- */
 let populateRuns = 0;
 
 /**
@@ -550,6 +546,10 @@ export function populateRun(): number {
   return populateRuns;
 }
 
+/**
+ * Keys that share a transaction (or a claim) when make() takes `makeMs` (a moving average;
+ * undefined before the first is timed): about `workMs` of make time, at least 1, at most `most`.
+ */
 /**
  * Refreshes a table's jobs (a `pending` job for each key to do that has none, or only a finished
  * one) unless one read finds nothing to add: a worker starting on a queue already refreshed lists

@@ -57,6 +57,27 @@ export interface KeyOrder {
 }
 
 /**
+ * Compares two keys by the attributes of `by` in turn, each ascending or descending: the order
+ * in which a claim hands keys out.
+ *
+ * @example
+ * ```ts
+ * keys.sort(compareKeys([{ name: 'neuron_index', descending: false }, { name: 'n_lags', descending: true }]));
+ * ```
+ */
+export function compareKeys(by: readonly KeyOrder[]): (a: Record<string, unknown>, b: Record<string, unknown>) => number {
+  return (a, b) => {
+    for (const { name, descending } of by) {
+      const x = a[name] as number | string | bigint;
+      const y = b[name] as number | string | bigint;
+      if (x < y) return descending ? 1 : -1;
+      if (x > y) return descending ? -1 : 1;
+    }
+    return 0;
+  };
+}
+
+/**
  * The jobs table of an Imported or Computed table, DataJoint 2.3's per-table queue (`~~name`, see
  * jobs-layout.ts), used with DataJoint's protocol so rg-schema and DataJoint workers can share it:
  * `refresh` adds `pending` rows, a worker takes one by flipping it to `reserved` in one UPDATE
@@ -357,16 +378,7 @@ export class JobsTable {
     // The most urgent group may be all taken by other workers at this instant: any due key then.
     if (claimed.length === 0 && group.length > 0) claimed = await retryDeadlocks(() => attempt(false));
     // RETURNING gives them in no particular order: the group's order, then the key's.
-    const by: KeyOrder[] = [...group.map((name) => ({ name, descending: false })), ...within];
-    return claimed.sort((a, b) => {
-      for (const { name, descending } of by) {
-        const x = a[name] as number | string | bigint;
-        const y = b[name] as number | string | bigint;
-        if (x < y) return descending ? 1 : -1;
-        if (x > y) return descending ? -1 : 1;
-      }
-      return 0;
-    });
+    return claimed.sort(compareKeys([...group.map((name) => ({ name, descending: false })), ...within]));
   }
 
   /**

@@ -136,12 +136,14 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   // the due jobs this process found as it started, or to the keys ended if more).
   let ended = 0;
   let dueAtStart = 0;
-  // display: one bar here for every worker's keys (the worker processes draw none).
-  const bar = options.display ? progressBar(info.className, 0) : undefined;
+  // display: one bar here for every worker's keys (the worker processes draw none), drawn from
+  // the first key on, when there is a total to show (an empty bar of 0/0 before is no news).
+  let bar: ReturnType<typeof progressBar>;
   const keyEnded = (key: Record<string, unknown>, outcome: 'done' | Error): void => {
     ended++;
     options.onKey?.(key, outcome);
     options.onProgress?.(ended, Math.max(dueAtStart, ended));
+    if (options.display) bar ??= progressBar(info.className, Math.max(dueAtStart, ended));
     bar?.update(ended, Math.max(dueAtStart, ended));
   };
   const total = Math.max(1, Math.floor(options.workers ?? 1));

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PopulateError } from '../../src/errors.js';
-import { hostSlotsFor } from '../../src/schema/populate/host-slots.js';
+import { announceNoKeysLeft, hostSlotsFor, shareMakeWeight, sharedMakeWeight } from '../../src/schema/populate/host-slots.js';
 
 const SLOTS_MODULE = path.resolve('src/schema/populate/host-slots.ts');
 
@@ -30,6 +30,34 @@ function holder(dir: string, slots: number, holdMs: number, extra = ''): { outpu
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   return { output: () => out, done: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+}
+
+/** A process that runs `code` (with takeHostSlot and the module's other exports in scope) in `dir`'s slots. */
+function slotProcess(dir: string, code: string): { output: () => string; done: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+    const { takeHostSlot, sharedMakeWeight } = await import(${JSON.stringify(SLOTS_MODULE)});
+    ${code}
+  `], { env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  return { output: () => out, done: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+}
+
+/** Waits until a process has printed `word`. */
+async function saidBy(p: { output: () => string }, word: string): Promise<void> {
+  for (let i = 0; i < 400 && !p.output().includes(word); i++) await new Promise((r) => setTimeout(r, 25));
+}
+
+/** Runs `work` in this process as if its temporary directory were `dir` (where the slots are). */
+function inSlotsOf<T>(dir: string, work: () => T): T {
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  try {
+    return work();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
 }
 
 function held(output: string): Held {
@@ -102,6 +130,56 @@ describe('host slots: populate processes of one host that make keys at once', ()
     expect(await busy.done).toBe(0);
   }, 60_000);
 
+  it('a waiting process hears at once that a table\'s keys are all claimed, and leaves without a slot', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
+    const busy = holder(dir, 1, 6_000);
+    await saidBy(busy, 'GOT');
+    const waiter = slotProcess(dir, `
+      const asks = [];
+      const slot = await takeHostSlot(1, { stillWanted: async () => { asks.push(Date.now()); console.log('ASKED'); return asks.length < 2; } });
+      console.log(JSON.stringify({ asks, wanted: slot.wanted }));
+      slot.release();
+    `);
+    await saidBy(waiter, 'ASKED');
+    await new Promise((r) => setTimeout(r, 150));
+    inSlotsOf(dir, () => announceNoKeysLeft('some table'));
+    expect(await waiter.done).toBe(0);
+    const { asks, wanted } = JSON.parse(waiter.output().split('\n').find((l) => l.startsWith('{'))!) as { asks: number[]; wanted: boolean };
+    // Asked as the wait began, and again on the news: the next question without news would
+    // have come 500 ms after the first.
+    expect(asks).toHaveLength(2);
+    expect(asks[1]! - asks[0]!).toBeLessThan(450);
+    // The wait ended without a slot, and says so: the caller claims nothing.
+    expect(wanted).toBe(false);
+    expect(await busy.done).toBe(0);
+  }, 60_000);
+
+  it('a waiter whose count of slots grows while it waits takes the new slot', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
+    const busy = holder(dir, 1, 6_000);
+    await saidBy(busy, 'GOT');
+    const waiter = slotProcess(dir, `
+      console.log('WAITING');
+      const slot = await takeHostSlot(() => (sharedMakeWeight('a table') === 'heavy' ? 2 : 1));
+      console.log(JSON.stringify({ got: Date.now(), wanted: slot.wanted }));
+      slot.release();
+    `);
+    await saidBy(waiter, 'WAITING');
+    await new Promise((r) => setTimeout(r, 300));
+    inSlotsOf(dir, () => {
+      expect(sharedMakeWeight('a table')).toBeUndefined();
+      shareMakeWeight('a table', 'heavy');
+      expect(sharedMakeWeight('a table')).toBe('heavy');
+      expect(sharedMakeWeight('another table')).toBeUndefined();
+    });
+    expect(await waiter.done).toBe(0);
+    const { got, wanted } = JSON.parse(waiter.output().split('\n').find((l) => l.startsWith('{'))!) as { got: number; wanted: boolean };
+    expect(wanted).toBe(true);
+    // The second slot, taken while the holder of the first still held it.
+    expect(await busy.done).toBe(0);
+    expect(got).toBeLessThan(held(busy.output()).end);
+  }, 60_000);
+
   it('one process holds one slot for all its lanes, and gives it up when the last lets go', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
     // Two takes in one process with a single slot: the second does not wait for the first.
@@ -149,7 +227,51 @@ describe('how many host slots', () => {
   });
 });
 
+interface Made { item: number; worker_pid: number; started: number; ended: number }
+
+/** populate({ workers }) of a slot-pipeline table on a SQLite file, in a process of its own. */
+async function populateWorkers(table: 'Timed' | 'Light', items: number, options: string, env: Record<string, string>): Promise<{ result: { successCount: number; errors: unknown[] }; rows: Made[] }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
+  const fixture = path.resolve('test/fixtures/slot-pipeline.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+    const m = await import(${JSON.stringify(fixture)});
+    await m.Item.insert(Array.from({ length: ${items} }, (_, item) => ({ item })));
+    const result = await m.${table}.populate({ ${options}, workerModule: { path: ${JSON.stringify(fixture)}, exportName: '${table}' } });
+    console.log(JSON.stringify({ result, rows: await m.${table}.fetch() }));
+    process.exit(0);
+  `], { env: { ...process.env, TMPDIR: dir, RG_HOST_SLOTS: '', RG_DB_URL: `sqlite://${path.join(dir, 'slots.sqlite')}`, RG_TEST_SCHEMA: 'rgt_host_slots', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+  return JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { result: { successCount: number; errors: unknown[] }; rows: Made[] };
+}
+
+/** Makes of one process that ran while a make of another did. */
+function overlapping(rows: readonly Made[]): Made[] {
+  return rows.filter((a) => rows.some((b) => b.worker_pid !== a.worker_pid && b.started < a.ended && a.started < b.ended));
+}
+
 describe('populate({ workers, hostSlots })', () => {
+  it('on SQLite, workers of a light make take turns on one slot from their first key', async () => {
+    // Two slots on the host; the make computes 0.3 ms. A worker that has made nothing yet counts
+    // its makes light (and one that has, says so): none runs beside another, even at the start.
+    const { result, rows } = await populateWorkers('Light', 3000, 'workers: 3', { RG_HOST_SLOTS: '2' });
+    expect(result).toEqual({ successCount: 3000, errors: [] });
+    expect(overlapping(rows)).toEqual([]);
+    expect(new Set(rows.map((r) => r.worker_pid)).size).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('on SQLite, workers that have not made a key yet use every slot once another found the makes heavy', async () => {
+    // 8 ms of CPU per key: the calling process finds it and says so; the worker processes it
+    // starts take the second slot before their own first make.
+    const { result, rows } = await populateWorkers('Timed', 400, 'workers: 3', { RG_HOST_SLOTS: '2' });
+    expect(result).toEqual({ successCount: 400, errors: [] });
+    const firstOf = new Map<number, Made>();
+    for (const r of [...rows].sort((a, b) => a.started - b.started)) if (!firstOf.has(r.worker_pid)) firstOf.set(r.worker_pid, r);
+    // Some worker's very first make ran beside another process's make.
+    expect([...firstOf.values()].some((first) => overlapping(rows).includes(first))).toBe(true);
+  }, 120_000);
+
   it('with hostSlots: 1 the makes of three worker processes never overlap', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
     const file = path.join(dir, 'slots.sqlite');

@@ -6,7 +6,7 @@ import { Query, type Restriction } from '../query/query.js';
 import type { KeyOfRow } from '../query/row-types.js';
 import { Table, type RowOf, type TableClass } from '../table/table.js';
 import { Dj014TableJobs } from './dj014-jobs.js';
-import { hostSlotsFor, takeHostSlot } from './host-slots.js';
+import { announceNoKeysLeft, hostSlotsFor, shareMakeWeight, sharedMakeWeight, takeHostSlot, type MakeWeight } from './host-slots.js';
 import { progressBar } from './progress-bar.js';
 import { JobsTable, type JobWorker } from './jobs.js';
 
@@ -293,8 +293,13 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     // than a shared transaction's bound) gain nothing from running beside each other, and lose
     // the file's pages to the other process at every turn of the lock: such processes take the
     // first slot only, so one runs at a time. Those that compute use them all.
-    const slotsNow = (): number => (hostSlots !== Infinity && options.hostSlots === undefined && !info.schema.connection.dialect.concurrent
-      && computeCpuMs !== undefined && computeCpuMs < LOCKING_TRANSACTION_WORK_MS ? 1 : hostSlots);
+    // Until a process has made keys of its own it goes by what another process of the host found
+    // (shareMakeWeight), and without that counts them light: eight processes that each start on a
+    // key at once spend their start-up (code not yet compiled hot) on the same two cores, and
+    // that cost a populate of light makes more than it gained.
+    const weighed = hostSlots !== Infinity && options.hostSlots === undefined && !info.schema.connection.dialect.concurrent;
+    const weightName = `${info.schema.connection.file ?? ''}\0${info.schema.database}\0${info.tableName}`;
+    const slotsNow = (): number => (!weighed || makeWeight() === 'heavy' ? hostSlots : 1);
     const lanes = info.schema.connection.dialect.concurrent ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1;
     /** The job of a key another worker made between its listing and its reservation here. */
     const skipMade = async (key: Record<string, unknown>): Promise<'skipped'> => {
@@ -380,9 +385,23 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     // they size the transactions that quick makes share.
     let computeMs: number | undefined;
     let computeCpuMs: number | undefined;
+    // The last few makes' CPU times weigh them: the least of them, as a process's first makes
+    // also compile its code (a cold first make of a light table took over 2 ms, and the moving
+    // average stayed above that for a dozen keys).
+    const recentCpuMs: number[] = [];
+    let sharedWeight: MakeWeight | undefined;
+    const makeWeight = (): MakeWeight => (recentCpuMs.length < WEIGHED_MAKES ? sharedMakeWeight(weightName) ?? 'light'
+      : Math.min(...recentCpuMs) < LOCKING_TRANSACTION_WORK_MS ? 'light' : 'heavy');
     const timeMake = (ms: number, cpuMs: number): void => {
       computeMs = movingAverage(computeMs, ms);
       computeCpuMs = movingAverage(computeCpuMs, cpuMs);
+      if (!weighed) return;
+      recentCpuMs.push(cpuMs);
+      if (recentCpuMs.length > WEIGHED_MAKES) recentCpuMs.shift();
+      if (recentCpuMs.length < WEIGHED_MAKES) return;
+      const weight = makeWeight();
+      if (weight !== sharedWeight) shareMakeWeight(weightName, weight);
+      sharedWeight = weight;
     };
     const fixedPerTransaction = options.keysPerTransaction === undefined ? undefined : Math.max(1, Math.floor(options.keysPerTransaction));
     // SQLite's transaction holds the file's only write lock, and computation of the keys after the
@@ -407,7 +426,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           continue;
         }
         const key = keys[next++]!;
-        const slot = await takeHostSlot(slotsNow(), { signal: options.signal });
+        const slot = await takeHostSlot(slotsNow, { signal: options.signal });
         let outcome: 'done' | 'skipped' | Error;
         try {
           outcome = await info.schema.connection.session(async (connectionId) => {
@@ -439,16 +458,19 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       throw new PopulateError(`${info.className}.jobGroup names ${outside.join(', ')}, which ${outside.length === 1 ? 'is' : 'are'} not among its jobs' key attributes (${jobs.keyAttributes.join(', ')}). Name attributes of its primary key that come from its parents.`);
     }
     const order = jobs ? jobs.claimOrder((cls as unknown as { jobOrder?: readonly string[] }).jobOrder ?? [], group) : [];
-    // A waiting worker's question is a read of this host's own file on SQLite, and costs nothing
-    // to ask often; on a server every waiter of every host asks it.
-    const askEveryMs = info.schema.connection.dialect.concurrent ? 100 : 20;
     const cap = Math.min(options.limit ?? Infinity, options.maxCalls ?? Infinity);
     let claimedCount = 0;
     const claimLane = async (): Promise<void> => {
       while (failure === undefined && claimedCount < cap) {
         // Taken before the claim: a process waiting for a core holds no keys; it stops waiting
         // once no key is left to claim.
-        const slot = await takeHostSlot(slotsNow(), { signal: options.signal, stillWanted: () => jobs!.anyDue(), askEveryMs });
+        const slot = await takeHostSlot(slotsNow, { signal: options.signal, stillWanted: () => jobs!.anyDue() });
+        // Nothing is left to claim: asking the claim's write lock to say so again would queue
+        // every waiting process of the host behind it.
+        if (!slot.wanted) {
+          slot.release();
+          break;
+        }
         const more = await info.schema.connection.session(async (connectionId) => {
           const me: JobWorker = { ...worker!, connectionId };
           // Once stopped, nothing more is claimed, and the lane ends.
@@ -481,7 +503,11 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           if (i < claimed.length) await jobs!.unclaim(claimed.slice(i), me);
           return claimed.length > 0;
         }).finally(() => slot.release());
-        if (!more) break;
+        if (!more) {
+          // The host's processes waiting for a slot, to make keys of this table, leave now.
+          if (hostSlots !== Infinity && !options.signal?.aborted) announceNoKeysLeft(weightName);
+          break;
+        }
       }
     };
     try {
@@ -528,6 +554,8 @@ const SERVER_TRANSACTION_WORK_MS = 20;
 const SERVER_TRANSACTION_WALL_MS = 100;
 /** The same where a transaction locks the whole database (SQLite): short, as other processes wait. */
 const LOCKING_TRANSACTION_WORK_MS = 2;
+/** Makes a process times before it weighs them (and tells the host's other processes). */
+const WEIGHED_MAKES = 5;
 /** The most keys such a transaction takes. */
 const MAX_KEYS_PER_TRANSACTION = 32;
 /** Times a make is run when the server fails its transaction to break a deadlock. */

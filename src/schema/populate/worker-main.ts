@@ -8,7 +8,7 @@ import { setProcessConnection } from '../connection/config.js';
 import { Connection } from '../connection/connection.js';
 import { setProcessSecrets } from '../connection/secrets.js';
 import { setPopulateCpuShare } from './cpu-share.js';
-import { keyForIpc, type WorkerHandoff, type WorkerKeyReport, type WorkerReport, type WorkerStop } from './workers.js';
+import { hostSlotsOf, keyForIpc, type WorkerHandoff, type WorkerKeyReport, type WorkerReport, type WorkerStop } from './workers.js';
 
 // One listener from the start: IPC delivers messages that arrive together in one go, so a stop
 // sent right after the handoff would pass a listener added once the handoff is read.
@@ -38,7 +38,7 @@ const onKey = (key: Record<string, unknown>, outcome: 'done' | Error): void => {
 // A stop from the parent (its populate's signal was aborted) ends this populate between keys, and
 // what was made is reported.
 const result = await table.populate(spec.restriction, {
-  ...spec.options, reserveJobs: true, suppressErrors: true, hostSlots: handoff.hostSlots ?? Infinity, signal: stop.signal, ...(spec.reportKeys ? { onKey } : {}),
+  ...spec.options, reserveJobs: true, suppressErrors: true, ...hostSlotsOf(handoff), signal: stop.signal, ...(spec.reportKeys ? { onKey } : {}),
 });
 const report: WorkerReport = {
   kind: 'report',

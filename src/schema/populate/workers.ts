@@ -33,8 +33,11 @@ export interface WorkerHandoff {
   readonly secrets: Readonly<Record<string, string>>;
   /** Cores this worker's multi-threaded make() may use: the machine's, shared among the workers. */
   readonly cpuShare: number;
-  /** populate's `hostSlots` as the parent resolved it; null for no limit (IPC's JSON has no Infinity). */
-  readonly hostSlots: number | null;
+  /**
+   * populate's `hostSlots` as the caller gave it; null for no limit (IPC's JSON has no Infinity);
+   * absent for the host's default, under which a worker on SQLite also weighs its makes.
+   */
+  readonly hostSlots?: number | null;
 }
 
 /** What a worker reports back over IPC when it is done. */
@@ -113,7 +116,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     connection: { ...connection, prefix: info.schema.database.slice(0, info.schema.database.length - info.schema.name.length) },
     secrets: secretsToHand(),
     cpuShare: workerCpuShare(options.workers ?? 1),
-    hostSlots: Number.isFinite(hostSlotsFor(options.hostSlots)) ? hostSlotsFor(options.hostSlots) : null,
+    ...(options.hostSlots === undefined ? {} : { hostSlots: Number.isFinite(hostSlotsFor(options.hostSlots)) ? options.hostSlots : null }),
   };
   const main = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './worker-main.ts' : './worker-main.js', import.meta.url));
   const execArgv = workerExecArgv(main, spec.path);
@@ -219,7 +222,7 @@ async function populateHere(info: TableInfo, restriction: unknown, handoff: Work
   let told = false;
   try {
     return await table.populate(restriction, {
-      ...handoff.spec.options, reserveJobs: true, suppressErrors: true, hostSlots: handoff.hostSlots ?? Infinity,
+      ...handoff.spec.options, reserveJobs: true, suppressErrors: true, ...hostSlotsOf(handoff),
       ...(own.signal ? { signal: own.signal } : {}),
       ...(own.onKey ? { onKey: own.onKey } : {}),
       onProgress: (_done, total) => {
@@ -247,4 +250,9 @@ async function giveBackOwnClaims(info: TableInfo, protocol: PopulateOptions['job
   } catch {
     // The run is stopping: what cannot be given back now is released as stale later.
   }
+}
+
+/** The `hostSlots` option a worker's populate takes from its handoff: none for the host's default. */
+export function hostSlotsOf(handoff: WorkerHandoff): { hostSlots?: number } {
+  return handoff.hostSlots === undefined ? {} : { hostSlots: handoff.hostSlots ?? Infinity };
 }

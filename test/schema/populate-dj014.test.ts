@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Computed, Connection, DJ014_JOBS_TABLE, Manual, Schema, dj014ErrorMessage, dj014Jobs, dj014KeyHash, packBlob, pythonFloatText, resolveType, unpackBlob,
@@ -244,5 +245,72 @@ describe.each(servers)('a mixed fleet of DataJoint 0.14 and rg-schema workers on
     expect(sql.output()).toContain('DONE 0');
     expect(await m.Work.restrict({ item: 1000 }).count()).toBe(0);
     await m.schema.drop({ force: true });
+  }, 60_000);
+});
+
+describe.each(servers.filter((s) => s.name === 'mysql'))('0.14 reservations beside a completion on $name', (server) => {
+  it('a reserve InnoDB picks to break the deadlock of two inserts of a row another deletes is tried again, not raised', async () => {
+    // MySQL's manual: a session deletes a row; two sessions insert it, each waits for a shared
+    // lock on it; the delete commits, both hold the shared lock and want the exclusive one. One
+    // of the two inserts fails with a deadlock. 0.14 reserves by insert and completes by delete.
+    const schema = new Schema(schemaName('dj014_deadlock'), { connection: server.url('dj014_deadlock') });
+    await schema.drop({ force: true });
+    const jobs = dj014Jobs(schema);
+    await jobs.declare();
+    const url = new URL(server.url('dj014_deadlock'));
+    const connect = () => mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: schema.database });
+    const [deleting, inserting, watching] = [await connect(), await connect(), await connect()];
+    const me = { ...(await jobs.workerIdentity()), connectionId: 1 };
+    const outcomes: Array<boolean | string> = [];
+    const victims: string[] = [];
+    // Both orders of the two inserts, three times each: whichever InnoDB picks, ours is among them.
+    for (const oursFirst of [true, false, true, false, true, false]) {
+      const key = { item: outcomes.length };
+      const hash = dj014KeyHash(key);
+      await deleting.query("INSERT INTO `~jobs` (table_name, key_hash, status, `key`, user, host, pid, connection_id) VALUES ('__out', ?, 'reserved', NULL, 'them', 'h', 1, 1)", [hash]);
+      await deleting.query('BEGIN');
+      await deleting.query("DELETE FROM `~jobs` WHERE table_name = '__out' AND key_hash = ?", [hash]);
+      const theirs = async (): Promise<void> => {
+        try {
+          await inserting.query("INSERT INTO `~jobs` (table_name, key_hash, status, `key`, user, host, pid, connection_id) VALUES ('__out', ?, 'reserved', NULL, 'them', 'h', 2, 2)", [hash]);
+        } catch (error) {
+          victims.push((error as { code?: string }).code ?? String(error));
+        }
+      };
+      const waitingOn = async (n: number): Promise<void> => {
+        for (let i = 0; i < 200; i++) {
+          // InnoDB's own view of lock waits (INNODB_TRX) is a cache that a quick poll does not refresh.
+          const [rows] = await watching.query<mysql.RowDataPacket[]>("SELECT count(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO %~jobs%' AND STATE = 'Update'");
+          if (Number(rows[0]!.n) >= n) return;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      let ours: Promise<boolean | string>;
+      let other: Promise<void>;
+      if (oursFirst) {
+        ours = jobs.reserve('__out', key, me).catch((error: Error) => `raised ${error.name}`);
+        await waitingOn(1);
+        other = theirs();
+      } else {
+        other = theirs();
+        await waitingOn(1);
+        ours = jobs.reserve('__out', key, me).catch((error: Error) => `raised ${error.name}`);
+      }
+      await waitingOn(2);
+      await deleting.query('COMMIT');
+      await other;
+      outcomes.push(await ours);
+    }
+    for (const c of [deleting, inserting, watching]) await c.end();
+    // Never raised: true when ours went in, false when theirs did.
+    expect(outcomes.every((o) => typeof o === 'boolean')).toBe(true);
+    // The deadlock did happen: some rounds InnoDB picked theirs (in the others ours, tried again).
+    expect(victims.length).toBeGreaterThan(0);
+    expect(victims.every((v) => v === 'ER_LOCK_DEADLOCK')).toBe(true);
+    const rows = await jobs.list();
+    expect(rows).toHaveLength(6);
+    // Each key's row is the one of the insert that went in: ours where reserve said true.
+    expect(rows.filter((r) => r.pid === me.pid).length).toBe(outcomes.filter((o) => o === true).length);
+    await schema.drop({ force: true });
   }, 60_000);
 });

@@ -392,8 +392,18 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     let sharedWeight: MakeWeight | undefined;
     const makeWeight = (): MakeWeight => (recentCpuMs.length < WEIGHED_MAKES ? sharedMakeWeight(weightName) ?? 'light'
       : Math.min(...recentCpuMs) < LOCKING_TRANSACTION_WORK_MS ? 'light' : 'heavy');
-    const timeMake = (ms: number, cpuMs: number): void => {
-      computeMs = movingAverage(computeMs, ms);
+    let timedMakes = 0;
+    const timeMake: MakeTimer = {
+      // The process's CPU time is a system call that cost ~30 µs, 3% of a trivial make: asked of
+      // the first makes, then of one in CPU_SAMPLE_EVERY.
+      wantsCpu: () => timedMakes < WEIGHED_MAKES * 3 || timedMakes % CPU_SAMPLE_EVERY === 0,
+      heard: (ms, cpuMs) => {
+        timedMakes++;
+        computeMs = movingAverage(computeMs, ms);
+        if (cpuMs !== undefined) heardCpu(cpuMs);
+      },
+    };
+    const heardCpu = (cpuMs: number): void => {
       computeCpuMs = movingAverage(computeCpuMs, cpuMs);
       if (!weighed) return;
       recentCpuMs.push(cpuMs);
@@ -554,6 +564,14 @@ const SERVER_TRANSACTION_WORK_MS = 20;
 const SERVER_TRANSACTION_WALL_MS = 100;
 /** The same where a transaction locks the whole database (SQLite): short, as other processes wait. */
 const LOCKING_TRANSACTION_WORK_MS = 2;
+/** How runMake tells populate what each make took: CPU time only when `wantsCpu()` said so. */
+export interface MakeTimer {
+  wantsCpu(): boolean;
+  heard(ms: number, cpuMs: number | undefined): void;
+}
+
+/** After the first makes, one make in this many has its CPU time measured. */
+const CPU_SAMPLE_EVERY = 8;
 /** Makes a process times before it weighs them (and tells the host's other processes). */
 const WEIGHED_MAKES = 5;
 /** The most keys such a transaction takes. */
@@ -616,23 +634,24 @@ function keyId(key: Record<string, unknown>, attributes: readonly string[]): str
  * transaction takes the file's write lock at make's first write, not while make reads and
  * computes, so worker processes sharing the file compute at the same time; `beforeCommit` must
  * call `connection.ensureWriteLock()` before any check whose answer the commit relies on.
- * `timed` hears how long each make() itself took, in milliseconds of wall time and of the process's CPU time.
+ * `timed` hears how long each make() itself took, in milliseconds of wall time and, when it wants
+ * it, of the process's CPU time.
  */
 export async function runMake(cls: new () => AutoPopulated<object>, info: TableInfo, keys: ReadonlyArray<Record<string, unknown>>,
-  beforeCommit?: (key: Record<string, unknown>, started: Date) => Promise<void>, timed?: (ms: number, cpuMs: number) => void): Promise<void> {
+  beforeCommit?: (key: Record<string, unknown>, started: Date) => Promise<void>, timed?: MakeTimer): Promise<void> {
   const allowed = new Set<TableInfo>([info, ...info.parts]);
   await info.schema.connection.transaction(async () => {
     for (const key of keys) {
       const started = new Date();
       const clock = performance.now();
-      const cpu = timed && process.cpuUsage();
+      const cpu = timed?.wantsCpu() ? process.cpuUsage() : undefined;
       await makeContext.run(allowed, async () => {
         const instance = new cls();
         await instance.make(key);
       });
       if (timed) {
-        const used = process.cpuUsage(cpu);
-        timed(performance.now() - clock, (used.user + used.system) / 1000);
+        const used = cpu && process.cpuUsage(cpu);
+        timed.heard(performance.now() - clock, used && (used.user + used.system) / 1000);
       }
       await beforeCommit?.(key, started);
     }

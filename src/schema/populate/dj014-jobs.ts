@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { DuplicateError } from '../../errors.js';
 import { packBlob } from '../blob/pack.js';
 import type { Connection } from '../connection/connection.js';
+import { retryDeadlocks } from '../connection/retry-deadlocks.js';
 import type { Attribute, DefaultValue } from '../definition/heading.js';
 import { resolveType } from '../definition/types.js';
 import type { Schema } from '../declare/schema.js';
@@ -143,14 +144,22 @@ export class Dj014JobsTable {
     return this.insertRow(tableName, key, 'reserved', worker, attributeOf);
   }
 
-  /** Inserts a key's row unless one exists (0.14 inserts, and a duplicate means the key is taken). */
+  /**
+   * Inserts a key's row unless one exists (0.14 inserts, and a duplicate means the key is taken).
+   * Outside a transaction an insert that InnoDB picked to break a deadlock is tried again: 0.14's
+   * protocol deadlocks by design when two workers insert the row of a key while a third deletes it
+   * (its completion), the case of MySQL's manual, and a retry then finds the row the other
+   * inserted (taken) or none (free). 0.14 itself raises there, and its populate stops.
+   */
   private async insertRow(tableName: string, key: Readonly<Record<string, unknown>>, status: Dj014JobStatus, worker: Dj014Worker, attributeOf: ((name: string) => Attribute | undefined) | undefined): Promise<boolean> {
     await this.declare();
     const columns = ['table_name', 'key_hash', 'status', 'key', 'user', 'host', 'pid', 'connection_id'];
     const values = [tableName, dj014KeyHash(key, attributeOf), status, packBlob(dj014KeyDict(key, attributeOf)), worker.user, worker.host, worker.pid, worker.connectionId];
+    const insert = (): Promise<unknown> => this.connection.guarded(() => this.connection.run(
+      `INSERT INTO ${this.ref} (${columns.map((c) => this.q(c)).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, values));
     try {
-      await this.connection.guarded(() => this.connection.run(
-        `INSERT INTO ${this.ref} (${columns.map((c) => this.q(c)).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, values));
+      // In a transaction a deadlock has rolled all of it back: the caller's to handle.
+      await (this.connection.inTransaction ? insert() : retryDeadlocks(insert));
       return true;
     } catch (error) {
       if (error instanceof DuplicateError) return false;

@@ -20,7 +20,8 @@ export async function best(runs: number, work: () => Promise<unknown>): Promise<
 export function printTable(title: string, rows: Array<Record<string, string | number>>): void {
   console.log(`\n## ${title}\n`);
   if (rows.length === 0) return;
-  const columns = Object.keys(rows[0]!);
+  // Every row's columns, in the order they first appear (rows of one table may differ).
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (v: string | number): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : v);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c] ?? '').length)));
   const line = (values: string[]): string => `| ${values.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;

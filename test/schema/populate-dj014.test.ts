@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   Computed, Connection, DJ014_JOBS_TABLE, Manual, Schema, dj014ErrorMessage, dj014Jobs, dj014KeyHash, packBlob, pythonFloatText, resolveType, unpackBlob,
 } from '../../src/index.js';
@@ -261,6 +261,13 @@ describe.each(servers.filter((s) => s.name === 'mysql'))('0.14 reservations besi
     const connect = () => mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: schema.database });
     const [deleting, inserting, watching] = [await connect(), await connect(), await connect()];
     const me = { ...(await jobs.workerIdentity()), connectionId: 1 };
+    // Our reservation's INSERTs, to see the retry happen.
+    let ourInserts = 0;
+    const run = schema.connection.run.bind(schema.connection);
+    vi.spyOn(schema.connection, 'run').mockImplementation((...args: Parameters<typeof run>) => {
+      if (args[0].startsWith('INSERT INTO')) ourInserts++;
+      return run(...args);
+    });
     const outcomes: Array<boolean | string> = [];
     const victims: string[] = [];
     // Both orders of the two inserts, three times each: whichever InnoDB picks, ours is among them.
@@ -284,6 +291,7 @@ describe.each(servers.filter((s) => s.name === 'mysql'))('0.14 reservations besi
           if (Number(rows[0]!.n) >= n) return;
           await new Promise((r) => setTimeout(r, 10));
         }
+        throw new Error(`${n} inserts did not wait for the row's lock within 2 s`);
       };
       let ours: Promise<boolean | string>;
       let other: Promise<void>;
@@ -304,8 +312,10 @@ describe.each(servers.filter((s) => s.name === 'mysql'))('0.14 reservations besi
     for (const c of [deleting, inserting, watching]) await c.end();
     // Never raised: true when ours went in, false when theirs did.
     expect(outcomes.every((o) => typeof o === 'boolean')).toBe(true);
-    // The deadlock did happen: some rounds InnoDB picked theirs (in the others ours, tried again).
+    vi.restoreAllMocks();
+    // The deadlock did happen: some rounds InnoDB picked theirs, and in some ours, which was tried again.
     expect(victims.length).toBeGreaterThan(0);
+    expect(ourInserts).toBeGreaterThan(6);
     expect(victims.every((v) => v === 'ER_LOCK_DEADLOCK')).toBe(true);
     const rows = await jobs.list();
     expect(rows).toHaveLength(6);

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { DeadlockError, PopulateError, ReservationLostError } from '../../errors.js';
 import { tableInfo, type TableInfo } from '../declare/table-info.js';
 import type { Tier } from '../declare/tiers.js';
@@ -298,7 +299,10 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     // key at once spend their start-up (code not yet compiled hot) on the same two cores, and
     // that cost a populate of light makes more than it gained.
     const weighed = hostSlots !== Infinity && options.hostSlots === undefined && !info.schema.connection.dialect.concurrent;
-    const weightName = `${info.schema.connection.file ?? ''}\0${info.schema.database}\0${info.tableName}`;
+    // The table on this host: its database file's full path (an in-memory database is this
+    // process's own), its database and its name.
+    const file = info.schema.connection.file;
+    const weightName = `${file === undefined ? `memory of ${process.pid}` : path.resolve(file)}\0${info.schema.database}\0${info.tableName}`;
     const slotsNow = (): number => (!weighed || makeWeight() === 'heavy' ? hostSlots : 1);
     const lanes = info.schema.connection.dialect.concurrent ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1;
     /** The job of a key another worker made between its listing and its reservation here. */
@@ -385,13 +389,8 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     // they size the transactions that quick makes share.
     let computeMs: number | undefined;
     let computeCpuMs: number | undefined;
-    // The last few makes' CPU times weigh them: the least of them, as a process's first makes
-    // also compile its code (a cold first make of a light table took over 2 ms, and the moving
-    // average stayed above that for a dozen keys).
-    const recentCpuMs: number[] = [];
-    let sharedWeight: MakeWeight | undefined;
-    const makeWeight = (): MakeWeight => (recentCpuMs.length < WEIGHED_MAKES ? sharedMakeWeight(weightName) ?? 'light'
-      : Math.min(...recentCpuMs) < LOCKING_TRANSACTION_WORK_MS ? 'light' : 'heavy');
+    const weighing = weighingOf(weightName);
+    const makeWeight = (): MakeWeight => weighing.weight() ?? sharedMakeWeight(weightName) ?? 'light';
     let timedMakes = 0;
     const timeMake: MakeTimer = {
       // The process's CPU time is a system call that cost ~30 µs, 3% of a trivial make: asked of
@@ -405,13 +404,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     };
     const heardCpu = (cpuMs: number): void => {
       computeCpuMs = movingAverage(computeCpuMs, cpuMs);
-      if (!weighed) return;
-      recentCpuMs.push(cpuMs);
-      if (recentCpuMs.length > WEIGHED_MAKES) recentCpuMs.shift();
-      if (recentCpuMs.length < WEIGHED_MAKES) return;
-      const weight = makeWeight();
-      if (weight !== sharedWeight) shareMakeWeight(weightName, weight);
-      sharedWeight = weight;
+      if (weighed) weighing.heard(cpuMs);
     };
     const fixedPerTransaction = options.keysPerTransaction === undefined ? undefined : Math.max(1, Math.floor(options.keysPerTransaction));
     // SQLite's transaction holds the file's only write lock, and computation of the keys after the
@@ -564,6 +557,50 @@ const SERVER_TRANSACTION_WORK_MS = 20;
 const SERVER_TRANSACTION_WALL_MS = 100;
 /** The same where a transaction locks the whole database (SQLite): short, as other processes wait. */
 const LOCKING_TRANSACTION_WORK_MS = 2;
+/** A make of at least this much CPU time is heavy at once, without waiting for WEIGHED_MAKES of them. */
+const HEAVY_AT_ONCE_MS = 100;
+
+/**
+ * What this process has found one table's makes to weigh, from the CPU time of its last few makes,
+ * and tells the host's other processes (shareMakeWeight). Kept across populate calls: a fleet
+ * worker populates in passes, and a process that has made fewer than WEIGHED_MAKES keys in each
+ * would never weigh them.
+ */
+class MakeWeighing {
+  private readonly recentCpuMs: number[] = [];
+  private told: MakeWeight | undefined;
+
+  constructor(private readonly table: string) {}
+
+  /**
+   * The least of the last WEIGHED_MAKES makes (a process's first makes also compile its code: a
+   * cold first make of a light table took over 2 ms, and a moving average stayed above that for a
+   * dozen keys); before that many, heavy if one took HEAVY_AT_ONCE_MS (makes of seconds would
+   * otherwise take turns on one slot, a make a turn, until each process had timed five).
+   */
+  weight(): MakeWeight | undefined {
+    if (this.recentCpuMs.length >= WEIGHED_MAKES) return Math.min(...this.recentCpuMs) < LOCKING_TRANSACTION_WORK_MS ? 'light' : 'heavy';
+    return this.recentCpuMs.some((ms) => ms >= HEAVY_AT_ONCE_MS) ? 'heavy' : undefined;
+  }
+
+  heard(cpuMs: number): void {
+    this.recentCpuMs.push(cpuMs);
+    if (this.recentCpuMs.length > WEIGHED_MAKES) this.recentCpuMs.shift();
+    const weight = this.weight();
+    if (weight === undefined || weight === this.told) return;
+    shareMakeWeight(this.table, weight);
+    this.told = weight;
+  }
+}
+
+const weighings = new Map<string, MakeWeighing>();
+
+function weighingOf(table: string): MakeWeighing {
+  let weighing = weighings.get(table);
+  if (!weighing) weighings.set(table, (weighing = new MakeWeighing(table)));
+  return weighing;
+}
+
 /** How runMake tells populate what each make took: CPU time only when `wantsCpu()` said so. */
 export interface MakeTimer {
   wantsCpu(): boolean;

@@ -7,6 +7,7 @@ import { PopulateError } from '../../errors.js';
 /** What of a better-sqlite3 Database a slot needs: its file lock, taken and given back by SQL. */
 interface SlotFile {
   exec(sql: string): unknown;
+  close(): unknown;
   readonly inTransaction: boolean;
 }
 
@@ -17,8 +18,9 @@ export interface SlotWait {
   /** Asked now and then while waiting: false ends the wait, without a slot (nothing left to do). */
   readonly stillWanted?: () => Promise<boolean>;
   /**
-   * How often to ask `stillWanted`, in milliseconds (default 100). A waiter that asks late stays
-   * on after the last keys are made: on a short populate that tail is what more workers cost.
+   * How often to ask `stillWanted`, in milliseconds (default 100; at least 500 while the slots'
+   * directory is watched, as news then makes it ask at once). A waiter that asks late stays on
+   * after the last keys are made: on a short populate that tail is what more workers cost.
    */
   readonly askEveryMs?: number;
 }
@@ -65,6 +67,8 @@ let lockIndex = 0;
  * answers whether the turn is still wanted (see SlotWait.stillWanted).
  */
 let holding: Promise<boolean> | undefined;
+/** Whose `stillWanted` the turn under way asks. */
+let holdingAsker: SlotWait['stillWanted'];
 let idleRelease: NodeJS.Immediate | undefined;
 /** When this process's turn with a slot began: it keeps the slot while it finds work, for a while. */
 let turnStarted: number | undefined;
@@ -102,10 +106,16 @@ export async function takeHostSlot(slots: number | (() => number), options: Slot
     idleRelease = undefined;
   }
   // The first taker of a turn takes it, after any taking still under way (one lock at a time).
-  if (users === 1) holding = (holding ?? Promise.resolve(true)).catch(() => true).then(() => nextTurn(count, options));
+  if (users === 1) {
+    holdingAsker = options.stillWanted;
+    holding = (holding ?? Promise.resolve(true)).catch(() => true).then(() => nextTurn(count, options));
+  }
   let wanted: boolean;
   try {
     wanted = await holding!;
+    // The turn's wait asked another taker's question (a populate of another table in this
+    // process): its "nothing left" is not this one's.
+    if (!wanted && options.stillWanted !== holdingAsker) wanted = options.stillWanted ? await options.stillWanted() : true;
   } catch (error) {
     giveBack();
     throw error;
@@ -167,8 +177,10 @@ async function nextTurn(slots: () => number, options: SlotWait): Promise<boolean
   if (lock && lockIndex >= slots()) unlock();
   if (lock && turnStarted !== undefined && Date.now() - turnStarted > TURN_MS && othersWait()) {
     unlock();
-    // Longer than a waiting process's pause between tries, so one of them finds the slot free.
-    await pause(2 * MOST_WAIT_MS);
+    // Longer than a waiting process's pause between tries (news of the slot wakes them at once
+    // where the directory can be watched; where it is watched but tells nothing, as on some
+    // network file systems, they try every 250 ms at most), so one of them finds the slot free.
+    await pause(3 * NEWS_MOST_WAIT_MS);
     turnStarted = undefined;
   }
   let wanted = true;
@@ -208,7 +220,15 @@ async function lockOneOf(slots: () => number, { signal, stillWanted, askEveryMs 
   const directory = slotDirectory();
   let Database: typeof import('better-sqlite3');
   try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    // Made anew (it was removed): the files open in the old one lock nothing other processes
+    // see, and a watcher of it hears nothing more.
+    if (mkdirSync(directory, { recursive: true, mode: 0o700 }) !== undefined) {
+      stopWatchingNews();
+      for (const file of files.values()) file.close();
+      files.clear();
+      waitingFile?.close();
+      waitingFile = undefined;
+    }
     Database = (await import('better-sqlite3')).default;
     waitingFile ??= new Database(path.join(directory, 'waiting.lock'), { timeout: 0 });
   } catch {
@@ -224,6 +244,8 @@ async function lockOneOf(slots: () => number, { signal, stillWanted, askEveryMs 
   const mostWait = watching ? NEWS_MOST_WAIT_MS : MOST_WAIT_MS;
   try {
     for (let wait = 1; Date.now() - since < STUCK_MS && !signal?.aborted; wait = Math.min(2 * wait, mostWait)) {
+      // News that comes while this round tries and asks ends its pause at once.
+      const heardBefore = newsHeard;
       // Asked each round: a waiter's count can grow while it waits (see shareMakeWeight).
       for (let k = 0, n = slots(); k < n; k++) {
         let file = files.get(k);
@@ -249,7 +271,7 @@ async function lockOneOf(slots: () => number, { signal, stillWanted, askEveryMs 
       // past the next question. News (a slot given back, a table's keys all claimed, its makes
       // found heavy) ends the pause at once, and is asked about.
       const untilAsked = stillWanted ? Math.max(1, askEvery - (Date.now() - asked)) : Infinity;
-      if (await pauseUnlessNews(Math.min(wait * (0.5 + Math.random()), untilAsked))) {
+      if (newsHeard !== heardBefore || await pauseUnlessNews(Math.min(wait * (0.5 + Math.random()), untilAsked))) {
         askNow = true;
         wait = 0.5;
       }
@@ -309,24 +331,35 @@ function announce(what: string): void {
 
 let newsWatcher: FSWatcher | undefined;
 const newsListeners = new Set<() => void>();
+/** News heard since this process began watching: a round notes it, so none is lost between pauses. */
+let newsHeard = 0;
 
 /** Watches the slots' directory for news (inotify on Linux): waiting then costs nothing. True when watched. */
 function watchNews(directory: string): boolean {
   if (newsWatcher) return true;
   try {
-    newsWatcher = watch(directory, (_event, name) => {
-      if (name === null || String(name).startsWith(NEWS)) for (const listener of [...newsListeners]) listener();
+    const watcher = watch(directory, (_event, name) => {
+      if (name !== null && !String(name).startsWith(NEWS)) return;
+      newsHeard++;
+      for (const listener of [...newsListeners]) listener();
     });
-    newsWatcher.unref();
-    newsWatcher.on('error', () => {
-      newsWatcher?.close();
-      newsWatcher = undefined;
+    watcher.unref();
+    // The directory removed (a temporary-directory cleaner): the next wait watches it anew.
+    watcher.on('error', () => {
+      watcher.close();
+      if (newsWatcher === watcher) newsWatcher = undefined;
     });
+    newsWatcher = watcher;
     return true;
   } catch {
     // A file system that cannot be watched: waiters pause and ask as they would without news.
     return false;
   }
+}
+
+function stopWatchingNews(): void {
+  newsWatcher?.close();
+  newsWatcher = undefined;
 }
 
 /** Pauses `ms`, or until news comes; true when news ended it. */

@@ -49,6 +49,24 @@ async function saidBy(p: { output: () => string }, word: string): Promise<void> 
   if (!p.output().includes(word)) throw new Error(`the process did not say ${word} within 10 s; it said: ${p.output()}`);
 }
 
+/** A fresh slots directory whose only slot another process holds for `holdMs`, once it holds it. */
+async function heldSlot(holdMs: number): Promise<{ dir: string; busy: ReturnType<typeof holder> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
+  const busy = holder(dir, 1, holdMs);
+  await saidBy(busy, 'GOT');
+  return { dir, busy };
+}
+
+/** The JSON line of a process's output. */
+function jsonLine<T>(output: string): T {
+  return JSON.parse(output.split('\n').find((l) => l.startsWith('{'))!) as T;
+}
+
+/** The JSON line a process printed. */
+function reportOf<T>(p: { output: () => string }): T {
+  return jsonLine<T>(p.output());
+}
+
 /** Runs `work` in this process as if its temporary directory were `dir` (where the slots are). */
 function inSlotsOf<T>(dir: string, work: () => T): T {
   const saved = process.env.TMPDIR;
@@ -62,7 +80,7 @@ function inSlotsOf<T>(dir: string, work: () => T): T {
 }
 
 function held(output: string): Held {
-  return JSON.parse(output.split('\n').find((l) => l.startsWith('{'))!) as Held;
+  return jsonLine<Held>(output);
 }
 
 /** The most intervals that contain one instant. */
@@ -110,31 +128,25 @@ describe('host slots: populate processes of one host that make keys at once', ()
   }, 90_000);
 
   it('a process waiting for a slot stops waiting once there is nothing left for it to do', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
-    const busy = holder(dir, 1, 4_000);
-    for (let i = 0; i < 200 && !busy.output().includes('GOT'); i++) await new Promise((r) => setTimeout(r, 50));
-    const waiter = spawn(process.execPath, ['--import', 'tsx', '-e', `
-      const { takeHostSlot } = await import(${JSON.stringify(SLOTS_MODULE)});
+    const { dir, busy } = await heldSlot(4_000);
+    const waiter = slotProcess(dir, `
       let asked = 0;
       const started = Date.now();
       const slot = await takeHostSlot(1, { stillWanted: async () => ++asked < 3 });
       console.log(JSON.stringify({ asked, waited: Date.now() - started }));
       slot.release();
-    `], { env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    waiter.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    expect(await new Promise((resolve) => waiter.on('exit', resolve))).toBe(0);
-    const { asked, waited } = JSON.parse(out) as { asked: number; waited: number };
-    // Asked every 100 ms or so while the slot was held: the third answer (no) ended the wait.
+    `);
+    expect(await waiter.done).toBe(0);
+    const { asked, waited } = reportOf<{ asked: number; waited: number }>(waiter);
+    // Asked as the wait began and then now and then while the slot was held: the third answer
+    // (no) ended the wait.
     expect(asked).toBe(3);
     expect(waited).toBeLessThan(3_000);
     expect(await busy.done).toBe(0);
   }, 60_000);
 
   it('a waiting process hears at once that a table\'s keys are all claimed, and leaves without a slot', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
-    const busy = holder(dir, 1, 6_000);
-    await saidBy(busy, 'GOT');
+    const { dir, busy } = await heldSlot(6_000);
     const waiter = slotProcess(dir, `
       const asks = [];
       const slot = await takeHostSlot(1, { askEveryMs: 5000, stillWanted: async () => { asks.push(Date.now()); console.log('ASKED'); return asks.length < 2; } });
@@ -145,7 +157,7 @@ describe('host slots: populate processes of one host that make keys at once', ()
     await new Promise((r) => setTimeout(r, 150));
     inSlotsOf(dir, () => announceNoKeysLeft('some table'));
     expect(await waiter.done).toBe(0);
-    const { asks, wanted } = JSON.parse(waiter.output().split('\n').find((l) => l.startsWith('{'))!) as { asks: number[]; wanted: boolean };
+    const { asks, wanted } = reportOf<{ asks: number[]; wanted: boolean }>(waiter);
     // Asked as the wait began, and again on the news: the next question without news would
     // have come 5 s after the first.
     expect(asks).toHaveLength(2);
@@ -156,9 +168,7 @@ describe('host slots: populate processes of one host that make keys at once', ()
   }, 60_000);
 
   it('one process\'s takes for two tables: the first\'s "nothing left" is not the second\'s', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
-    const busy = holder(dir, 1, 2_000);
-    await saidBy(busy, 'GOT');
+    const { dir, busy } = await heldSlot(2_000);
     // Two populates in one process share its one turn; only the first asks while it is taken.
     const both = slotProcess(dir, `
       const [a, b] = await Promise.all([
@@ -169,14 +179,12 @@ describe('host slots: populate processes of one host that make keys at once', ()
       a.release(); b.release();
     `);
     expect(await both.done).toBe(0);
-    expect(JSON.parse(both.output().split('\n').find((l) => l.startsWith('{'))!)).toEqual({ a: false, b: true });
+    expect(reportOf(both)).toEqual({ a: false, b: true });
     expect(await busy.done).toBe(0);
   }, 60_000);
 
   it('a waiter whose count of slots grows while it waits takes the new slot', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
-    const busy = holder(dir, 1, 6_000);
-    await saidBy(busy, 'GOT');
+    const { dir, busy } = await heldSlot(6_000);
     const waiter = slotProcess(dir, `
       console.log('WAITING');
       const slot = await takeHostSlot(() => (sharedMakeWeight('a table') === 'heavy' ? 2 : 1));
@@ -192,7 +200,7 @@ describe('host slots: populate processes of one host that make keys at once', ()
       expect(sharedMakeWeight('another table')).toBeUndefined();
     });
     expect(await waiter.done).toBe(0);
-    const { got, wanted } = JSON.parse(waiter.output().split('\n').find((l) => l.startsWith('{'))!) as { got: number; wanted: boolean };
+    const { got, wanted } = reportOf<{ got: number; wanted: boolean }>(waiter);
     expect(wanted).toBe(true);
     // The second slot, taken while the holder of the first still held it.
     expect(await busy.done).toBe(0);
@@ -262,7 +270,7 @@ async function populateWorkers(table: 'Timed' | 'Light', items: number, options:
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
-  return JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as { result: { successCount: number; errors: unknown[] }; rows: Made[] };
+  return jsonLine<{ result: { successCount: number; errors: unknown[] }; rows: Made[] }>(out);
 }
 
 /** Makes of one process that ran while a make of another did. */
@@ -291,29 +299,12 @@ describe('populate({ workers, hostSlots })', () => {
   }, 120_000);
 
   it('with hostSlots: 1 the makes of three worker processes never overlap', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'rg-slots-'));
-    const file = path.join(dir, 'slots.sqlite');
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
-      const m = await import(${JSON.stringify(path.resolve('test/fixtures/slot-pipeline.ts'))});
-      await m.Item.insert(Array.from({ length: 720 }, (_, item) => ({ item })));
-      const result = await m.Timed.populate({ workers: 3, hostSlots: 1, workerModule: { path: ${JSON.stringify(path.resolve('test/fixtures/slot-pipeline.ts'))}, exportName: 'Timed' } });
-      console.log(JSON.stringify({ result, rows: await m.Timed.fetch() }));
-      process.exit(0);
-    `], { env: { ...process.env, TMPDIR: dir, RG_HOST_SLOTS: '', RG_DB_URL: `sqlite://${file}`, RG_TEST_SCHEMA: 'rgt_host_slots' }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
-    const { result, rows } = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as {
-      result: { successCount: number; errors: unknown[] };
-      rows: Array<{ item: number; worker_pid: number; started: number; ended: number }>;
-    };
+    const { result, rows } = await populateWorkers('Timed', 720, 'workers: 3, hostSlots: 1', {});
     expect(result).toEqual({ successCount: 720, errors: [] });
     expect(rows.map((r) => r.item).sort((a, b) => a - b)).toEqual(Array.from({ length: 720 }, (_, i) => i));
-    const intervals = rows.map((r) => ({ pid: r.worker_pid, start: r.started, end: r.ended }));
-    const overlapping = intervals.filter((a) => intervals.some((b) => b.pid !== a.pid && b.start < a.end && a.start < b.end));
-    expect(overlapping).toEqual([]);
+    expect(overlapping(rows)).toEqual([]);
     // The worker processes started while keys were left, and took some of them in turn (a turn
     // lasts 5 s while others wait: 720 keys of 8 ms take longer).
-    expect(new Set(intervals.map((i) => i.pid)).size).toBeGreaterThan(1);
+    expect(new Set(rows.map((r) => r.worker_pid)).size).toBeGreaterThan(1);
   }, 120_000);
 });

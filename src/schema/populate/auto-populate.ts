@@ -399,12 +399,10 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
       heard: (ms, cpuMs) => {
         timedMakes++;
         computeMs = movingAverage(computeMs, ms);
-        if (cpuMs !== undefined) heardCpu(cpuMs);
+        if (cpuMs === undefined) return;
+        computeCpuMs = movingAverage(computeCpuMs, cpuMs);
+        if (weighed) weighing.heard(cpuMs);
       },
-    };
-    const heardCpu = (cpuMs: number): void => {
-      computeCpuMs = movingAverage(computeCpuMs, cpuMs);
-      if (weighed) weighing.heard(cpuMs);
     };
     const fixedPerTransaction = options.keysPerTransaction === undefined ? undefined : Math.max(1, Math.floor(options.keysPerTransaction));
     // SQLite's transaction holds the file's only write lock, and computation of the keys after the

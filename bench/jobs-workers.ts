@@ -14,6 +14,9 @@
  * is left out, as with workers that are already running: every worker loads, connects and declares,
  * says it is ready, and waits until all are before it starts (otherwise the first worker's keys
  * would be timed against the others' start-up on the same two cores).
+ * Part `local` times what users run instead: `populate({ workers: N })` called in the bench's own
+ * process, worker processes started by it (on idle cores, the default, or all at once), their
+ * start-up included: 4000 keys of 5 ms and 20,000 trivial keys, 1, 2 and 8 workers.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -22,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { Connection } from '../src/index.js';
+import { Connection, type WorkersStart } from '../src/index.js';
 import { MYSQL_URL, PG_URL, printTable, countWriteCommits, keyedPipeline } from './util.js';
 
 const SCHEMA = 'rgb_jobs_workers';
@@ -31,6 +34,40 @@ const TRIVIAL_KEYS = Number(process.env.RG_BENCH_JOBS_TRIVIAL_KEYS ?? 2000);
 
 function pipeline(connection: string, cpuMs: number) {
   return keyedPipeline(SCHEMA, connection, cpuMs);
+}
+
+/**
+ * The table the worker processes of `populate({ workers })` import (part `local`): this module,
+ * told the database and the make's CPU time by the environment its parent sets.
+ */
+export const WorkerDone = process.env.RG_BENCH_JOBS_WORKER_URL
+  ? pipeline(process.env.RG_BENCH_JOBS_WORKER_URL, Number(process.env.RG_BENCH_JOBS_WORKER_CPU_MS ?? 0)).Done
+  : undefined;
+
+/**
+ * `populate({ workers, workersStart })` called in this process, as users start local workers: the
+ * time from the call to its return, worker processes' start-up included, and how many processes
+ * made keys.
+ */
+async function localRound(engine: string, url: string, keys: number, cpuMs: number, workers: number, workersStart: WorkersStart): Promise<Record<string, string | number>> {
+  const { schema, Key, Done } = pipeline(url, cpuMs);
+  await schema.drop({ force: true });
+  await Key.insert(Array.from({ length: keys }, (_, k) => ({ k })));
+  await Done.jobs().refresh();
+  process.env.RG_BENCH_JOBS_WORKER_URL = url;
+  process.env.RG_BENCH_JOBS_WORKER_CPU_MS = String(cpuMs);
+  const t0 = performance.now();
+  const result = await Done.populate(workers > 1
+    ? { workers, workersStart, workerModule: { path: fileURLToPath(import.meta.url), exportName: 'WorkerDone' } }
+    : { reserveJobs: true });
+  const seconds = (performance.now() - t0) / 1000;
+  if (result.successCount !== keys) throw new Error(`${engine}: ${result.successCount} of ${keys} keys made`);
+  await schema.drop({ force: true });
+  await Connection.closeAll();
+  return {
+    engine, 'make CPU ms': cpuMs, workers: workers > 1 ? `populate({ workers: ${workers} }), ${workersStart}` : 'populate({ reserveJobs })',
+    processes: (result.workersStarted ?? 0) + 1, seconds, 'keys/s': Math.round(keys / seconds),
+  };
 }
 
 /** One worker process: populate with reserveJobs, then print its start, end and keys made. */
@@ -136,8 +173,8 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
   const rows: Array<Record<string, string | number>> = [];
   const only = process.env.RG_BENCH_ENGINES?.split(',');
   const engines = ([['SQLite', `sqlite://${path.join(dir, 'jobs.sqlite')}`], ['MariaDB', MYSQL_URL], ['PostgreSQL', PG_URL]] as const).filter(([e]) => !only || only.includes(e));
-  // RG_BENCH_JOBS_PARTS=cpu or trivial runs one half only.
-  const parts = process.env.RG_BENCH_JOBS_PARTS?.split(',') ?? ['cpu', 'trivial'];
+  // RG_BENCH_JOBS_PARTS=cpu, trivial or local (or several, with commas) runs those parts only.
+  const parts = process.env.RG_BENCH_JOBS_PARTS?.split(',') ?? ['cpu', 'trivial', 'local'];
   for (const [engine, url] of parts.includes('cpu') ? engines : []) {
     for (const batch of [1, 0]) {
       const one = await round(engine, url, KEYS, 5, 1, batch);
@@ -166,11 +203,23 @@ export async function run(): Promise<Array<Record<string, string | number>>> {
       medians.forEach((row, i) => rows.push({ ...row, runs: runs[i]!.map((x) => x.seconds).join(' '), 'vs 1 worker': first / (row.seconds as number) }));
     }
   }
+  // RG_BENCH_JOBS_PARTS=local: populate({ workers }) from this process, its workers started on
+  // idle cores (the default) or all at once, against one process; worker start-up included.
+  for (const [engine, url] of parts.includes('local') ? engines : []) {
+    for (const [keys, cpuMs] of [[KEYS, 5], [TRIVIAL_KEYS * 10, 0]] as const) {
+      const one = await localRound(engine, url, keys, cpuMs, 1, 'idle-cores');
+      rows.push({ ...one, 'vs 1 worker': 1 });
+      for (const [workers, start] of [[2, 'idle-cores'], [8, 'idle-cores'], [8, 'all']] as const) {
+        const r = await localRound(engine, url, keys, cpuMs, workers, start);
+        rows.push({ ...r, 'vs 1 worker': (one.seconds as number) / (r.seconds as number) });
+      }
+    }
+  }
   return rows;
 }
 
 if (process.argv[2] === '--child') {
   await child(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]), process.argv[6] === 'default' ? undefined : Number(process.argv[6]));
-} else if (import.meta.url === `file://${process.argv[1]}`) {
+} else if (import.meta.url === `file://${process.argv[1]}` && !process.env.RG_BENCH_JOBS_WORKER_URL) {
   printTable('jobs-workers: N worker processes through the jobs table (goals: 2 workers ≥ 1.7× one at 5 ms CPU per key; 8 never slower than 1)', await run());
 }

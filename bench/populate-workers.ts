@@ -6,6 +6,8 @@
  * - full size, scale 1, seed 1 (the 455 MB pickle): SQLite, MariaDB and PostgreSQL, 1 and 2
  *   workers, the best and median of RG_BENCH_RUNS runs (3), with the CPU seconds of the whole
  *   process tree (parent and workers) where /usr/bin/time is installed.
+ * More than one worker runs both ways: started on idle cores (`--workers-start idle-cores`, the
+ * default) and all at once (`all`); `processes` is how many made keys, as the command reports it.
  * Set RG_BENCH_WORKERS_FULL=0 to skip the full-size set (it writes 455 MB and takes minutes).
  */
 import { execFile } from 'node:child_process';
@@ -13,6 +15,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { WorkersStart } from '../src/index.js';
 import { bestMedian, MYSQL_URL, PG_URL, summarize, time } from './util.js';
 
 const exec = promisify(execFile);
@@ -28,14 +31,19 @@ async function pipeline(cwd: string, args: string[]): Promise<string> {
   return stdout;
 }
 
+/** Workers and when they start: one process; 2 and 4 started on idle cores (the default) and all at once. */
+const SETTINGS: ReadonlyArray<readonly [number, WorkersStart]> = [[1, 'idle-cores'], [2, 'idle-cores'], [2, 'all'], [4, 'idle-cores'], [4, 'all']];
+const label = (workers: number, start: WorkersStart): string => (workers === 1 ? '1' : `${workers} (${start})`);
+
 /** One populate: wall seconds, CPU seconds of the process and its workers (when /usr/bin/time exists), keys made. */
-async function populateOnce(cwd: string, db: string[], workers: number): Promise<{ seconds: number; cpu: number | undefined; keys: number }> {
-  const args = [...db, 'populate', 'SpikeTriggeredAverage', '--workers', String(workers), '--no-display'];
+async function populateOnce(cwd: string, db: string[], workers: number, start: WorkersStart): Promise<{ seconds: number; cpu: number | undefined; keys: number; processes: number }> {
+  const args = [...db, 'populate', 'SpikeTriggeredAverage', '--workers', String(workers), '--workers-start', start, '--no-display'];
   const timed = existsSync(TIME);
   const { seconds, result } = await time(() => exec(timed ? TIME : process.execPath, timed ? ['-f', 'CPU %U %S', process.execPath, cli, ...args] : [cli, ...args],
     { cwd, env: { ...process.env, RG_DB_URL: '', DJ_HOST: '' }, maxBuffer: 1 << 24 }));
   const cpu = /CPU ([\d.]+) ([\d.]+)/.exec(result.stderr);
-  return { seconds, cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : undefined, keys: Number(/(\d+) keys populated/.exec(result.stdout)?.[1] ?? 0) };
+  const processes = Number(/keys populated \((\d+) process/.exec(result.stdout)?.[1] ?? 1);
+  return { seconds, cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : undefined, keys: Number(/(\d+) keys populated/.exec(result.stdout)?.[1] ?? 0), processes };
 }
 
 /** A synthetic dataset loaded into SQLite (a copy kept to start each run from) and the servers. */
@@ -80,10 +88,10 @@ export async function run(): Promise<Row[]> {
   const s = await prepare(0.02, 4, [['mysql', smallDb]]);
   try {
     for (const database of ['sqlite', 'mysql'] as const) {
-      for (const workers of [1, 2, 4]) {
+      for (const [workers, start] of SETTINGS) {
         await reset(s.dir, s.loaded, database, small.url, small.prefix);
-        const r = await populateOnce(s.dir, database === 'mysql' ? smallDb : [], workers);
-        rows.push({ dataset: '0.02', database, workers, what: `populate ${r.keys} STA keys`, 'best / median s': r.seconds.toFixed(3), 'CPU s': r.cpu?.toFixed(2) ?? '', 'keys/s': r.keys / r.seconds });
+        const r = await populateOnce(s.dir, database === 'mysql' ? smallDb : [], workers, start);
+        rows.push({ dataset: '0.02', database, workers: label(workers, start), processes: r.processes, what: `populate ${r.keys} STA keys`, 'best / median s': r.seconds.toFixed(3), 'CPU s': r.cpu?.toFixed(2) ?? '', 'keys/s': r.keys / r.seconds });
       }
     }
     await pipeline(s.dir, [...smallDb, 'clean', '--yes']);
@@ -98,20 +106,22 @@ export async function run(): Promise<Row[]> {
   const f = await prepare(1, 1, servers.map(([d, , db]) => [d, db]));
   try {
     for (const [database, url, db] of [['sqlite', '', []] as [Database, string, string[]], ...servers]) {
-      for (const workers of [1, 2]) {
+      for (const [workers, start] of SETTINGS.filter(([w]) => w <= 2)) {
         const seconds: number[] = [];
         const cpu: number[] = [];
+        const processes: number[] = [];
         let keys = 0;
         for (let i = 0; i < RUNS; i++) {
           await reset(f.dir, f.loaded, database, url, prefix);
-          const r = await populateOnce(f.dir, db, workers);
+          const r = await populateOnce(f.dir, db, workers, start);
           seconds.push(r.seconds);
           if (r.cpu !== undefined) cpu.push(r.cpu);
+          processes.push(r.processes);
           keys = r.keys;
         }
         const wall = summarize(seconds);
         rows.push({
-          dataset: 'full', database, workers, what: `populate ${keys} STA keys`, 'best / median s': bestMedian(wall),
+          dataset: 'full', database, workers: label(workers, start), processes: processes.join(' '), what: `populate ${keys} STA keys`, 'best / median s': bestMedian(wall),
           'CPU s': cpu.length > 0 ? bestMedian(summarize(cpu)) : '', 'keys/s': keys / wall.best,
         });
       }

@@ -32,6 +32,7 @@ export type { CheckRowTypesOptions } from './schema/table/check-row-types.js';
 export { rowInterface } from './schema/table/row-interface.js';
 export { Imported, Computed, AutoPopulated } from './schema/populate/auto-populate.js';
 export type { PopulateOptions, PopulateResult } from './schema/populate/auto-populate.js';
+export type { WorkersStart } from './schema/populate/worker-starts.js';
 export type { JobsTable, JobRow, JobStatus, JobWorker, KeyOrder } from './schema/populate/jobs.js';
 export { dj014Jobs, dj014ErrorMessage, DJ014_JOBS_TABLE } from './schema/populate/dj014-jobs.js';
 export type { Dj014JobsTable, Dj014TableJobs, Dj014JobRow, Dj014JobStatus, Dj014Worker } from './schema/populate/dj014-jobs.js';

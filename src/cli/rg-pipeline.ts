@@ -22,6 +22,7 @@ import { tableInfo } from '../schema/declare/table-info.js';
 import { schemaExists } from '../schema/declare/schema-presence.js';
 import { fleetStatus, type FleetHostStatus } from '../schema/populate/fleet-status.js';
 import { newProgram, positiveNumber, runProgram, UsageError, wholeNumber } from './program.js';
+import type { WorkersStart } from '../schema/populate/worker-starts.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pipelineModule = path.join(here, import.meta.url.endsWith('.ts') ? '../pipeline.ts' : '../pipeline.js');
@@ -41,7 +42,7 @@ async function connect(options: GlobalOptions): Promise<void> {
   if (Object.keys(settings).length > 0) rgc.pipeline.configure(settings);
 }
 
-const AUTO_TABLES: Record<string, { populate(o?: object): Promise<{ successCount: number; errors: ReadonlyArray<{ key: object; error: Error }> }> }> = {
+const AUTO_TABLES: Record<string, { populate(o?: object): Promise<{ successCount: number; errors: ReadonlyArray<{ key: object; error: Error }>; workersStarted?: number }> }> = {
   Stimulation: rgc.Stimulation as never,
   SpikeTriggeredAverage: rgc.SpikeTriggeredAverage as never,
 };
@@ -112,28 +113,44 @@ async function check(options: { json?: boolean }): Promise<void> {
   console.log(report.ok ? 'check passed' : `check found ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}`);
 }
 
+/** How many processes made the keys, and why not more when fewer than asked. */
+function processesMessage(started: number, workers: number, workersStart: WorkersStart): string {
+  const processes = `${started + 1} ${started === 0 ? 'process' : 'processes'}`;
+  if (started + 1 >= workers || workersStart === 'all') return processes;
+  return `${processes} of at most ${workers}: more were started only while a core was idle and the keys left paid for a start; --workers-start all starts them all`;
+}
+
 /** True when the table computes outside its transaction (DataJoint's three-part make). */
 function computesOutsideTransaction(table: unknown): boolean {
   const proto = (table as { prototype?: Record<string, unknown> }).prototype;
   return typeof proto?.makeCompute === 'function';
 }
 
-async function populate(table: string | undefined, options: { reserveJobs?: boolean; workers?: number; display?: boolean }): Promise<boolean> {
+interface PopulateCommandOptions {
+  readonly reserveJobs?: boolean;
+  readonly workers?: number;
+  readonly workersStart?: WorkersStart;
+  readonly display?: boolean;
+}
+
+async function populate(table: string | undefined, options: PopulateCommandOptions): Promise<boolean> {
   const names = table ? [table] : Object.keys(AUTO_TABLES);
   let ok = true;
   for (const name of names) {
     const target = AUTO_TABLES[name];
     if (!target) throw new UsageError(`"${name}" is not an auto-populated table of the pipeline; choose ${Object.keys(AUTO_TABLES).join(' or ')}.`);
     const workers = options.workers ?? 1;
-    if (workers > 1 && !rgc.pipeline.connection.dialect.concurrent && !computesOutsideTransaction(target)) {
+    const workersStart = options.workersStart ?? 'idle-cores';
+    if (workers > 1 && workersStart === 'all' && !rgc.pipeline.connection.dialect.concurrent && !computesOutsideTransaction(target)) {
       // Measured: 531 STA keys took two to three times as long with --workers 2 or 4 as in one process.
       console.error(`rg-pipeline: note: on SQLite the ${workers} worker processes' writes take turns on the database's only write lock (their make() computations run at the same time) and each adds its start-up; for quick keys one process (the default) is usually faster for ${name}. Workers pay for slow keys, or on a MySQL/MariaDB or PostgreSQL server (--db); see the README, "When worker processes pay".`);
     }
     const result = await target.populate({
       reserveJobs: options.reserveJobs ?? workers > 1, suppressErrors: true, display: options.display ?? true,
-      ...(workers > 1 ? { workers, workerModule: { path: pipelineModule, exportName: name } } : {}),
+      ...(workers > 1 ? { workers, workersStart, workerModule: { path: pipelineModule, exportName: name } } : {}),
     });
-    console.log(`${name}: ${result.successCount} keys populated${result.errors.length ? `, ${result.errors.length} failed` : ''}`);
+    const started = result.workersStarted === undefined ? '' : ` (${processesMessage(result.workersStarted, workers, workersStart)})`;
+    console.log(`${name}: ${result.successCount} keys populated${result.errors.length ? `, ${result.errors.length} failed` : ''}${started}`);
     for (const e of result.errors.slice(0, 10)) console.log(`  ${JSON.stringify(e.key)}: ${redactCredentials(e.error.message)}`);
     if (result.errors.length > 0) ok = false;
   }
@@ -205,9 +222,10 @@ program.command('load').description('load the data sources of a manifest; each l
 program.command('populate').description('populate auto-populated tables (all of them, in dependency order, by default)')
   .argument('[table]', 'Stimulation or SpikeTriggeredAverage')
   .option('--reserve-jobs', 'coordinate with other workers, here or on other machines, through the jobs tables')
-  .option('--workers <n>', 'local workers: this process and n - 1 worker processes; they pay on a MySQL/MariaDB or PostgreSQL server for slow keys, not on SQLite', wholeNumber('--workers', 1), 1)
+  .option('--workers <n>', 'local workers, at most: this process and up to n - 1 worker processes, each started while a core is idle and the keys left pay for its start', wholeNumber('--workers', 1), 1)
+  .addOption(new Option('--workers-start <when>', 'idle-cores: one worker process at a time, while a core is idle; all: every one at once (on SQLite their writes take turns)').choices(['idle-cores', 'all']).default('idle-cores'))
   .option('--no-display', 'no progress bar')
-  .action(async (table: string | undefined, options: { reserveJobs?: boolean; workers?: number; display?: boolean }) => {
+  .action(async (table: string | undefined, options: PopulateCommandOptions) => {
     if (!(await populate(table, options))) process.exitCode = 1;
   });
 

@@ -48,6 +48,7 @@ describe('rg-pipeline command line', () => {
   it.each([
     [['populate', '--workers', 'abc'], /--workers takes a whole number of at least 1, not "abc"\./],
     [['populate', '--workers', '0'], /--workers takes a whole number of at least 1, not "0"\./],
+    [['populate', '--workers-start', 'later'], /argument 'later' is invalid\. Allowed choices are idle-cores, all\./],
     [['populate', 'Spikes'], /^rg-pipeline: "Spikes" is not an auto-populated table of the pipeline; choose Stimulation or SpikeTriggeredAverage\.$/m],
     [['synth', 'data', '--scale', 'abc'], /--scale takes a number greater than 0, such as 0\.05, not "abc"\./],
     [['synth', 'data', '--format', 'xml'], /argument 'xml' is invalid\. Allowed choices are pickle, json\./],

@@ -25,9 +25,9 @@ describe.each(dialects)('rg-pipeline on $name', (dialect) => {
     expect(load.stdout).toMatch(/^loaded {4}file\/pickle .*ret1_data\.pkl \(16 sessions\)$/m);
     const again = JSON.parse((await pipeline(dir, [...db, 'load', 'data/manifest.json', '--json'])).stdout) as { sources: Array<{ status: string }>; sessions: number };
     expect(again.sources.map((s) => s.status)).toEqual(['unchanged']);
-    // On SQLite worker processes' writes take turns on the write lock: the CLI says so, and does as asked.
-    const populate = await pipeline(dir, [...db, 'populate', 'SpikeTriggeredAverage', '--workers', '2', '--no-display']);
-    expect(populate.stdout).toContain('SpikeTriggeredAverage: 531 keys populated');
+    // Every worker at once (--workers-start all): on SQLite their writes take turns on the write lock, the CLI says so, and does as asked.
+    const populate = await pipeline(dir, [...db, 'populate', 'SpikeTriggeredAverage', '--workers', '2', '--workers-start', 'all', '--no-display']);
+    expect(populate.stdout).toContain('SpikeTriggeredAverage: 531 keys populated (2 processes)');
     if (dialect.name === 'sqlite') expect(populate.stderr).toMatch(/^rg-pipeline: note: on SQLite the 2 worker processes' writes take turns on the database's only write lock/m);
     else expect(populate.stderr).not.toContain('note:');
     const status = await pipeline(dir, [...db, 'status']);

@@ -77,7 +77,7 @@ describe.runIf(mariadb)('a MariaDB user with a password', () => {
     expect(load.stdout.match(/^failed/gm)).toHaveLength(3);
     expect(load.stdout).toContain(`database/mysql mysql://rgt_leaky@${host}/rgt_leak_nowhere`);
     expect(collect(await rg(dir, [...db, 'status'])).stdout).toMatch(/^Session\s+16 rows/m);
-    expect(collect(await rg(dir, [...db, 'populate', 'SpikeTriggeredAverage', '--workers', '2', '--no-display'])).code).toBe(0);
+    expect(collect(await rg(dir, [...db, 'populate', 'SpikeTriggeredAverage', '--workers', '2', '--workers-start', 'all', '--no-display'])).code).toBe(0);
     expect(collect(await rg(dir, [...db, 'check'])).code).toBe(0);
     collect(await rg(dir, [...db, 'build']));
     // -u/-p, the environment, a prompt fed on stdin: all connect, none print it.
@@ -134,7 +134,7 @@ describe.runIf(mariadb)('a MariaDB user with a password', () => {
       const m = await import(${JSON.stringify(path.resolve('test/fixtures/populate-pipeline.ts'))});
       await m.schema.drop({ force: true });
       await m.Item.insert([1, 2, 3, 4].map((item) => ({ item })));
-      const r = await m.Work.populate({ workers: 2, workerModule: { path: ${JSON.stringify(path.resolve('test/fixtures/populate-pipeline.ts'))}, exportName: 'Work' } });
+      const r = await m.Work.populate({ workers: 2, workersStart: 'all', workerModule: { path: ${JSON.stringify(path.resolve('test/fixtures/populate-pipeline.ts'))}, exportName: 'Work' } });
       console.log('DONE', r.successCount, r.errors.length);
       await m.schema.drop({ force: true });
       const { Connection } = await import(${JSON.stringify(path.resolve('src/index.ts'))});
@@ -154,7 +154,7 @@ describe('Ctrl-C on rg-pipeline populate --workers', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'rg-sigint-'));
     await run(process.execPath, ['--import', tsx, cli, 'synth', 'data', '--scale', '0.05', '--seed', '3'], { cwd: dir, env: { ...process.env, RG_DB_URL: '', DJ_HOST: '' } });
     await run(process.execPath, ['--import', tsx, cli, 'load', 'data/manifest.json'], { cwd: dir, env: { ...process.env, RG_DB_URL: '', DJ_HOST: '' } });
-    const child = spawn(process.execPath, ['--import', tsx, cli, 'populate', 'SpikeTriggeredAverage', '--workers', '3', '--no-display'], { cwd: dir, env: { ...process.env, RG_DB_URL: '', DJ_HOST: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', tsx, cli, 'populate', 'SpikeTriggeredAverage', '--workers', '3', '--workers-start', 'all', '--no-display'], { cwd: dir, env: { ...process.env, RG_DB_URL: '', DJ_HOST: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { output += d.toString(); });

@@ -167,12 +167,12 @@ describe('the packed tarball', () => {
         import { fileURLToPath } from 'node:url';
         import { Recording, Stats } from './tables.js';
         await Recording.insert(Array.from({ length: 12 }, (_, i) => ({ recording: i })));
-        const result = await Stats.populate({ workers: 2, workerModule: { path: fileURLToPath(new URL('./tables.js', import.meta.url)), exportName: 'Stats' } });
+        const result = await Stats.populate({ workers: 2, workersStart: 'all', workerModule: { path: fileURLToPath(new URL('./tables.js', import.meta.url)), exportName: 'Stats' } });
         const sum = (await Stats.fetch()).reduce((s, r) => s + r.doubled, 0);
-        console.log(JSON.stringify({ successCount: result.successCount, errors: result.errors.length, sum }));
+        console.log(JSON.stringify({ successCount: result.successCount, errors: result.errors.length, workersStarted: result.workersStarted, sum }));
       `);
       const { stdout } = await consumer.run(node, ['workers/main.js']).catch((e) => { throw new Error(fail(e)); });
-      expect(JSON.parse(stdout)).toEqual({ successCount: 12, errors: 0, sum: 132 });
+      expect(JSON.parse(stdout)).toEqual({ successCount: 12, errors: 0, workersStarted: 1, sum: 132 });
     }, 120_000);
 
     it('refuse a .ts module before starting any, saying what to install', async () => {

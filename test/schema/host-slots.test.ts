@@ -282,16 +282,16 @@ describe('populate({ workers, hostSlots })', () => {
   it('on SQLite, workers of a light make take turns on one slot from their first key', async () => {
     // Two slots on the host; the make computes 0.3 ms. A worker that has made nothing yet counts
     // its makes light (and one that has, says so): none runs beside another, even at the start.
-    const { result, rows } = await populateWorkers('Light', 3000, 'workers: 3', { RG_HOST_SLOTS: '2' });
-    expect(result).toEqual({ successCount: 3000, errors: [] });
+    const { result, rows } = await populateWorkers('Light', 3000, "workers: 3, workersStart: 'all'", { RG_HOST_SLOTS: '2' });
+    expect(result).toEqual({ successCount: 3000, errors: [], workersStarted: 2 });
     expect(overlapping(rows)).toEqual([]);
   }, 120_000);
 
   it('on SQLite, workers that have not made a key yet use every slot once another found the makes heavy', async () => {
     // 8 ms of CPU per key: the calling process finds it and says so; the worker processes it
     // starts take the second slot before their own first make.
-    const { result, rows } = await populateWorkers('Timed', 400, 'workers: 3', { RG_HOST_SLOTS: '2' });
-    expect(result).toEqual({ successCount: 400, errors: [] });
+    const { result, rows } = await populateWorkers('Timed', 400, "workers: 3, workersStart: 'all'", { RG_HOST_SLOTS: '2' });
+    expect(result).toEqual({ successCount: 400, errors: [], workersStarted: 2 });
     const firstOf = new Map<number, Made>();
     for (const r of [...rows].sort((a, b) => a.started - b.started)) if (!firstOf.has(r.worker_pid)) firstOf.set(r.worker_pid, r);
     // Some worker's very first make ran beside another process's make.
@@ -299,8 +299,8 @@ describe('populate({ workers, hostSlots })', () => {
   }, 120_000);
 
   it('with hostSlots: 1 the makes of three worker processes never overlap', async () => {
-    const { result, rows } = await populateWorkers('Timed', 720, 'workers: 3, hostSlots: 1', {});
-    expect(result).toEqual({ successCount: 720, errors: [] });
+    const { result, rows } = await populateWorkers('Timed', 720, "workers: 3, workersStart: 'all', hostSlots: 1", {});
+    expect(result).toEqual({ successCount: 720, errors: [], workersStarted: 2 });
     expect(rows.map((r) => r.item).sort((a, b) => a - b)).toEqual(Array.from({ length: 720 }, (_, i) => i));
     expect(overlapping(rows)).toEqual([]);
     // The worker processes started while keys were left, and took some of them in turn (a turn

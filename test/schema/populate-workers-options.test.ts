@@ -22,7 +22,7 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
     const m = await load();
     await m.schema.drop({ force: true });
     await m.Item.insert([1, 2, 3, 4].map((item_id) => ({ item_id })));
-    const result = await m.Work.populate({ workers: 2, workerModule: { path: fixture, exportName: 'Work' }, keepCompleted: true, priority: 2 });
+    const result = await m.Work.populate({ workers: 2, workersStart: 'all', workerModule: { path: fixture, exportName: 'Work' }, keepCompleted: true, priority: 2 });
     expect(result.successCount).toBe(4);
     const jobs = await m.Work.jobs().list();
     expect(jobs.map((j) => [j.status, j.priority])).toEqual([['success', 2], ['success', 2], ['success', 2], ['success', 2]]);
@@ -32,7 +32,7 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
     const m = await load();
     await m.schema.drop({ force: true });
     await m.Item.insert([4, 5, 6].map((item_id) => ({ item_id }))); // item 5 is broken
-    await expect(m.Work.populate({ workers: 2, workerModule: { path: fixture, exportName: 'Work' } })).rejects.toThrow(PopulateError);
+    await expect(m.Work.populate({ workers: 2, workersStart: 'all', workerModule: { path: fixture, exportName: 'Work' } })).rejects.toThrow(PopulateError);
   }, 120_000);
 
   it('onKey and onProgress hear every key of every worker process, failures with their message', async () => {
@@ -45,7 +45,7 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
     // Each process makes at most half the keys: the worker process, a second or so in starting,
     // makes the rest.
     const result = await m.Work.populate({
-      workers: 2, workerModule: { path: fixture, exportName: 'Work' }, suppressErrors: true, maxCalls: 300,
+      workers: 2, workersStart: 'all', workerModule: { path: fixture, exportName: 'Work' }, suppressErrors: true, maxCalls: 300,
       onKey: (key, outcome) => heard.set(Number(key.item_id), outcome === 'done' ? 'done' : outcome.message),
       onProgress: (done, total) => progress.push([done, total]),
     });
@@ -70,7 +70,7 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
     Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
     const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { drawn.push(String(chunk)); return true; });
     try {
-      const result = await m.Work.populate({ workers: 2, workerModule: { path: fixture, exportName: 'Work' }, display: true, maxCalls: 40 });
+      const result = await m.Work.populate({ workers: 2, workersStart: 'all', workerModule: { path: fixture, exportName: 'Work' }, display: true, maxCalls: 40 });
       expect(result.successCount).toBe(80);
     } finally {
       write.mockRestore();
@@ -88,7 +88,7 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
     await m.Item.insert([1, 2, 3, 4].map((item_id) => ({ item_id })));
     await m.Work.jobs().refresh();
     await m.Item.insert([6, 7, 8].map((item_id) => ({ item_id })));
-    const result = await m.Work.populate({ workers: 2, workerModule: { path: fixture, exportName: 'Work' }, refresh: false });
+    const result = await m.Work.populate({ workers: 2, workersStart: 'all', workerModule: { path: fixture, exportName: 'Work' }, refresh: false });
     expect(result.successCount).toBe(4);
     expect((await m.Work.query().fetch()).map((r) => r.item_id).sort()).toEqual([1, 2, 3, 4]);
     expect(await m.Work.jobs().list()).toEqual([]);
@@ -101,7 +101,7 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
     await m.Item.insert(items.map((item_id) => ({ item_id })));
     const stop = new AbortController();
     const result = await m.Work.populate({
-      workers: 2, workerModule: { path: fixture, exportName: 'Work' }, onKey: () => stop.abort(), signal: stop.signal,
+      workers: 2, workersStart: 'all', workerModule: { path: fixture, exportName: 'Work' }, onKey: () => stop.abort(), signal: stop.signal,
     });
     const made = await m.Work.count();
     expect(result.successCount).toBe(made);

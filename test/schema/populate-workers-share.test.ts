@@ -29,8 +29,8 @@ describe.each(dialects)('populate({ workers }) on $name: whole groups and a shar
     const m = (await import(/* @vite-ignore */ `../fixtures/share-pipeline.js?${dialect.name}`)) as Pipeline;
     await m.schema.drop({ force: true });
     await m.Item.insert(Array.from({ length: 12 }, (_, i) => ({ item_id: i + 1 })));
-    const result = await m.Grouped.populate({ workers: 2, workerModule: { path: fixture, exportName: 'Grouped' } });
-    expect(result).toEqual({ successCount: 48, errors: [] });
+    const result = await m.Grouped.populate({ workers: 2, workersStart: 'all', workerModule: { path: fixture, exportName: 'Grouped' } });
+    expect(result).toEqual({ successCount: 48, errors: [], workersStarted: 1 });
     const rows = await m.Grouped.fetch();
     expect(rows).toHaveLength(48);
     const makers = new Map<number, Set<number>>();

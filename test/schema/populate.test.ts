@@ -180,8 +180,8 @@ describe.each(servers)('populate workers on $name', (server) => {
 
   it('populate({ workers: 3 }) starts local worker processes that share the jobs table', async () => {
     const m = await setUp(60);
-    const result = await m.Work.populate({ workers: 3, workerModule: { path: fixture, exportName: 'Work' } });
-    expect(result).toEqual({ successCount: 60, errors: [] });
+    const result = await m.Work.populate({ workers: 3, workersStart: 'all', workerModule: { path: fixture, exportName: 'Work' } });
+    expect(result).toEqual({ successCount: 60, errors: [], workersStarted: 2 });
     await check(m, 60);
   }, 120_000);
 
@@ -221,8 +221,8 @@ describe('populate workers on one SQLite file', () => {
     const fresh = '../fixtures/populate-pipeline.js?sqlite';
     const m = (await import(/* @vite-ignore */ fresh)) as typeof import('../fixtures/populate-pipeline.js');
     await m.Item.insert(Array.from({ length: 40 }, (_, item) => ({ item })));
-    const result = await m.Work.populate({ workers: 3, workerModule: { path: path.resolve('test/fixtures/populate-pipeline.ts'), exportName: 'Work' } });
-    expect(result).toEqual({ successCount: 40, errors: [] });
+    const result = await m.Work.populate({ workers: 3, workersStart: 'all', workerModule: { path: path.resolve('test/fixtures/populate-pipeline.ts'), exportName: 'Work' } });
+    expect(result).toEqual({ successCount: 40, errors: [], workersStarted: 2 });
     expect(await m.Work.count()).toBe(40);
     expect(await m.Work.Piece.count()).toBe(120);
     // Three workers: this process and two it started.

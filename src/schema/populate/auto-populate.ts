@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { DeadlockError, PopulateError, ReservationLostError } from '../../errors.js';
 import { tableInfo, type TableInfo } from '../declare/table-info.js';
 import type { Tier } from '../declare/tiers.js';
@@ -7,9 +6,11 @@ import { Query, type Restriction } from '../query/query.js';
 import type { KeyOfRow } from '../query/row-types.js';
 import { Table, type RowOf, type TableClass } from '../table/table.js';
 import { Dj014TableJobs } from './dj014-jobs.js';
-import { announceNoKeysLeft, hostSlotsFor, shareMakeWeight, sharedMakeWeight, takeHostSlot, type MakeWeight } from './host-slots.js';
+import { announceNoKeysLeft, hostSlotsFor, sharedMakeWeight, takeHostSlot, type MakeWeight } from './host-slots.js';
+import { FIRST_TIMED_MAKES, LOCKING_TRANSACTION_WORK_MS, weighingOf, weightNameOf } from './make-weighing.js';
 import { progressBar } from './progress-bar.js';
 import { JobsTable, type JobWorker } from './jobs.js';
+import type { WorkersStart } from './worker-starts.js';
 
 /** Options of populate(). */
 export interface PopulateOptions {
@@ -117,8 +118,33 @@ export interface PopulateOptions {
    * other than this host (a remote file server, a GPU queue).
    */
   readonly hostSlots?: number;
-  /** Start this many local worker processes (implies reserveJobs), each importing `workerModule`; the database's jobs table coordinates them. */
+  /**
+   * Local workers, at most: this process and up to `workers − 1` worker processes (implies
+   * reserveJobs), each importing `workerModule`; the database's jobs table coordinates them. By
+   * default (`workersStart: 'idle-cores'`) a worker process is started only while the host has an
+   * idle core and the keys left pay for its start, so more workers are never slower than one.
+   *
+   * @example
+   * ```ts
+   * await Sta.populate({ workers: 4, workerModule: { path: fileURLToPath(import.meta.url), exportName: 'Sta' } });
+   * ```
+   */
   readonly workers?: number;
+  /**
+   * When the worker processes of `workers` start. `'idle-cores'` (default): one at a time, each
+   * once the host has had a core idle for half a second (`os.cpus()`, so the database server's
+   * work counts too) and the keys left would take at least 1.5 s more at the rate so far (or none
+   * has ended after 0.5 s). A make that keeps the cores busy, such as the STA's threads, or a
+   * populate too short to gain from a process's start (about 0.3 s of CPU and a second of wall
+   * time), stays in this process, which then uses every core. `'all'`: every worker process at
+   * once, each given an equal share of the cores.
+   *
+   * @example
+   * ```ts
+   * await Sta.populate({ workers: 2, workersStart: 'all', workerModule: { path, exportName: 'Sta' } });
+   * ```
+   */
+  readonly workersStart?: WorkersStart;
   /** For `workers`: the module that declares the table, and the name it exports it under. */
   readonly workerModule?: { readonly path: string; readonly exportName: string };
 }
@@ -127,9 +153,11 @@ export interface PopulateOptions {
 export interface PopulateResult {
   readonly successCount: number;
   readonly errors: ReadonlyArray<{ key: Record<string, unknown>; error: Error }>;
+  /** With `workers`: the worker processes started (besides this process); see `workersStart`. */
+  readonly workersStarted?: number;
 }
 
-const OPTION_NAMES = ['concurrency', 'keysPerTransaction', 'reserveJobs', 'priority', 'keepCompleted', 'batch', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workerModule', 'jobs', 'releaseStale', 'hostSlots', 'refresh', 'onKey', 'signal'];
+const OPTION_NAMES = ['concurrency', 'keysPerTransaction', 'reserveJobs', 'priority', 'keepCompleted', 'batch', 'suppressErrors', 'maxCalls', 'limit', 'order', 'display', 'onProgress', 'workers', 'workersStart', 'workerModule', 'jobs', 'releaseStale', 'hostSlots', 'refresh', 'onKey', 'signal'];
 
 type AutoClass = TableClass & { new (): AutoPopulated<object> };
 
@@ -299,10 +327,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     // key at once spend their start-up (code not yet compiled hot) on the same two cores, and
     // that cost a populate of light makes more than it gained.
     const weighed = hostSlots !== Infinity && options.hostSlots === undefined && !info.schema.connection.dialect.concurrent;
-    // The table on this host: its database file's full path (an in-memory database is this
-    // process's own), its database and its name.
-    const file = info.schema.connection.file;
-    const weightName = `${file === undefined ? `memory of ${process.pid}` : path.resolve(file)}\0${info.schema.database}\0${info.tableName}`;
+    const weightName = weightNameOf(info);
     const slotsNow = (): number => (!weighed || makeWeight() === 'heavy' ? hostSlots : 1);
     const lanes = info.schema.connection.dialect.concurrent ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1;
     /** The job of a key another worker made between its listing and its reservation here. */
@@ -395,7 +420,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     const timeMake: MakeTimer = {
       // The process's CPU time is a system call that cost ~30 µs, 3% of a trivial make: asked of
       // the first makes, then of one in CPU_SAMPLE_EVERY.
-      wantsCpu: () => timedMakes < WEIGHED_MAKES * 3 || timedMakes % CPU_SAMPLE_EVERY === 0,
+      wantsCpu: () => timedMakes < FIRST_TIMED_MAKES || timedMakes % CPU_SAMPLE_EVERY === 0,
       heard: (ms, cpuMs) => {
         timedMakes++;
         computeMs = movingAverage(computeMs, ms);
@@ -553,51 +578,6 @@ const SERVER_TRANSACTION_WORK_MS = 20;
  * on something other than the CPU share a commit only this long.
  */
 const SERVER_TRANSACTION_WALL_MS = 100;
-/** The same where a transaction locks the whole database (SQLite): short, as other processes wait. */
-const LOCKING_TRANSACTION_WORK_MS = 2;
-/** A make of at least this much CPU time is heavy at once, without waiting for WEIGHED_MAKES of them. */
-const HEAVY_AT_ONCE_MS = 100;
-
-/**
- * What this process has found one table's makes to weigh, from the CPU time of its last few makes,
- * and tells the host's other processes (shareMakeWeight). Kept across populate calls: a fleet
- * worker populates in passes, and a process that has made fewer than WEIGHED_MAKES keys in each
- * would never weigh them.
- */
-class MakeWeighing {
-  private readonly recentCpuMs: number[] = [];
-  private told: MakeWeight | undefined;
-
-  constructor(private readonly table: string) {}
-
-  /**
-   * The least of the last WEIGHED_MAKES makes (a process's first makes also compile its code: a
-   * cold first make of a light table took over 2 ms, and a moving average stayed above that for a
-   * dozen keys); before that many, heavy if one took HEAVY_AT_ONCE_MS (makes of seconds would
-   * otherwise take turns on one slot, a make a turn, until each process had timed five).
-   */
-  weight(): MakeWeight | undefined {
-    if (this.recentCpuMs.length >= WEIGHED_MAKES) return Math.min(...this.recentCpuMs) < LOCKING_TRANSACTION_WORK_MS ? 'light' : 'heavy';
-    return this.recentCpuMs.some((ms) => ms >= HEAVY_AT_ONCE_MS) ? 'heavy' : undefined;
-  }
-
-  heard(cpuMs: number): void {
-    this.recentCpuMs.push(cpuMs);
-    if (this.recentCpuMs.length > WEIGHED_MAKES) this.recentCpuMs.shift();
-    const weight = this.weight();
-    if (weight === undefined || weight === this.told) return;
-    shareMakeWeight(this.table, weight);
-    this.told = weight;
-  }
-}
-
-const weighings = new Map<string, MakeWeighing>();
-
-function weighingOf(table: string): MakeWeighing {
-  let weighing = weighings.get(table);
-  if (!weighing) weighings.set(table, (weighing = new MakeWeighing(table)));
-  return weighing;
-}
 
 /** How runMake tells populate what each make took: CPU time only when `wantsCpu()` said so. */
 export interface MakeTimer {
@@ -607,8 +587,6 @@ export interface MakeTimer {
 
 /** After the first makes, one make in this many has its CPU time measured. */
 const CPU_SAMPLE_EVERY = 8;
-/** Makes a process times before it weighs them (and tells the host's other processes). */
-const WEIGHED_MAKES = 5;
 /** The most keys such a transaction takes. */
 const MAX_KEYS_PER_TRANSACTION = 32;
 /** Times a make is run when the server fails its transaction to break a deadlock. */

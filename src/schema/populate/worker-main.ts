@@ -8,7 +8,7 @@ import { setProcessConnection } from '../connection/config.js';
 import { Connection } from '../connection/connection.js';
 import { setProcessSecrets } from '../connection/secrets.js';
 import { setPopulateCpuShare } from './cpu-share.js';
-import { hostSlotsOf, keyForIpc, type WorkerHandoff, type WorkerKeyReport, type WorkerReport, type WorkerStop } from './workers.js';
+import { hostSlotsOf, keyForIpc, type WorkerHandoff, type WorkerKeyReport, type WorkerMadeReport, type WorkerReport, type WorkerStop } from './workers.js';
 
 // One listener from the start: IPC delivers messages that arrive together in one go, so a stop
 // sent right after the handoff would pass a listener added once the handoff is read.
@@ -32,13 +32,22 @@ if (!table || typeof table.populate !== 'function') {
   console.error(`rg-schema worker: ${spec.module} does not export an auto-populated table named ${spec.exportName}.`);
   process.exit(2);
 }
+// The parent may start more workers, and decides by the keys ended so far: a count, now and then.
+let made = 0;
+let toldAt = 0;
+const MADE_EVERY_MS = 200;
 const onKey = (key: Record<string, unknown>, outcome: 'done' | Error): void => {
-  process.send?.({ kind: 'key', key: keyForIpc(key), ...(outcome === 'done' ? {} : { message: outcome.message }) } satisfies WorkerKeyReport);
+  if (spec.reportKeys) process.send?.({ kind: 'key', key: keyForIpc(key), ...(outcome === 'done' ? {} : { message: outcome.message }) } satisfies WorkerKeyReport);
+  made++;
+  if (spec.reportMade && performance.now() - toldAt >= MADE_EVERY_MS) {
+    toldAt = performance.now();
+    process.send?.({ kind: 'made', made } satisfies WorkerMadeReport);
+  }
 };
 // A stop from the parent (its populate's signal was aborted) ends this populate between keys, and
 // what was made is reported.
 const result = await table.populate(spec.restriction, {
-  ...spec.options, reserveJobs: true, suppressErrors: true, ...hostSlotsOf(handoff), signal: stop.signal, ...(spec.reportKeys ? { onKey } : {}),
+  ...spec.options, reserveJobs: true, suppressErrors: true, ...hostSlotsOf(handoff), signal: stop.signal, ...(spec.reportKeys || spec.reportMade ? { onKey } : {}),
 });
 const report: WorkerReport = {
   kind: 'report',

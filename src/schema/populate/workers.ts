@@ -11,6 +11,8 @@ import { hostSlotsFor } from './host-slots.js';
 import { JobsTable } from './jobs.js';
 import { progressBar } from './progress-bar.js';
 import { workerExecArgv } from './worker-loader.js';
+import { makesTakeTurns } from './make-weighing.js';
+import { IdleCoreStarts } from './worker-starts.js';
 
 /** What a worker process is told: where the table is declared, and what to populate. */
 export interface WorkerSpec {
@@ -20,6 +22,8 @@ export interface WorkerSpec {
   readonly options: Pick<PopulateOptions, 'suppressErrors' | 'order' | 'limit' | 'maxCalls' | 'batch' | 'priority' | 'keepCompleted' | 'jobs' | 'releaseStale' | 'concurrency' | 'keysPerTransaction' | 'refresh'>;
   /** Whether the worker reports each key as it ends (the parent's populate has onKey or onProgress). */
   readonly reportKeys: boolean;
+  /** Whether the worker reports how many keys it has ended, now and then (the parent decides on more starts by it). */
+  readonly reportMade?: boolean;
 }
 
 /**
@@ -52,6 +56,12 @@ export interface WorkerKeyReport {
   readonly kind: 'key';
   readonly key: Record<string, unknown>;
   readonly message?: string;
+}
+
+/** How many keys a worker has ended so far, sent now and then while its parent may start more workers. */
+export interface WorkerMadeReport {
+  readonly kind: 'made';
+  readonly made: number;
 }
 
 /** What the parent tells a worker after its handoff: stop between keys (populate's `signal` was aborted). */
@@ -112,6 +122,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
         ...(options.refresh === undefined ? {} : { refresh: options.refresh }),
       },
       reportKeys: options.onKey !== undefined || options.onProgress !== undefined || options.display === true,
+      reportMade: (options.workersStart ?? 'idle-cores') === 'idle-cores',
     },
     connection: { ...connection, prefix: info.schema.database.slice(0, info.schema.database.length - info.schema.name.length) },
     secrets: secretsToHand(),
@@ -150,31 +161,63 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     bar?.update(ended, Math.max(dueAtStart, ended));
   };
   const total = Math.max(1, Math.floor(options.workers ?? 1));
-  const runs = Array.from({ length: total - 1 }, () => new Promise<WorkerReport>((resolve, reject) => {
+  const runs: Array<Promise<PromiseSettledResult<WorkerReport>>> = [];
+  // Keys the started workers have ended, by worker (their 'made' reports), for the starter's rate.
+  const made: number[] = [];
+  let ownEnded = 0;
+  const startWorker = (): void => {
+    const index = made.push(0) - 1;
     const child = fork(main, [], { env: environmentWithoutSecrets(), execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(child);
     child.send(handoff);
     if (options.signal?.aborted) child.send({ kind: 'stop' } satisfies WorkerStop);
-    let report: WorkerReport | undefined;
-    child.on('message', (m: WorkerReport | WorkerKeyReport) => {
-      if (m.kind === 'report') report = m;
-      else keyEnded(m.key, m.message === undefined ? 'done' : new PopulateError(m.message, m.key));
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (report) resolve(report);
-      else reject(new PopulateError(`A populate worker for ${info.className} exited with ${signal ?? `code ${code}`} before reporting.`));
-    });
-  }));
+    // Settled, never rejected: a worker may fail before the others are awaited.
+    runs.push(new Promise<WorkerReport>((resolve, reject) => {
+      let report: WorkerReport | undefined;
+      child.on('message', (m: WorkerReport | WorkerKeyReport | WorkerMadeReport) => {
+        if (m.kind === 'report') report = m;
+        else if (m.kind === 'made') {
+          made[index] = m.made;
+          if (starts) starts.ended = ownEnded + made.reduce((sum, n) => sum + n, 0);
+        } else keyEnded(m.key, m.message === undefined ? 'done' : new PopulateError(m.message, m.key));
+      });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => {
+        if (report) resolve(report);
+        else reject(new PopulateError(`A populate worker for ${info.className} exited with ${signal ?? `code ${code}`} before reporting.`));
+      });
+    }).then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason })));
+  };
+  // 'all': every worker now, as the user asked. 'idle-cores': one at a time, while the host has a
+  // core to spare and the keys left pay for a start (worker-starts.ts): a make that keeps the cores
+  // busy, or a populate too short to gain, stays in this process.
+  const starts = handoff.spec.reportMade
+    ? new IdleCoreStarts(total - 1, startWorker, () => !interrupted && !options.signal?.aborted && !makesTakeTurns(info, options.hostSlots))
+    : undefined;
+  if (!starts) for (let i = 1; i < total; i++) startWorker();
   const here = populateHere(info, restriction, handoff, () => interrupted, {
+    // Started one at a time, workers leave this process every core: most often none starts.
+    shareCores: !starts,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(handoff.spec.reportKeys ? { onKey: keyEnded, onDue: (due: number) => { dueAtStart = due; } } : {}),
+    ...(starts ? {
+      onOwnProgress: (done: number, due: number) => {
+        ownEnded = done;
+        starts.due ??= due;
+        starts.ended = ownEnded + made.reduce((sum, n) => sum + n, 0);
+        starts.poll();
+      },
+    } : {}),
   });
   let reports: Array<PromiseSettledResult<WorkerReport>>;
   let own: PromiseSettledResult<PopulateResult>;
   try {
-    [own, ...reports] = await Promise.allSettled([here, ...runs]) as [PromiseSettledResult<PopulateResult>, ...Array<PromiseSettledResult<WorkerReport>>];
+    // This process claims keys until none is left: no worker started after that would find any.
+    [own] = await Promise.allSettled([here]) as [PromiseSettledResult<PopulateResult>];
+    starts?.stop();
+    reports = await Promise.all(runs);
   } finally {
+    starts?.stop();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     options.signal?.removeEventListener('abort', abort);
@@ -207,7 +250,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more failed keys; pass suppressErrors: true to get them all back)` : '';
     throw new PopulateError(`${info.className}.make failed in a worker process: ${first.error.message}${more}`, first.key, { cause: first.error });
   }
-  return { successCount, errors };
+  return { successCount, errors, workersStarted: children.length };
 }
 
 /**
@@ -215,19 +258,20 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
  * do. It stops after the key in hand once the run is interrupted.
  */
 async function populateHere(info: TableInfo, restriction: unknown, handoff: WorkerHandoff, interrupted: () => NodeJS.Signals | undefined,
-  own: { signal?: AbortSignal; onKey?: PopulateOptions['onKey']; onDue?: (due: number) => void }): Promise<PopulateResult> {
+  own: { shareCores: boolean; signal?: AbortSignal; onKey?: PopulateOptions['onKey']; onDue?: (due: number) => void; onOwnProgress?: (done: number, due: number) => void }): Promise<PopulateResult> {
   const table = info.cls as unknown as { populate(r: unknown, o: PopulateOptions): Promise<PopulateResult> };
   const before = populateCpuShare();
-  setPopulateCpuShare(handoff.cpuShare);
+  if (own.shareCores) setPopulateCpuShare(handoff.cpuShare);
   let told = false;
   try {
     return await table.populate(restriction, {
       ...handoff.spec.options, reserveJobs: true, suppressErrors: true, ...hostSlotsOf(handoff),
       ...(own.signal ? { signal: own.signal } : {}),
       ...(own.onKey ? { onKey: own.onKey } : {}),
-      onProgress: (_done, total) => {
+      onProgress: (done, total) => {
         if (!told) own.onDue?.(total);
         told = true;
+        own.onOwnProgress?.(done, total);
         const signal = interrupted();
         if (signal) throw new InterruptedError(`populate of ${info.className} was interrupted (${signal})`, signal);
       },

@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { idleCoresBetween, IDLE_CORE, shouldStartWorker, SLOW_FIRST_KEY_MS } from '../../src/schema/populate/worker-starts.js';
+
+describe('shouldStartWorker', () => {
+  it('starts a worker only with an idle core and enough work left for it', () => {
+    const busy = { elapsedMs: 500, ended: 100, due: 4000 };
+    expect(shouldStartWorker({ ...busy, idleCores: IDLE_CORE })).toBe(true);
+    expect(shouldStartWorker({ ...busy, idleCores: IDLE_CORE - 0.01 })).toBe(false);
+    expect(shouldStartWorker({ ...busy, idleCores: Number.NaN })).toBe(false);
+    // 100 keys in 500 ms: 300 keys left take 1.5 s, 299 take 1.495 s.
+    expect(shouldStartWorker({ idleCores: 1, elapsedMs: 500, ended: 100, due: 400 })).toBe(true);
+    expect(shouldStartWorker({ idleCores: 1, elapsedMs: 500, ended: 100, due: 399 })).toBe(false);
+    expect(shouldStartWorker({ idleCores: 1, elapsedMs: 500, ended: 100, due: 100 })).toBe(false);
+    // Not counted yet: whatever is left.
+    expect(shouldStartWorker({ idleCores: 1, elapsedMs: 500, ended: 100, due: undefined })).toBe(true);
+  });
+
+  it('with no key ended, waits SLOW_FIRST_KEY_MS before it counts the keys as slow', () => {
+    expect(shouldStartWorker({ idleCores: 2, elapsedMs: SLOW_FIRST_KEY_MS - 1, ended: 0, due: 10 })).toBe(false);
+    expect(shouldStartWorker({ idleCores: 2, elapsedMs: SLOW_FIRST_KEY_MS, ended: 0, due: 10 })).toBe(true);
+  });
+
+  it('idleCoresBetween: idle time of all cores over the time one core had', () => {
+    expect(idleCoresBetween({ idle: 1000, total: 4000, cores: 2 }, { idle: 1500, total: 5000, cores: 2 })).toBe(1);
+    expect(idleCoresBetween({ idle: 1000, total: 4000, cores: 4 }, { idle: 1100, total: 6000, cores: 4 })).toBe(0.2);
+    expect(idleCoresBetween({ idle: 1000, total: 4000, cores: 2 }, { idle: 1000, total: 4000, cores: 2 })).toBe(0);
+  });
+});
+
+/** What a populate made: its result, the keys each process made, the distinct keys, and the pid of the process that called populate. */
+interface Populated {
+  result: { successCount: number; errors: unknown[]; workersStarted: number };
+  byPid: Record<string, number>;
+  items: number;
+  parent: number;
+}
+
+/**
+ * populate({ workers }) of the slot pipeline in a process of its own (its own temporary directory
+ * for the host's slots), whose reading of the host's cores is `idleCores` idle cores at every tick:
+ * the host's real load is not this test's to set.
+ */
+async function populateWithIdleCores(table: 'Timed' | 'Light', items: number, options: string, idleCores: number): Promise<Populated> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rg-starts-'));
+  const fixture = path.resolve('test/fixtures/slot-pipeline.ts');
+  const starts = path.resolve('src/schema/populate/worker-starts.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
+    const { setCoreReader } = await import(${JSON.stringify(starts)});
+    setCoreReader(() => { const ms = performance.now(); return { idle: ${idleCores} * ms, total: 2 * ms, cores: 2 }; });
+    const m = await import(${JSON.stringify(fixture)});
+    await m.Item.insert(Array.from({ length: ${items} }, (_, item) => ({ item })));
+    const result = await m.${table}.populate({ ${options}, workerModule: { path: ${JSON.stringify(fixture)}, exportName: '${table}' } });
+    const rows = await m.${table}.fetch();
+    const byPid = {};
+    for (const r of rows) byPid[r.worker_pid] = (byPid[r.worker_pid] ?? 0) + 1;
+    const items = new Set(rows.map((r) => r.item)).size;
+    process.stdout.write(JSON.stringify({ result, byPid, items, parent: process.pid }) + '\\n', () => process.exit(0));
+  `], { env: { ...process.env, TMPDIR: dir, RG_HOST_SLOTS: '', RG_DB_URL: `sqlite://${path.join(dir, 'starts.sqlite')}`, RG_TEST_SCHEMA: 'rgt_workers_start' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+  const line = out.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(line) as Populated;
+}
+
+describe("populate({ workers }) starts worker processes on idle cores ('idle-cores', the default)", () => {
+  // Both take over 1.5 s in one process: 250 keys of 8 ms of CPU; 6000 of 0.3 ms, light, so that
+  // only one process of the host makes them at a time (on SQLite).
+  it.each([
+    ['while the host has no idle core', 'Timed', 250, 0.5],
+    ['on SQLite for makes that take turns on one slot (light ones), idle cores or not', 'Light', 6000, 2],
+  ] as const)('starts none %s: this process makes every key', async (_, table, items, idleCores) => {
+    const { result, byPid, parent } = await populateWithIdleCores(table, items, 'workers: 3', idleCores);
+    expect(result).toEqual({ successCount: items, errors: [], workersStarted: 0 });
+    expect(byPid).toEqual({ [parent]: items });
+  }, 120_000);
+
+  it('starts them one at a time while a core is idle and keys are left, and they make keys too', async () => {
+    // 8 ms of CPU a key: 600 keys take this process about 5 s, so both starts pay.
+    const { result, byPid, items, parent } = await populateWithIdleCores('Timed', 600, 'workers: 3', 2);
+    expect(result).toEqual({ successCount: 600, errors: [], workersStarted: 2 });
+    expect(items).toBe(600);
+    expect(byPid[parent]).toBeGreaterThan(0);
+    expect(Object.keys(byPid).length).toBeGreaterThan(1);
+  }, 120_000);
+
+  it("'all' starts every worker process at once, idle cores or not", async () => {
+    const { result, items } = await populateWithIdleCores('Timed', 300, "workers: 3, workersStart: 'all'", 0);
+    expect(result).toEqual({ successCount: 300, errors: [], workersStarted: 2 });
+    expect(items).toBe(300);
+  }, 120_000);
+});

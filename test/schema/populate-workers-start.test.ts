@@ -15,19 +15,23 @@ describe('shouldStartWorker', () => {
     expect(shouldStartWorker({ idleCores: 1, elapsedMs: 500, ended: 100, due: 400 })).toBe(true);
     expect(shouldStartWorker({ idleCores: 1, elapsedMs: 500, ended: 100, due: 399 })).toBe(false);
     expect(shouldStartWorker({ idleCores: 1, elapsedMs: 500, ended: 100, due: 100 })).toBe(false);
-    // Not counted yet: whatever is left.
-    expect(shouldStartWorker({ idleCores: 1, elapsedMs: 500, ended: 100, due: undefined })).toBe(true);
+    // Not counted yet: nothing starts.
+    expect(shouldStartWorker({ idleCores: 1, elapsedMs: 5000, ended: 0, due: undefined })).toBe(false);
   });
 
   it('with no key ended, waits SLOW_FIRST_KEY_MS before it counts the keys as slow', () => {
     expect(shouldStartWorker({ idleCores: 2, elapsedMs: SLOW_FIRST_KEY_MS - 1, ended: 0, due: 10 })).toBe(false);
     expect(shouldStartWorker({ idleCores: 2, elapsedMs: SLOW_FIRST_KEY_MS, ended: 0, due: 10 })).toBe(true);
+    // Nothing due: nothing to start for, however long the wait.
+    expect(shouldStartWorker({ idleCores: 2, elapsedMs: 60_000, ended: 0, due: 0 })).toBe(false);
   });
 
   it('idleCoresBetween: idle time of all cores over the time one core had', () => {
     expect(idleCoresBetween({ idle: 1000, total: 4000, cores: 2 }, { idle: 1500, total: 5000, cores: 2 })).toBe(1);
     expect(idleCoresBetween({ idle: 1000, total: 4000, cores: 4 }, { idle: 1100, total: 6000, cores: 4 })).toBe(0.2);
     expect(idleCoresBetween({ idle: 1000, total: 4000, cores: 2 }, { idle: 1000, total: 4000, cores: 2 })).toBe(0);
+    // os.cpus() empty (no /proc): the host's idle cores are not known, only the process's own bound counts.
+    expect(idleCoresBetween({ idle: 0, total: 0, cores: 0 }, { idle: 0, total: 0, cores: 0 })).toBe(Infinity);
   });
 });
 
@@ -41,16 +45,16 @@ interface Populated {
 
 /**
  * populate({ workers }) of the slot pipeline in a process of its own (its own temporary directory
- * for the host's slots), whose reading of the host's cores is `idleCores` idle cores at every tick:
- * the host's real load is not this test's to set.
+ * for the host's slots), whose reading of the host's cores is `idleCores` idle cores of 2 at every
+ * tick, on a machine of 8 usable cores: the host's real load is not this test's to set.
  */
-async function populateWithIdleCores(table: 'Timed' | 'Light', items: number, options: string, idleCores: number): Promise<Populated> {
+async function populateWithIdleCores(table: 'Timed' | 'Light', items: number, options: string, idleCores: number, env: Record<string, string> = {}): Promise<Populated> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rg-starts-'));
   const fixture = path.resolve('test/fixtures/slot-pipeline.ts');
   const starts = path.resolve('src/schema/populate/worker-starts.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', `
-    const { setCoreReader } = await import(${JSON.stringify(starts)});
-    setCoreReader(() => { const ms = performance.now(); return { idle: ${idleCores} * ms, total: 2 * ms, cores: 2 }; });
+    const { setMachineReader } = await import(${JSON.stringify(starts)});
+    setMachineReader({ hostCores: () => { const ms = performance.now(); return { idle: ${idleCores} * ms, total: 2 * ms, cores: 2 }; }, usableCores: () => 8 });
     const m = await import(${JSON.stringify(fixture)});
     await m.Item.insert(Array.from({ length: ${items} }, (_, item) => ({ item })));
     const result = await m.${table}.populate({ ${options}, workerModule: { path: ${JSON.stringify(fixture)}, exportName: '${table}' } });
@@ -59,7 +63,7 @@ async function populateWithIdleCores(table: 'Timed' | 'Light', items: number, op
     for (const r of rows) byPid[r.worker_pid] = (byPid[r.worker_pid] ?? 0) + 1;
     const items = new Set(rows.map((r) => r.item)).size;
     process.stdout.write(JSON.stringify({ result, byPid, items, parent: process.pid }) + '\\n', () => process.exit(0));
-  `], { env: { ...process.env, TMPDIR: dir, RG_HOST_SLOTS: '', RG_DB_URL: `sqlite://${path.join(dir, 'starts.sqlite')}`, RG_TEST_SCHEMA: 'rgt_workers_start' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  `], { env: { ...process.env, TMPDIR: dir, RG_HOST_SLOTS: '', RG_DB_URL: `sqlite://${path.join(dir, 'starts.sqlite')}`, RG_TEST_SCHEMA: 'rgt_workers_start', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
@@ -80,12 +84,20 @@ describe("populate({ workers }) starts worker processes on idle cores ('idle-cor
   }, 120_000);
 
   it('starts them one at a time while a core is idle and keys are left, and they make keys too', async () => {
-    // 8 ms of CPU a key: 600 keys take this process about 5 s, so both starts pay.
-    const { result, byPid, items, parent } = await populateWithIdleCores('Timed', 600, 'workers: 3', 2);
+    // 8 ms of CPU a key: 600 keys take this process about 5 s, so both starts pay. Three slots
+    // on the host: never more processes than slots.
+    const { result, byPid, items, parent } = await populateWithIdleCores('Timed', 600, 'workers: 3', 2, { RG_HOST_SLOTS: '3' });
     expect(result).toEqual({ successCount: 600, errors: [], workersStarted: 2 });
     expect(items).toBe(600);
     expect(byPid[parent]).toBeGreaterThan(0);
     expect(Object.keys(byPid).length).toBeGreaterThan(1);
+  }, 120_000);
+
+  it('never more processes than the host has slots', async () => {
+    const { result, byPid, items } = await populateWithIdleCores('Timed', 600, 'workers: 4', 2, { RG_HOST_SLOTS: '2' });
+    expect(result).toEqual({ successCount: 600, errors: [], workersStarted: 1 });
+    expect(items).toBe(600);
+    expect(Object.keys(byPid)).toHaveLength(2);
   }, 120_000);
 
   it("'all' starts every worker process at once, idle cores or not", async () => {

@@ -10,7 +10,7 @@ import { announceNoKeysLeft, hostSlotsFor, sharedMakeWeight, takeHostSlot, type 
 import { FIRST_TIMED_MAKES, LOCKING_TRANSACTION_WORK_MS, weighingOf, weightNameOf } from './make-weighing.js';
 import { progressBar } from './progress-bar.js';
 import { JobsTable, type JobWorker } from './jobs.js';
-import type { WorkersStart } from './worker-starts.js';
+import { ON_DUE, type WorkersStart } from './worker-starts.js';
 
 /** Options of populate(). */
 export interface PopulateOptions {
@@ -122,7 +122,8 @@ export interface PopulateOptions {
    * Local workers, at most: this process and up to `workers − 1` worker processes (implies
    * reserveJobs), each importing `workerModule`; the database's jobs table coordinates them. By
    * default (`workersStart: 'idle-cores'`) a worker process is started only while the host has an
-   * idle core and the keys left pay for its start, so more workers are never slower than one.
+   * idle core and the keys left pay for its start, and never more processes than the host has
+   * slots (`hostSlots`): workers are not started where they would only slow the populate down.
    *
    * @example
    * ```ts
@@ -132,12 +133,17 @@ export interface PopulateOptions {
   readonly workers?: number;
   /**
    * When the worker processes of `workers` start. `'idle-cores'` (default): one at a time, each
-   * once the host has had a core idle for half a second (`os.cpus()`, so the database server's
-   * work counts too) and the keys left would take at least 1.5 s more at the rate so far (or none
-   * has ended after 0.5 s). A make that keeps the cores busy, such as the STA's threads, or a
+   * once a core has been idle for half a second (the host's `os.cpus()`, so a database server's
+   * work on it counts too, bounded by the cores this process may use: its CPU affinity and a
+   * cgroup's CPU quota, less what this process and its workers use), a key is left that nobody has
+   * claimed, and the keys left would take at least 1.5 s more at the rate so far (or none has
+   * ended 0.5 s after they were counted). On SQLite, none while the makes are light (they take
+   * turns on one host slot). A make that keeps the cores busy, such as the STA's threads, or a
    * populate too short to gain from a process's start (about 0.3 s of CPU and a second of wall
-   * time), stays in this process, which then uses every core. `'all'`: every worker process at
-   * once, each given an equal share of the cores.
+   * time), stays in this process, which uses every core until a worker starts and then its share
+   * (cores ÷ `workers`), as each worker does. `'all'`: every worker process at once, each process
+   * given that share from the start. With `limit` or `maxCalls`, each process makes at most that
+   * many keys.
    *
    * @example
    * ```ts
@@ -309,6 +315,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     const metadata = jobs ?? new JobsTable(info);
     // The total a progress report counts to: with claims, the due jobs as the populate starts.
     const total = claiming && (options.display || options.onProgress) ? Math.min(await jobs!.dueCount(), options.limit ?? Infinity, options.maxCalls ?? Infinity) : keys.length;
+    (options as { readonly [ON_DUE]?: (due: number) => void })[ON_DUE]?.(total);
     const bar = options.display ? progressBar(info.className, total) : undefined;
     const errors: Array<{ key: Record<string, unknown>; error: Error }> = [];
     let successCount = 0;

@@ -41,7 +41,8 @@ const onKey = (key: Record<string, unknown>, outcome: 'done' | Error): void => {
   made++;
   if (spec.reportMade && performance.now() - toldAt >= MADE_EVERY_MS) {
     toldAt = performance.now();
-    process.send?.({ kind: 'made', made } satisfies WorkerMadeReport);
+    const cpu = process.cpuUsage();
+    process.send?.({ kind: 'made', made, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies WorkerMadeReport);
   }
 };
 // A stop from the parent (its populate's signal was aborted) ends this populate between keys, and

@@ -1,4 +1,6 @@
-import { cpus } from 'node:os';
+import { AsyncResource } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
 
 /**
  * When `populate({ workers })` starts its worker processes: `'idle-cores'` (the default) one at a
@@ -7,13 +9,24 @@ import { cpus } from 'node:os';
  */
 export type WorkersStart = 'idle-cores' | 'all';
 
+/**
+ * A populate option of rg-schema's own (not part of PopulateOptions): called with the keys due as
+ * soon as populate has counted them, before its first key, so that the starter measures the rate
+ * from then and starts nothing for a populate with nothing to do.
+ */
+export const ON_DUE: unique symbol = Symbol('rg-schema: keys due');
+
 /** What the starter knows at a tick. */
 export interface StartReading {
-  /** Cores of the host that were idle over the last half second or so (0 … the core count). */
+  /**
+   * Cores idle over the last half second or so that this populate may use: the host's idle cores,
+   * but no more than the cores this process may run on (affinity, a container's CPU quota) less
+   * what this process and its workers used.
+   */
   readonly idleCores: number;
-  /** Milliseconds since the populate began. */
+  /** Milliseconds since this process counted the keys due. */
   readonly elapsedMs: number;
-  /** Keys ended so far, in this process and the workers it started. */
+  /** Keys ended since, in this process and the workers it started. */
   readonly ended: number;
   /** Keys due when this process began; undefined until it has counted them. */
   readonly due: number | undefined;
@@ -36,8 +49,8 @@ export const SLOW_FIRST_KEY_MS = 500;
 
 /**
  * Whether to start one more worker process now. An idle core is needed, and enough work left:
- * the keys left at the rate so far take at least {@link START_PAYS_MS}, or no key has ended after
- * {@link SLOW_FIRST_KEY_MS}.
+ * the keys left at the rate so far take at least {@link START_PAYS_MS}, or no key has ended
+ * {@link SLOW_FIRST_KEY_MS} after they were counted. Nothing starts before they are counted.
  *
  * @example
  * ```ts
@@ -47,10 +60,11 @@ export const SLOW_FIRST_KEY_MS = 500;
  * ```
  */
 export function shouldStartWorker(reading: StartReading): boolean {
-  if (!(reading.idleCores >= IDLE_CORE)) return false;
+  if (!(reading.idleCores >= IDLE_CORE) || reading.due === undefined) return false;
+  const left = reading.due - reading.ended;
+  if (left <= 0) return false;
   if (reading.ended === 0) return reading.elapsedMs >= SLOW_FIRST_KEY_MS;
-  const left = (reading.due ?? Infinity) - reading.ended;
-  return left > 0 && (left * reading.elapsedMs) / reading.ended >= START_PAYS_MS;
+  return (left * reading.elapsedMs) / reading.ended >= START_PAYS_MS;
 }
 
 /** Idle and total time of every core since boot, in milliseconds (`os.cpus()`). */
@@ -73,7 +87,8 @@ export function coreTimes(): CoreTimes {
 }
 
 /**
- * Idle cores between two readings: the idle time of all cores over the time one core had.
+ * Idle cores between two readings: the idle time of all cores over the time one core had;
+ * Infinity when the host's cores cannot be read (no /proc: `os.cpus()` is empty).
  *
  * @example
  * ```ts
@@ -81,16 +96,42 @@ export function coreTimes(): CoreTimes {
  * ```
  */
 export function idleCoresBetween(before: CoreTimes, after: CoreTimes): number {
-  const span = (after.total - before.total) / Math.max(1, after.cores);
+  if (after.cores === 0) return Infinity;
+  const span = (after.total - before.total) / after.cores;
   return span > 0 ? Math.max(0, after.idle - before.idle) / span : 0;
 }
 
-/** How the starter reads the host's cores: replaceable in tests, where the host's load is not theirs to set. */
-let readCores: () => CoreTimes = coreTimes;
+/**
+ * Cores this process may run on: `availableParallelism()` (the CPU affinity), and no more than a
+ * cgroup v2 CPU quota (`cpu.max`, as in a container with a CPU limit) allows.
+ *
+ * @example
+ * ```ts
+ * usableCores();   // 2 in a container limited to 2 CPUs on a 32-core host
+ * ```
+ */
+export function usableCores(): number {
+  let cores = availableParallelism();
+  try {
+    const [quota, period] = readFileSync('/sys/fs/cgroup/cpu.max', 'utf8').trim().split(/\s+/);
+    if (quota !== 'max' && Number(quota) > 0 && Number(period) > 0) cores = Math.min(cores, Math.max(1, Number(quota) / Number(period)));
+  } catch {
+    // No cgroup v2 CPU controller here: the affinity alone.
+  }
+  return cores;
+}
 
-/** For tests: the reading of the host's cores the starter takes (undefined: the real one). */
-export function setCoreReader(reader: (() => CoreTimes) | undefined): void {
-  readCores = reader ?? coreTimes;
+/** How the starter sees the machine: replaceable in tests, where the host's load is not theirs to set. */
+interface MachineReader {
+  readonly hostCores: () => CoreTimes;
+  readonly usableCores: () => number;
+}
+const REAL: MachineReader = { hostCores: coreTimes, usableCores };
+let machine: MachineReader = REAL;
+
+/** For tests: how the starter reads the host's cores and the cores it may use (undefined: the real ones). */
+export function setMachineReader(reader: Partial<MachineReader> | undefined): void {
+  machine = { ...REAL, ...reader };
 }
 
 /** Ticks of the starter: each compares the cores with a reading at least WINDOW_MS old. */
@@ -99,6 +140,14 @@ const WINDOW_MS = 450;
 /** After a start, the next waits this long: the started process's own start keeps a core busy meanwhile. */
 const AFTER_START_MS = 1_000;
 
+/** A reading of the machine at one moment. */
+interface Sample {
+  readonly at: number;
+  readonly host: CoreTimes;
+  /** CPU milliseconds this process and its workers had used. */
+  readonly treeCpuMs: number;
+}
+
 /**
  * Starts worker processes one at a time while {@link shouldStartWorker} says so, until `wanted`
  * are started or {@link IdleCoreStarts.stop} is called (this process has no keys left, or the
@@ -106,30 +155,41 @@ const AFTER_START_MS = 1_000;
  *
  * @example
  * ```ts
- * const starts = new IdleCoreStarts(3, () => forkWorker());
- * // … as keys end: starts.ended = n; starts.due = total;
+ * const starts = new IdleCoreStarts(3, { start: async () => forkWorker(), treeCpuMs: () => cpuOfAll() });
+ * starts.counted(dueKeys);
+ * // … as keys end: starts.ended = n;
  * starts.stop();
  * ```
  */
 export class IdleCoreStarts {
   /** Keys ended so far, in this process and its workers. */
   ended = 0;
-  /** Keys due when this process began, once counted. */
-  due: number | undefined;
+  private due: number | undefined;
+  private dueAt = 0;
   private started = 0;
-  private readonly began = performance.now();
   private lastStart = -Infinity;
-  private readings: Array<{ at: number; cores: CoreTimes }>;
+  private starting = false;
+  private readonly samples: Sample[];
   private timer: NodeJS.Timeout | undefined;
   private lastTick: number;
+  /** `how.start` in the async context the starter was made in: not inside a make's transaction that polled it. */
+  private readonly startOutside: () => Promise<boolean>;
 
   /**
-   * `start` starts a worker process; `worthStarting` (asked first at each tick) says no when this
-   * process knows another one could not help (its makes take turns on one slot, or it is stopping).
+   * `start` starts a worker process, or says why not by returning false (no key is left unclaimed);
+   * `worthStarting`, asked first at each tick, says no when this process knows another could not
+   * help (its makes take turns on one slot, or it is stopping); `treeCpuMs` is the CPU time used so
+   * far by this process and the workers it started.
    */
-  constructor(private readonly wanted: number, private readonly start: () => void, private readonly worthStarting: () => boolean = () => true) {
-    this.readings = [{ at: this.began, cores: readCores() }];
-    this.lastTick = this.began;
+  constructor(private readonly wanted: number, private readonly how: {
+    readonly start: () => Promise<boolean>;
+    readonly worthStarting?: () => boolean;
+    readonly treeCpuMs: () => number;
+  }) {
+    this.startOutside = AsyncResource.bind(() => how.start());
+    const now = performance.now();
+    this.samples = [{ at: now, host: machine.hostCores(), treeCpuMs: how.treeCpuMs() }];
+    this.lastTick = now;
     if (wanted > 0) {
       this.timer = setInterval(() => this.tick(), TICK_MS);
       this.timer.unref();
@@ -139,6 +199,13 @@ export class IdleCoreStarts {
   /** Worker processes started so far. */
   get count(): number {
     return this.started;
+  }
+
+  /** This process has counted the keys due (the rate is measured from now on). */
+  counted(due: number): void {
+    if (this.due !== undefined) return;
+    this.due = due;
+    this.dueAt = performance.now();
   }
 
   /**
@@ -158,17 +225,26 @@ export class IdleCoreStarts {
   private tick(): void {
     const now = performance.now();
     this.lastTick = now;
-    const cores = readCores();
-    this.readings.push({ at: now, cores });
-    // The oldest reading at least a window old is the baseline; older ones are no longer needed.
-    while (this.readings.length > 2 && now - this.readings[1]!.at >= WINDOW_MS) this.readings.shift();
-    const base = this.readings[0]!;
-    if (now - base.at < WINDOW_MS || now - this.lastStart < AFTER_START_MS || !this.worthStarting()) return;
-    const reading = { idleCores: idleCoresBetween(base.cores, cores), elapsedMs: now - this.began, ended: this.ended, due: this.due };
-    if (!shouldStartWorker(reading)) return;
-    this.started++;
-    this.lastStart = now;
-    if (this.started >= this.wanted) this.stop();
-    this.start();
+    const sample: Sample = { at: now, host: machine.hostCores(), treeCpuMs: this.how.treeCpuMs() };
+    this.samples.push(sample);
+    // The oldest sample at least a window old is the baseline; older ones are no longer needed.
+    while (this.samples.length > 2 && now - this.samples[1]!.at >= WINDOW_MS) this.samples.shift();
+    const base = this.samples[0]!;
+    if (this.starting || now - base.at < WINDOW_MS || now - this.lastStart < AFTER_START_MS) return;
+    if (this.how.worthStarting && !this.how.worthStarting()) return;
+    const treeCores = (sample.treeCpuMs - base.treeCpuMs) / (now - base.at);
+    const idleCores = Math.min(idleCoresBetween(base.host, sample.host), machine.usableCores() - treeCores);
+    if (!shouldStartWorker({ idleCores, elapsedMs: now - this.dueAt, ended: this.ended, due: this.due })) return;
+    this.starting = true;
+    this.startOutside().then((started) => {
+      this.starting = false;
+      if (!started) return;
+      this.started++;
+      this.lastStart = performance.now();
+      if (this.started >= this.wanted) this.stop();
+    }, () => {
+      this.starting = false;
+      this.stop();
+    });
   }
 }

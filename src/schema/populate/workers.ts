@@ -12,7 +12,7 @@ import { JobsTable } from './jobs.js';
 import { progressBar } from './progress-bar.js';
 import { workerExecArgv } from './worker-loader.js';
 import { makesTakeTurns } from './make-weighing.js';
-import { IdleCoreStarts } from './worker-starts.js';
+import { IdleCoreStarts, ON_DUE } from './worker-starts.js';
 
 /** What a worker process is told: where the table is declared, and what to populate. */
 export interface WorkerSpec {
@@ -58,10 +58,11 @@ export interface WorkerKeyReport {
   readonly message?: string;
 }
 
-/** How many keys a worker has ended so far, sent now and then while its parent may start more workers. */
+/** How many keys a worker has ended so far and the CPU it has used, sent now and then while its parent may start more workers. */
 export interface WorkerMadeReport {
   readonly kind: 'made';
   readonly made: number;
+  readonly cpuMs: number;
 }
 
 /** What the parent tells a worker after its handoff: stop between keys (populate's `signal` was aborted). */
@@ -162,12 +163,20 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   };
   const total = Math.max(1, Math.floor(options.workers ?? 1));
   const runs: Array<Promise<PromiseSettledResult<WorkerReport>>> = [];
-  // Keys the started workers have ended, by worker (their 'made' reports), for the starter's rate.
-  const made: number[] = [];
+  // Keys the started workers have ended and the CPU they have used, by worker (their 'made' reports).
+  const made: Array<{ made: number; cpuMs: number }> = [];
   let ownEnded = 0;
+  const endedByAll = (): number => made.reduce((sum, w) => sum + w.made, ownEnded);
   const startWorker = (): void => {
-    const index = made.push(0) - 1;
-    const child = fork(main, [], { env: environmentWithoutSecrets(), execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const index = made.push({ made: 0, cpuMs: 0 }) - 1;
+    let child: ChildProcess;
+    try {
+      child = fork(main, [], { env: environmentWithoutSecrets(), execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    } catch (error) {
+      // Out of processes or memory: reported with the run's results, not thrown through a timer.
+      runs.push(Promise.resolve({ status: 'rejected', reason: new PopulateError(`A populate worker for ${info.className} could not be started: ${(error as Error).message}`, {}, { cause: error }) }));
+      return;
+    }
     children.push(child);
     child.send(handoff);
     if (options.signal?.aborted) child.send({ kind: 'stop' } satisfies WorkerStop);
@@ -177,8 +186,8 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
       child.on('message', (m: WorkerReport | WorkerKeyReport | WorkerMadeReport) => {
         if (m.kind === 'report') report = m;
         else if (m.kind === 'made') {
-          made[index] = m.made;
-          if (starts) starts.ended = ownEnded + made.reduce((sum, n) => sum + n, 0);
+          made[index] = { made: m.made, cpuMs: m.cpuMs };
+          if (starts) starts.ended = endedByAll();
         } else keyEnded(m.key, m.message === undefined ? 'done' : new PopulateError(m.message, m.key));
       });
       child.on('error', reject);
@@ -190,21 +199,37 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   };
   // 'all': every worker now, as the user asked. 'idle-cores': one at a time, while the host has a
   // core to spare and the keys left pay for a start (worker-starts.ts): a make that keeps the cores
-  // busy, or a populate too short to gain, stays in this process.
-  const starts = handoff.spec.reportMade
-    ? new IdleCoreStarts(total - 1, startWorker, () => !interrupted && !options.signal?.aborted && !makesTakeTurns(info, options.hostSlots))
-    : undefined;
+  // busy, or a populate too short to gain, stays in this process. Never more processes than the
+  // host has slots (the others would only wait for one).
+  const slots = hostSlotsFor(options.hostSlots);
+  const stopped = (): boolean => interrupted !== undefined || options.signal?.aborted === true;
+  const jobs = (handoff.spec.options.jobs ?? info.schema.jobs) === 'datajoint-0.14' ? undefined : new JobsTable(info);
+  const starts = handoff.spec.reportMade ? new IdleCoreStarts(Math.min(total, slots) - 1, {
+    worthStarting: () => !stopped() && !makesTakeTurns(info, options.hostSlots),
+    // A key nobody has claimed yet, or the new worker would find nothing (jobGroups are claimed whole).
+    start: async () => {
+      if ((jobs && !(await jobs.anyDue())) || stopped()) return false;
+      startWorker();
+      // From now on this process shares the cores with its workers, as each of them does.
+      setPopulateCpuShare(handoff.cpuShare);
+      return true;
+    },
+    treeCpuMs: () => {
+      const own = process.cpuUsage();
+      return made.reduce((sum, w) => sum + w.cpuMs, (own.user + own.system) / 1000);
+    },
+  }) : undefined;
   if (!starts) for (let i = 1; i < total; i++) startWorker();
   const here = populateHere(info, restriction, handoff, () => interrupted, {
-    // Started one at a time, workers leave this process every core: most often none starts.
+    // Started one at a time, workers leave this process every core until the first starts.
     shareCores: !starts,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(handoff.spec.reportKeys ? { onKey: keyEnded, onDue: (due: number) => { dueAtStart = due; } } : {}),
     ...(starts ? {
-      onOwnProgress: (done: number, due: number) => {
+      onCounted: (due: number) => starts.counted(due),
+      onOwnProgress: (done: number) => {
         ownEnded = done;
-        starts.due ??= due;
-        starts.ended = ownEnded + made.reduce((sum, n) => sum + n, 0);
+        starts.ended = endedByAll();
         starts.poll();
       },
     } : {}),
@@ -258,7 +283,10 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
  * do. It stops after the key in hand once the run is interrupted.
  */
 async function populateHere(info: TableInfo, restriction: unknown, handoff: WorkerHandoff, interrupted: () => NodeJS.Signals | undefined,
-  own: { shareCores: boolean; signal?: AbortSignal; onKey?: PopulateOptions['onKey']; onDue?: (due: number) => void; onOwnProgress?: (done: number, due: number) => void }): Promise<PopulateResult> {
+  own: {
+    shareCores: boolean; signal?: AbortSignal; onKey?: PopulateOptions['onKey']; onDue?: (due: number) => void;
+    onCounted?: (due: number) => void; onOwnProgress?: (done: number) => void;
+  }): Promise<PopulateResult> {
   const table = info.cls as unknown as { populate(r: unknown, o: PopulateOptions): Promise<PopulateResult> };
   const before = populateCpuShare();
   if (own.shareCores) setPopulateCpuShare(handoff.cpuShare);
@@ -268,10 +296,11 @@ async function populateHere(info: TableInfo, restriction: unknown, handoff: Work
       ...handoff.spec.options, reserveJobs: true, suppressErrors: true, ...hostSlotsOf(handoff),
       ...(own.signal ? { signal: own.signal } : {}),
       ...(own.onKey ? { onKey: own.onKey } : {}),
+      ...(own.onCounted ? { [ON_DUE]: own.onCounted } : {}),
       onProgress: (done, total) => {
         if (!told) own.onDue?.(total);
         told = true;
-        own.onOwnProgress?.(done, total);
+        own.onOwnProgress?.(done);
         const signal = interrupted();
         if (signal) throw new InterruptedError(`populate of ${info.className} was interrupted (${signal})`, signal);
       },

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import ndarray from 'ndarray';
 import { packBlob } from '../schema/blob/pack.js';
@@ -8,6 +7,7 @@ import { unpackUnitValuesArray, type UnitValuesArray } from '../schema/blob/unit
 import { peakOf } from './sta-peak.js';
 import { workerThreadSource } from '../schema/util/tsx-loader.js';
 import { populateCpuShare } from '../schema/populate/cpu-share.js';
+import { usableWholeCores } from '../schema/util/usable-cores.js';
 
 /** A column-major float64 array to pack: its values and shape. */
 export interface Float64Column {
@@ -70,7 +70,7 @@ const ready = (w: Worker): boolean => Atomics.load(loaded.get(w)!, 0) === 1;
  * takes to make one key. In one of N populate worker processes the share is the cores divided by
  * N, so N processes do not each start two.
  */
-const packWorkers = (): number => Math.max(1, Math.min(2, populateCpuShare() ?? availableParallelism()));
+const packWorkers = (): number => Math.max(1, Math.min(2, populateCpuShare() ?? usableWholeCores()));
 
 function start(): Worker[] | null {
   if (workers !== undefined) return workers;

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { KernelError } from '../errors.js';
 import { populateCpuShare } from '../schema/populate/cpu-share.js';
@@ -6,6 +5,7 @@ import { KernelHeap } from './sta-memory.js';
 import { ResidentMovies } from './sta-resident.js';
 import { STA_ACCUMULATE_WASM } from './wasm/sta-accumulate-wasm.js';
 import { wasm, type WasmModule } from './wasm/webassembly-api.js';
+import { usableWholeCores } from '../schema/util/usable-cores.js';
 
 /** accumulateTile of sta-accumulate.wat. */
 type AccumulateTile = (movie: number, pairs: number, np: number, F: number, p0: number, width: number, P: number, L: number, acc: number, scratch: number) => void;
@@ -185,7 +185,7 @@ const settings: { threads: number | undefined; movieBudget: number } = {
  * local populate workers (two workers each on both cores of a 2-core machine contend), else every core.
  */
 function wantedThreads(): number {
-  return settings.threads ?? populateCpuShare() ?? availableParallelism();
+  return settings.threads ?? populateCpuShare() ?? usableWholeCores();
 }
 
 /** Options of {@link configureStaKernel}. */

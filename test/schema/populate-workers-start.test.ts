@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { idleCoresBetween, IDLE_CORE, shouldStartWorker, SLOW_FIRST_KEY_MS } from '../../src/schema/populate/worker-starts.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { IdleCoreStarts, idleCoresBetween, IDLE_CORE, setMachineReader, shouldStartWorker, SLOW_FIRST_KEY_MS } from '../../src/schema/populate/worker-starts.js';
 
 describe('shouldStartWorker', () => {
   it('starts a worker only with an idle core and enough work left for it', () => {
@@ -36,6 +36,75 @@ describe('shouldStartWorker', () => {
 });
 
 /** What a populate made: its result, the keys each process made, the distinct keys, and the pid of the process that called populate. */
+describe('IdleCoreStarts (fake clock; a host of 2 cores, both idle, 8 usable)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    setMachineReader({ hostCores: () => ({ idle: 2 * performance.now(), total: 2 * performance.now(), cores: 2 }), usableCores: () => 8 });
+  });
+  afterEach(() => {
+    setMachineReader(undefined);
+    vi.useRealTimers();
+  });
+
+  it('starts nothing before the keys are counted, then one worker at a time, at most `wanted`', async () => {
+    const start = vi.fn(async () => true);
+    const starts = new IdleCoreStarts(2, { start, treeCpuMs: () => 0 });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(start).not.toHaveBeenCalled();
+    starts.counted(1_000);
+    starts.ended = 10;
+    await vi.advanceTimersByTimeAsync(300);
+    expect(start).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(700);
+    expect(start).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(start).toHaveBeenCalledTimes(2);
+    expect(starts.count).toBe(2);
+  });
+
+  it('a start that found every key claimed is asked again only a second later', async () => {
+    const start = vi.fn(async () => false);
+    const starts = new IdleCoreStarts(3, { start, treeCpuMs: () => 0 });
+    starts.counted(1_000);
+    starts.ended = 10;
+    // The first tick with half a second of readings behind it: 500 ms.
+    await vi.advanceTimersByTimeAsync(600);
+    expect(start).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(800);
+    expect(start).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(start).toHaveBeenCalledTimes(2);
+    expect(starts.count).toBe(0);
+    starts.stop();
+  });
+
+  it('counts the cores this process tree uses against the usable ones: 1.5 of 2 busy leaves no idle core', async () => {
+    setMachineReader({ hostCores: () => ({ idle: 2 * performance.now(), total: 2 * performance.now(), cores: 2 }), usableCores: () => 2 });
+    const start = vi.fn(async () => true);
+    const starts = new IdleCoreStarts(3, { start, treeCpuMs: () => 1.5 * performance.now() });
+    starts.counted(1_000);
+    starts.ended = 10;
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(start).not.toHaveBeenCalled();
+    starts.stop();
+  });
+
+  it('stop() ends the starts, also while one is in flight', async () => {
+    let answer: (started: boolean) => void = () => undefined;
+    const start = vi.fn(() => new Promise<boolean>((resolve) => { answer = resolve; }));
+    const starts = new IdleCoreStarts(3, { start, treeCpuMs: () => 0 });
+    starts.counted(1_000);
+    starts.ended = 10;
+    await vi.advanceTimersByTimeAsync(600);
+    expect(start).toHaveBeenCalledTimes(1);
+    starts.stop();
+    answer(true);
+    starts.poll();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(start).toHaveBeenCalledTimes(1);
+  });
+});
+
 interface Populated {
   result: { successCount: number; errors: unknown[]; workersStarted: number };
   byPid: Record<string, number>;

@@ -135,8 +135,8 @@ export interface PopulateOptions {
    * When the worker processes of `workers` start. `'idle-cores'` (default): one at a time, each
    * once a core has been idle for half a second (the host's `os.cpus()`, so a database server's
    * work on it counts too, bounded by the cores this process may use: its CPU affinity and a
-   * cgroup's CPU quota, less what this process and its workers use), a key is left that nobody has
-   * claimed, and the keys left would take at least 1.5 s more at the rate so far (or none has
+   * cgroup's CPU quota, less what this process and its workers use), a job is due that nobody has
+   * claimed (DataJoint 2's jobs table; not asked with `jobs: 'datajoint-0.14'`), and the keys left would take at least 1.5 s more at the rate so far (or none has
    * ended 0.5 s after they were counted). On SQLite, none while the makes are light (they take
    * turns on one host slot). A make that keeps the cores busy, such as the STA's threads, or a
    * populate too short to gain from a process's start (about 0.3 s of CPU and a second of wall

@@ -1,10 +1,10 @@
-import { availableParallelism } from 'node:os';
+import { usableWholeCores } from '../util/usable-cores.js';
 
 let share: number | undefined;
 
 /**
- * Cores one of N local populate workers may keep busy: the machine's cores divided among the
- * workers, at least one. Multi-threaded work in make() (the STA kernel) sizes itself by this, so
+ * Cores one of N local populate workers may keep busy: the cores this process may use (usableCores:
+ * affinity, a cgroup's CPU quota) divided among the workers, at least one. Multi-threaded work in make() (the STA kernel) sizes itself by this, so
  * N workers together never run more threads than there are cores.
  *
  * @example
@@ -13,7 +13,7 @@ let share: number | undefined;
  * ```
  */
 export function workerCpuShare(workers: number): number {
-  return Math.max(1, Math.floor(availableParallelism() / Math.max(1, Math.floor(workers))));
+  return Math.max(1, Math.floor(usableWholeCores() / Math.max(1, Math.floor(workers))));
 }
 
 /** Records the cores this process may use as a populate worker (undefined: not a worker, every core). */

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PopulateError } from '../../errors.js';
+import { usableWholeCores } from '../util/usable-cores.js';
 
 /** What of a better-sqlite3 Database a slot needs: its file lock, taken and given back by SQL. */
 interface SlotFile {
@@ -42,14 +43,14 @@ export interface HostSlot {
  *
  * @example
  * ```ts
- * hostSlotsFor(undefined); // availableParallelism(), or RG_HOST_SLOTS when it is set
+ * hostSlotsFor(undefined); // the usable cores (affinity, a cgroup's CPU quota), or RG_HOST_SLOTS when it is set
  * hostSlotsFor(Infinity);  // Infinity: no limit
  * ```
  */
 export function hostSlotsFor(requested: number | undefined): number {
   if (requested !== undefined) return checked(requested, `populate's hostSlots (${String(requested)})`);
   const setting = process.env.RG_HOST_SLOTS?.trim();
-  if (!setting) return availableParallelism();
+  if (!setting) return usableWholeCores();
   return checked(Number(setting), `RG_HOST_SLOTS="${setting}"`);
 }
 

@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { cpus } from 'node:os';
+import { usableCores } from '../util/usable-cores.js';
 
 /**
  * When `populate({ workers })` starts its worker processes: `'idle-cores'` (the default) one at a
@@ -99,26 +99,6 @@ export function idleCoresBetween(before: CoreTimes, after: CoreTimes): number {
   if (after.cores === 0) return Infinity;
   const span = (after.total - before.total) / after.cores;
   return span > 0 ? Math.max(0, after.idle - before.idle) / span : 0;
-}
-
-/**
- * Cores this process may run on: `availableParallelism()` (the CPU affinity), and no more than a
- * cgroup v2 CPU quota (`cpu.max`, as in a container with a CPU limit) allows.
- *
- * @example
- * ```ts
- * usableCores();   // 2 in a container limited to 2 CPUs on a 32-core host
- * ```
- */
-export function usableCores(): number {
-  let cores = availableParallelism();
-  try {
-    const [quota, period] = readFileSync('/sys/fs/cgroup/cpu.max', 'utf8').trim().split(/\s+/);
-    if (quota !== 'max' && Number(quota) > 0 && Number(period) > 0) cores = Math.min(cores, Math.max(1, Number(quota) / Number(period)));
-  } catch {
-    // No cgroup v2 CPU controller here: the affinity alone.
-  }
-  return cores;
 }
 
 /** How the starter sees the machine: replaceable in tests, where the host's load is not theirs to set. */
@@ -238,9 +218,10 @@ export class IdleCoreStarts {
     this.starting = true;
     this.startOutside().then((started) => {
       this.starting = false;
+      // Not started (every key claimed): asked again no sooner than after a start.
+      this.lastStart = performance.now();
       if (!started) return;
       this.started++;
-      this.lastStart = performance.now();
       if (this.started >= this.wanted) this.stop();
     }, () => {
       this.starting = false;

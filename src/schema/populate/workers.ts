@@ -203,12 +203,15 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   // host has slots (the others would only wait for one).
   const slots = hostSlotsFor(options.hostSlots);
   const stopped = (): boolean => interrupted !== undefined || options.signal?.aborted === true;
+  // Set as this process's populate ends, before its CPU share is given back: a start in flight
+  // then (its question to the database unanswered) forks nothing that would not be awaited.
+  let hereEnded = false;
   const jobs = (handoff.spec.options.jobs ?? info.schema.jobs) === 'datajoint-0.14' ? undefined : new JobsTable(info);
   const starts = handoff.spec.reportMade ? new IdleCoreStarts(Math.min(total, slots) - 1, {
     worthStarting: () => !stopped() && !makesTakeTurns(info, options.hostSlots),
     // A key nobody has claimed yet, or the new worker would find nothing (jobGroups are claimed whole).
     start: async () => {
-      if ((jobs && !(await jobs.anyDue())) || stopped()) return false;
+      if ((jobs && !(await jobs.anyDue())) || stopped() || hereEnded) return false;
       startWorker();
       // From now on this process shares the cores with its workers, as each of them does.
       setPopulateCpuShare(handoff.cpuShare);
@@ -226,6 +229,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(handoff.spec.reportKeys ? { onKey: keyEnded, onDue: (due: number) => { dueAtStart = due; } } : {}),
     ...(starts ? {
+      onEnd: () => { hereEnded = true; },
       onCounted: (due: number) => starts.counted(due),
       onOwnProgress: (done: number) => {
         ownEnded = done;
@@ -285,7 +289,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
 async function populateHere(info: TableInfo, restriction: unknown, handoff: WorkerHandoff, interrupted: () => NodeJS.Signals | undefined,
   own: {
     shareCores: boolean; signal?: AbortSignal; onKey?: PopulateOptions['onKey']; onDue?: (due: number) => void;
-    onCounted?: (due: number) => void; onOwnProgress?: (done: number) => void;
+    onCounted?: (due: number) => void; onOwnProgress?: (done: number) => void; onEnd?: () => void;
   }): Promise<PopulateResult> {
   const table = info.cls as unknown as { populate(r: unknown, o: PopulateOptions): Promise<PopulateResult> };
   const before = populateCpuShare();
@@ -306,6 +310,7 @@ async function populateHere(info: TableInfo, restriction: unknown, handoff: Work
       },
     });
   } finally {
+    own.onEnd?.();
     setPopulateCpuShare(before);
   }
 }

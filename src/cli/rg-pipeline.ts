@@ -223,7 +223,7 @@ program.command('populate').description('populate auto-populated tables (all of 
   .argument('[table]', 'Stimulation or SpikeTriggeredAverage')
   .option('--reserve-jobs', 'coordinate with other workers, here or on other machines, through the jobs tables')
   .option('--workers <n>', 'local workers, at most: this process and up to n - 1 worker processes (see --workers-start)', wholeNumber('--workers', 1), 1)
-  .addOption(new Option('--workers-start <when>', 'idle-cores: one worker process at a time, while a core is idle and the keys left pay for its start; all: every one at once (on SQLite their writes take turns)').choices(['idle-cores', 'all']).default('idle-cores'))
+  .addOption(new Option('--workers-start <when>', 'idle-cores: a worker process per idle core, a second apart, while the keys left pay for a start; all: every one at once (on SQLite their writes take turns)').choices(['idle-cores', 'all']).default('idle-cores'))
   .option('--no-display', 'no progress bar')
   .action(async (table: string | undefined, options: PopulateCommandOptions) => {
     if (!(await populate(table, options))) process.exitCode = 1;

@@ -35,39 +35,60 @@ describe('shouldStartWorker', () => {
   });
 });
 
-/** What a populate made: its result, the keys each process made, the distinct keys, and the pid of the process that called populate. */
-describe('IdleCoreStarts (fake clock; a host of 2 cores, both idle, 8 usable)', () => {
+/** A host of `hostCores` cores, `idle` of them idle, of which `usable` are this process's to use. */
+function idleHost(hostCores: number, idle: number, usable: number): void {
+  setMachineReader({ hostCores: () => ({ idle: idle * performance.now(), total: hostCores * performance.now(), cores: hostCores }), usableCores: () => usable });
+}
+
+/**
+ * A starter of up to `wanted` workers whose `start` answers with `answer` (how many it started of
+ * those asked), told that 1,000 keys are due and 10 have ended: enough work left for any start.
+ */
+function countedStarts(wanted: number, answer: (count: number) => Promise<number>, treeCpuMs = (): number => 0) {
+  const start = vi.fn(answer);
+  const starts = new IdleCoreStarts(wanted, { start, treeCpuMs });
+  starts.counted(1_000);
+  starts.ended = 10;
+  return { start, starts };
+}
+
+describe('IdleCoreStarts (fake clock)', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
-    setMachineReader({ hostCores: () => ({ idle: 2 * performance.now(), total: 2 * performance.now(), cores: 2 }), usableCores: () => 8 });
+    idleHost(2, 1, 8);
   });
   afterEach(() => {
     setMachineReader(undefined);
     vi.useRealTimers();
   });
 
-  it('starts nothing before the keys are counted, then one worker at a time, at most `wanted`', async () => {
-    const start = vi.fn(async () => true);
+  it('starts nothing before the keys are counted, then one worker a second on 2 cores, at most `wanted`', async () => {
+    const start = vi.fn(async (count: number) => count);
     const starts = new IdleCoreStarts(2, { start, treeCpuMs: () => 0 });
     await vi.advanceTimersByTimeAsync(5_000);
     expect(start).not.toHaveBeenCalled();
     starts.counted(1_000);
     starts.ended = 10;
     await vi.advanceTimersByTimeAsync(300);
-    expect(start).toHaveBeenCalledTimes(1);
+    expect(start.mock.calls).toEqual([[1]]);
     await vi.advanceTimersByTimeAsync(700);
     expect(start).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(start).toHaveBeenCalledTimes(2);
+    expect(start.mock.calls).toEqual([[1], [1]]);
     expect(starts.count).toBe(2);
   });
 
-  it('a start that found every key claimed is asked again only a second later', async () => {
-    const start = vi.fn(async () => false);
-    const starts = new IdleCoreStarts(3, { start, treeCpuMs: () => 0 });
-    starts.counted(1_000);
-    starts.ended = 10;
+  it('starts as many at once as there are idle cores, up to `wanted`', async () => {
+    idleHost(16, 16, 16);
+    const { start, starts } = countedStarts(5, async (count) => count);
     // The first tick with half a second of readings behind it: 500 ms.
+    await vi.advanceTimersByTimeAsync(600);
+    expect(start.mock.calls).toEqual([[5]]);
+    expect(starts.count).toBe(5);
+  });
+
+  it('a start that found every job claimed is asked again only a second later', async () => {
+    const { start, starts } = countedStarts(3, async () => 0);
     await vi.advanceTimersByTimeAsync(600);
     expect(start).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(800);
@@ -79,32 +100,27 @@ describe('IdleCoreStarts (fake clock; a host of 2 cores, both idle, 8 usable)', 
   });
 
   it('counts the cores this process tree uses against the usable ones: 1.5 of 2 busy leaves no idle core', async () => {
-    setMachineReader({ hostCores: () => ({ idle: 2 * performance.now(), total: 2 * performance.now(), cores: 2 }), usableCores: () => 2 });
-    const start = vi.fn(async () => true);
-    const starts = new IdleCoreStarts(3, { start, treeCpuMs: () => 1.5 * performance.now() });
-    starts.counted(1_000);
-    starts.ended = 10;
+    idleHost(2, 2, 2);
+    const { start, starts } = countedStarts(3, async (count) => count, () => 1.5 * performance.now());
     await vi.advanceTimersByTimeAsync(5_000);
     expect(start).not.toHaveBeenCalled();
     starts.stop();
   });
 
   it('stop() ends the starts, also while one is in flight', async () => {
-    let answer: (started: boolean) => void = () => undefined;
-    const start = vi.fn(() => new Promise<boolean>((resolve) => { answer = resolve; }));
-    const starts = new IdleCoreStarts(3, { start, treeCpuMs: () => 0 });
-    starts.counted(1_000);
-    starts.ended = 10;
+    let answer: (started: number) => void = () => undefined;
+    const { start, starts } = countedStarts(3, () => new Promise<number>((resolve) => { answer = resolve; }));
     await vi.advanceTimersByTimeAsync(600);
     expect(start).toHaveBeenCalledTimes(1);
     starts.stop();
-    answer(true);
+    answer(1);
     starts.poll();
     await vi.advanceTimersByTimeAsync(10_000);
     expect(start).toHaveBeenCalledTimes(1);
   });
 });
 
+/** What a populate made: its result, the keys each process made, the distinct keys, and the pid of the process that called populate. */
 interface Populated {
   result: { successCount: number; errors: unknown[]; workersStarted: number };
   byPid: Record<string, number>;
@@ -152,7 +168,7 @@ describe("populate({ workers }) starts worker processes on idle cores ('idle-cor
     expect(byPid).toEqual({ [parent]: items });
   }, 120_000);
 
-  it('starts them one at a time while a core is idle and keys are left, and they make keys too', async () => {
+  it('starts them while cores are idle and keys are left, and they make keys too', async () => {
     // 8 ms of CPU a key: 600 keys take this process about 5 s, so both starts pay. Three slots
     // on the host: never more processes than slots.
     const { result, byPid, items, parent } = await populateWithIdleCores('Timed', 600, 'workers: 3', 2, { RG_HOST_SLOTS: '3' });

@@ -132,18 +132,19 @@ export interface PopulateOptions {
    */
   readonly workers?: number;
   /**
-   * When the worker processes of `workers` start. `'idle-cores'` (default): one at a time, each
-   * once a core has been idle for half a second (the host's `os.cpus()`, so a database server's
-   * work on it counts too, bounded by the cores this process may use: its CPU affinity and a
-   * cgroup's CPU quota, less what this process and its workers use), a job is due that nobody has
-   * claimed (DataJoint 2's jobs table; not asked with `jobs: 'datajoint-0.14'`), and the keys left would take at least 1.5 s more at the rate so far (or none has
-   * ended 0.5 s after they were counted). On SQLite, none while the makes are light (they take
-   * turns on one host slot). A make that keeps the cores busy, such as the STA's threads, or a
-   * populate too short to gain from a process's start (about 0.3 s of CPU and a second of wall
-   * time), stays in this process, which uses every core until a worker starts and then its share
-   * (cores ÷ `workers`), as each worker does. `'all'`: every worker process at once, each process
-   * given that share from the start. With `limit` or `maxCalls`, each process makes at most that
-   * many keys.
+   * When the worker processes of `workers` start. `'idle-cores'` (default): one per idle core at
+   * a time (one on a busy machine), a second apart, each once a core has been idle for half a
+   * second (the host's `os.cpus()`, so a database server's work on it counts too, bounded by the
+   * cores this process may use: its CPU affinity and a cgroup's CPU quota, less what this process
+   * and its workers use), while a job is due that nobody has claimed (DataJoint 2's jobs table; not
+   * asked with `jobs: 'datajoint-0.14'`) and the keys left would take at least 1.5 s more at the
+   * rate so far (or none has ended 0.5 s after they were counted); never more processes than the
+   * host has slots. On SQLite, none while the makes are light (they take turns on one host slot).
+   * A make that keeps the cores busy, such as the STA's threads, or a populate too short to gain
+   * from a process's start (about 0.3 s of CPU and a second of wall time), stays in this process,
+   * which uses every core until a worker starts and then its share (cores ÷ `workers`), as each
+   * worker does. `'all'`: every worker process at once, each process given that share from the
+   * start. With `limit` or `maxCalls`, each process makes at most that many keys.
    *
    * @example
    * ```ts

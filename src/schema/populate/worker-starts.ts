@@ -129,13 +129,14 @@ interface Sample {
 }
 
 /**
- * Starts worker processes one at a time while {@link shouldStartWorker} says so, until `wanted`
+ * Starts worker processes while {@link shouldStartWorker} says so, as many at a tick as there are
+ * idle cores (one on a busy machine) and a second apart, until `wanted`
  * are started or {@link IdleCoreStarts.stop} is called (this process has no keys left, or the
  * populate was stopped).
  *
  * @example
  * ```ts
- * const starts = new IdleCoreStarts(3, { start: async () => forkWorker(), treeCpuMs: () => cpuOfAll() });
+ * const starts = new IdleCoreStarts(3, { start: async (count) => forkWorkers(count), treeCpuMs: () => cpuOfAll() });
  * starts.counted(dueKeys);
  * // … as keys end: starts.ended = n;
  * starts.stop();
@@ -153,20 +154,21 @@ export class IdleCoreStarts {
   private timer: NodeJS.Timeout | undefined;
   private lastTick: number;
   /** `how.start` in the async context the starter was made in: not inside a make's transaction that polled it. */
-  private readonly startOutside: () => Promise<boolean>;
+  private readonly startOutside: (count: number) => Promise<number>;
 
   /**
-   * `start` starts a worker process, or says why not by returning false (no key is left unclaimed);
+   * `start` starts up to `count` worker processes and says how many it started (none when no job is
+   * left unclaimed);
    * `worthStarting`, asked first at each tick, says no when this process knows another could not
    * help (its makes take turns on one slot, or it is stopping); `treeCpuMs` is the CPU time used so
    * far by this process and the workers it started.
    */
   constructor(private readonly wanted: number, private readonly how: {
-    readonly start: () => Promise<boolean>;
+    readonly start: (count: number) => Promise<number>;
     readonly worthStarting?: () => boolean;
     readonly treeCpuMs: () => number;
   }) {
-    this.startOutside = AsyncResource.bind(() => how.start());
+    this.startOutside = AsyncResource.bind((count: number) => how.start(count));
     const now = performance.now();
     this.samples = [{ at: now, host: machine.hostCores(), treeCpuMs: how.treeCpuMs() }];
     this.lastTick = now;
@@ -215,13 +217,14 @@ export class IdleCoreStarts {
     const treeCores = (sample.treeCpuMs - base.treeCpuMs) / (now - base.at);
     const idleCores = Math.min(idleCoresBetween(base.host, sample.host), machine.usableCores() - treeCores);
     if (!shouldStartWorker({ idleCores, elapsedMs: now - this.dueAt, ended: this.ended, due: this.due })) return;
+    // A core idle each: on a big machine with many idle cores, several start together.
+    const count = Math.max(1, Math.min(this.wanted - this.started, Math.floor(idleCores)));
     this.starting = true;
-    this.startOutside().then((started) => {
+    this.startOutside(count).then((started) => {
       this.starting = false;
-      // Not started (every key claimed): asked again no sooner than after a start.
+      // Also when none started (every job claimed): asked again no sooner than after a start.
       this.lastStart = performance.now();
-      if (!started) return;
-      this.started++;
+      this.started += started;
       if (this.started >= this.wanted) this.stop();
     }, () => {
       this.starting = false;

@@ -197,7 +197,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
       });
     }).then((value) => ({ status: 'fulfilled', value }), (reason: unknown) => ({ status: 'rejected', reason })));
   };
-  // 'all': every worker now, as the user asked. 'idle-cores': one at a time, while the host has a
+  // 'all': every worker now, as the user asked. 'idle-cores': one per idle core, while the host has a
   // core to spare and the keys left pay for a start (worker-starts.ts): a make that keeps the cores
   // busy, or a populate too short to gain, stays in this process. Never more processes than the
   // host has slots (the others would only wait for one).
@@ -210,12 +210,12 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   const starts = handoff.spec.reportMade ? new IdleCoreStarts(Math.min(total, slots) - 1, {
     worthStarting: () => !stopped() && !makesTakeTurns(info, options.hostSlots),
     // A key nobody has claimed yet, or the new worker would find nothing (jobGroups are claimed whole).
-    start: async () => {
-      if ((jobs && !(await jobs.anyDue())) || stopped() || hereEnded) return false;
-      startWorker();
+    start: async (count) => {
+      if ((jobs && !(await jobs.anyDue())) || stopped() || hereEnded) return 0;
+      for (let i = 0; i < count; i++) startWorker();
       // From now on this process shares the cores with its workers, as each of them does.
       setPopulateCpuShare(handoff.cpuShare);
-      return true;
+      return count;
     },
     treeCpuMs: () => {
       const own = process.cpuUsage();
@@ -224,7 +224,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   }) : undefined;
   if (!starts) for (let i = 1; i < total; i++) startWorker();
   const here = populateHere(info, restriction, handoff, () => interrupted, {
-    // Started one at a time, workers leave this process every core until the first starts.
+    // Started on idle cores, workers leave this process every core until the first starts.
     shareCores: !starts,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(handoff.spec.reportKeys ? { onKey: keyEnded, onDue: (due: number) => { dueAtStart = due; } } : {}),

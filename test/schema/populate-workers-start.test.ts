@@ -46,9 +46,8 @@ function idleHost(hostCores: number, idle: number, usable: number): void {
  */
 function countedStarts(wanted: number, answer: (count: number) => Promise<number>, treeCpuMs = (): number => 0) {
   const start = vi.fn(answer);
-  const starts = new IdleCoreStarts(wanted, { start, treeCpuMs });
+  const starts = new IdleCoreStarts(wanted, { start, keysEnded: () => 10, treeCpuMs });
   starts.counted(1_000);
-  starts.ended = 10;
   return { start, starts };
 }
 
@@ -64,11 +63,10 @@ describe('IdleCoreStarts (fake clock)', () => {
 
   it('starts nothing before the keys are counted, then one worker a second on 2 cores, at most `wanted`', async () => {
     const start = vi.fn(async (count: number) => count);
-    const starts = new IdleCoreStarts(2, { start, treeCpuMs: () => 0 });
+    const starts = new IdleCoreStarts(2, { start, keysEnded: () => 10, treeCpuMs: () => 0 });
     await vi.advanceTimersByTimeAsync(5_000);
     expect(start).not.toHaveBeenCalled();
     starts.counted(1_000);
-    starts.ended = 10;
     await vi.advanceTimersByTimeAsync(300);
     expect(start.mock.calls).toEqual([[1]]);
     await vi.advanceTimersByTimeAsync(700);

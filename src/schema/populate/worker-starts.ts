@@ -136,15 +136,13 @@ interface Sample {
  *
  * @example
  * ```ts
- * const starts = new IdleCoreStarts(3, { start: async (count) => forkWorkers(count), treeCpuMs: () => cpuOfAll() });
+ * const starts = new IdleCoreStarts(3, { start: async (count) => forkWorkers(count), keysEnded: () => keysEndedByAll(), treeCpuMs: () => cpuOfAll() });
  * starts.counted(dueKeys);
- * // … as keys end: starts.ended = n;
+ * // … as keys end: starts.poll();
  * starts.stop();
  * ```
  */
 export class IdleCoreStarts {
-  /** Keys ended so far, in this process and its workers. */
-  ended = 0;
   private due: number | undefined;
   private dueAt = 0;
   private started = 0;
@@ -160,12 +158,13 @@ export class IdleCoreStarts {
    * `start` starts up to `count` worker processes and says how many it started (none when no job is
    * left unclaimed);
    * `worthStarting`, asked first at each tick, says no when this process knows another could not
-   * help (its makes take turns on one slot, or it is stopping); `treeCpuMs` is the CPU time used so
-   * far by this process and the workers it started.
+   * help (its makes take turns on one slot, or it is stopping); `keysEnded` is the keys ended so
+   * far by this process and its workers, and `treeCpuMs` the CPU time they have used.
    */
   constructor(private readonly wanted: number, private readonly how: {
     readonly start: (count: number) => Promise<number>;
     readonly worthStarting?: () => boolean;
+    readonly keysEnded: () => number;
     readonly treeCpuMs: () => number;
   }) {
     this.startOutside = AsyncResource.bind((count: number) => how.start(count));
@@ -216,7 +215,7 @@ export class IdleCoreStarts {
     if (this.how.worthStarting && !this.how.worthStarting()) return;
     const treeCores = (sample.treeCpuMs - base.treeCpuMs) / (now - base.at);
     const idleCores = Math.min(idleCoresBetween(base.host, sample.host), machine.usableCores() - treeCores);
-    if (!shouldStartWorker({ idleCores, elapsedMs: now - this.dueAt, ended: this.ended, due: this.due })) return;
+    if (!shouldStartWorker({ idleCores, elapsedMs: now - this.dueAt, ended: this.how.keysEnded(), due: this.due })) return;
     // A core idle each: on a big machine with many idle cores, several start together.
     const count = Math.max(1, Math.min(this.wanted - this.started, Math.floor(idleCores)));
     this.starting = true;

@@ -166,7 +166,6 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   // Keys the started workers have ended and the CPU they have used, by worker (their 'made' reports).
   const made: Array<{ made: number; cpuMs: number }> = [];
   let ownEnded = 0;
-  const endedByAll = (): number => made.reduce((sum, w) => sum + w.made, ownEnded);
   const startWorker = (): void => {
     const index = made.push({ made: 0, cpuMs: 0 }) - 1;
     let child: ChildProcess;
@@ -187,7 +186,6 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
         if (m.kind === 'report') report = m;
         else if (m.kind === 'made') {
           made[index] = { made: m.made, cpuMs: m.cpuMs };
-          if (starts) starts.ended = endedByAll();
         } else keyEnded(m.key, m.message === undefined ? 'done' : new PopulateError(m.message, m.key));
       });
       child.on('error', reject);
@@ -206,7 +204,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   // Set as this process's populate ends, before its CPU share is given back: a start in flight
   // then (its question to the database unanswered) forks nothing that would not be awaited.
   let hereEnded = false;
-  const jobs = (handoff.spec.options.jobs ?? info.schema.jobs) === 'datajoint-0.14' ? undefined : new JobsTable(info);
+  const jobs = !handoff.spec.reportMade || (handoff.spec.options.jobs ?? info.schema.jobs) === 'datajoint-0.14' ? undefined : new JobsTable(info);
   const starts = handoff.spec.reportMade ? new IdleCoreStarts(Math.min(total, slots) - 1, {
     worthStarting: () => !stopped() && !makesTakeTurns(info, options.hostSlots),
     // A key nobody has claimed yet, or the new worker would find nothing (jobGroups are claimed whole).
@@ -217,6 +215,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
       setPopulateCpuShare(handoff.cpuShare);
       return count;
     },
+    keysEnded: () => made.reduce((sum, w) => sum + w.made, ownEnded),
     treeCpuMs: () => {
       const own = process.cpuUsage();
       return made.reduce((sum, w) => sum + w.cpuMs, (own.user + own.system) / 1000);
@@ -233,7 +232,6 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
       onCounted: (due: number) => starts.counted(due),
       onOwnProgress: (done: number) => {
         ownEnded = done;
-        starts.ended = endedByAll();
         starts.poll();
       },
     } : {}),

@@ -7,6 +7,16 @@ import { Connection, PopulateError } from '../../src/index.js';
 
 afterAll(() => Connection.closeAll());
 
+/** `work` with every make() of the fixture (in this process and the workers it starts) `ms` slower. */
+async function withMakeMs<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  process.env.RG_TEST_MAKE_MS = String(ms);
+  try {
+    return await work();
+  } finally {
+    delete process.env.RG_TEST_MAKE_MS;
+  }
+}
+
 // populate({ workers }) hands every populate option to its worker processes, and rejects as
 // populate() in one process does when a key fails without suppressErrors.
 describe('populate({ workers }) keeps the options populate() documents', () => {
@@ -17,6 +27,24 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
   type Pipeline = typeof import('../fixtures/jobs-pipeline.js');
   const spec = '../fixtures/jobs-pipeline.js?workers-options';
   const load = async (): Promise<Pipeline> => (await import(/* @vite-ignore */ spec)) as Pipeline;
+
+  /**
+   * `populate` with this process's first make waiting (before it writes) until a worker process has
+   * made a key: every process takes part however slowly the workers start.
+   */
+  async function firstWaitingForAWorker<T>(m: Pipeline, populate: () => Promise<T>): Promise<{ result: T; workerMade: boolean }> {
+    let workerMade = false;
+    m.hooks.beforeMake = async () => {
+      for (const until = Date.now() + 60_000; !workerMade && Date.now() < until; await new Promise((r) => setTimeout(r, 20))) {
+        workerMade = (await m.MakeCall.restrict(`worker <> 'rg-${process.pid}'`).count()) > 0;
+      }
+    };
+    try {
+      return { result: await populate(), workerMade };
+    } finally {
+      delete m.hooks.beforeMake;
+    }
+  }
 
   it('keepCompleted and priority reach the workers: success rows are kept', async () => {
     const m = await load();
@@ -42,13 +70,13 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
     await m.Item.insert(items.map((item_id) => ({ item_id })));
     const heard = new Map<number, string>();
     const progress: Array<[number, number]> = [];
-    // Each process makes at most half the keys: the worker process, a second or so in starting,
-    // makes the rest.
-    const result = await m.Work.populate({
-      workers: 2, workersStart: 'all', workerModule: { path: fixture, exportName: 'Work' }, suppressErrors: true, maxCalls: 300,
+    // This process's first make waits for the worker process's first key: both make keys.
+    const { result, workerMade } = await firstWaitingForAWorker(m, () => m.Work.populate({
+      workers: 2, workersStart: 'all', workerModule: { path: fixture, exportName: 'Work' }, suppressErrors: true,
       onKey: (key, outcome) => heard.set(Number(key.item_id), outcome === 'done' ? 'done' : outcome.message),
       onProgress: (done, total) => progress.push([done, total]),
-    });
+    }));
+    expect(workerMade).toBe(true);
     const failing = items.filter((i) => m.broken(i));
     expect(result.successCount).toBe(items.length - failing.length);
     expect([...heard.keys()].sort((a, b) => a - b)).toEqual(items);
@@ -70,7 +98,7 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
     Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
     const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { drawn.push(String(chunk)); return true; });
     try {
-      const result = await m.Work.populate({ workers: 2, workersStart: 'all', workerModule: { path: fixture, exportName: 'Work' }, display: true, maxCalls: 40 });
+      const result = await m.Work.populate({ workers: 2, workersStart: 'all', workerModule: { path: fixture, exportName: 'Work' }, display: true });
       expect(result.successCount).toBe(80);
     } finally {
       write.mockRestore();
@@ -80,6 +108,32 @@ describe('populate({ workers }) keeps the options populate() documents', () => {
     const text = drawn.join('').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
     expect(text).toContain('Work |');
     expect(text).toContain('80/80 keys');
+  }, 120_000);
+
+  // DataJoint's populate(max_calls=N, processes=P) calls make() N times in all.
+  it.each([
+    ['maxCalls, keys claimed from the jobs table', { maxCalls: 150 }, undefined],
+    ['limit, keys listed under a restriction', { limit: 150 }, 'item_id < 100000'],
+  ])('%s: counted across every process, not per process', async (_, cap, restriction) => {
+    const m = await load();
+    await m.schema.drop({ force: true });
+    const items = Array.from({ length: 400 }, (_, i) => i + 1).filter((i) => !m.broken(i)).slice(0, 300);
+    await m.Item.insert(items.map((item_id) => ({ item_id })));
+    // This process's first make waits (before it writes) until a worker process has made a key,
+    // so that every process takes part however slowly they start. A slot each: SQLite's light
+    // makes would otherwise take turns on one (host-slots.ts).
+    const options = { workers: 3, workersStart: 'all' as const, hostSlots: 3, workerModule: { path: fixture, exportName: 'Work' }, ...cap };
+    const { result, workerMade } = await firstWaitingForAWorker(m, () => withMakeMs(10, () => (restriction === undefined ? m.Work.populate(options) : m.Work.populate(restriction, options))));
+    expect(workerMade).toBe(true);
+    expect(result.successCount).toBe(150);
+    expect(await m.Work.count()).toBe(150);
+    const calls = await m.MakeCall.query().fetch();
+    expect(calls).toHaveLength(150);
+    // Every process took part: the budget was shared.
+    expect(new Set(calls.map((c) => c.worker)).size).toBeGreaterThan(1);
+    expect(calls.filter((c) => c.worker === `rg-${process.pid}`).length).toBeGreaterThan(0);
+    // The rest is still to do.
+    expect((await m.Work.populate({ reserveJobs: true })).successCount).toBe(150);
   }, 120_000);
 
   it('refresh: false reaches the workers: only the jobs already pending are made', async () => {

@@ -11,6 +11,7 @@ import { FIRST_TIMED_MAKES, LOCKING_TRANSACTION_WORK_MS, weighingOf, weightNameO
 import { progressBar } from './progress-bar.js';
 import { JobsTable, type JobWorker } from './jobs.js';
 import { ON_DUE, type WorkersStart } from './worker-starts.js';
+import { KEY_BUDGET, type KeyBudget } from './key-budget.js';
 
 /** Options of populate(). */
 export interface PopulateOptions {
@@ -46,9 +47,9 @@ export interface PopulateOptions {
   readonly keysPerTransaction?: number;
   /** Keep going past a failing key; its error is returned (and recorded in the jobs table). */
   readonly suppressErrors?: boolean;
-  /** Call make() at most this many times. */
+  /** Call make() at most this many times; with `workers`, in all processes together (as DataJoint's `processes` share `max_calls`). */
   readonly maxCalls?: number;
-  /** Consider at most this many keys. */
+  /** Consider at most this many keys; with `workers`, in all processes together. */
   readonly limit?: number;
   readonly order?: 'original' | 'reverse' | 'random';
   /** A progress bar with rate and ETA on a TTY (stderr); quiet otherwise. */
@@ -144,7 +145,8 @@ export interface PopulateOptions {
    * from a process's start (about 0.3 s of CPU and a second of wall time), stays in this process,
    * which uses every core until a worker starts and then its share (cores ÷ `workers`), as each
    * worker does. `'all'`: every worker process at once, each process given that share from the
-   * start. With `limit` or `maxCalls`, each process makes at most that many keys.
+   * start. `limit` and `maxCalls` count the keys of every process together: the processes take
+   * them from one budget that this process holds (a worker asks it over IPC before each claim).
    *
    * @example
    * ```ts
@@ -317,6 +319,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
     // The total a progress report counts to: with claims, the due jobs as the populate starts.
     const total = claiming && (options.display || options.onProgress) ? Math.min(await jobs!.dueCount(), options.limit ?? Infinity, options.maxCalls ?? Infinity) : keys.length;
     (options as { readonly [ON_DUE]?: (due: number) => void })[ON_DUE]?.(total);
+    const budget = (options as { readonly [KEY_BUDGET]?: KeyBudget })[KEY_BUDGET];
     const bar = options.display ? progressBar(info.className, total) : undefined;
     const errors: Array<{ key: Record<string, unknown>; error: Error }> = [];
     let successCount = 0;
@@ -459,9 +462,11 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           outcomes.forEach((outcome, i) => record(group[i]!, outcome));
           continue;
         }
+        // The processes of populate({ workers }) share limit and maxCalls: none is left for this one.
+        if (budget && (await budget.take(1)) === 0) break;
         const key = keys[next++]!;
         const slot = await takeHostSlot(slotsNow, { signal: options.signal });
-        let outcome: 'done' | 'skipped' | Error;
+        let outcome: 'done' | 'skipped' | Error = 'skipped';
         try {
           outcome = await info.schema.connection.session(async (connectionId) => {
             const me: JobWorker | undefined = worker ? { ...worker, connectionId } : undefined;
@@ -472,6 +477,8 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           });
         } finally {
           slot.release();
+          // Reserved by another process, or made already: no make() was called.
+          if (outcome === 'skipped') budget?.giveBack(1);
         }
         record(key, outcome);
       }
@@ -508,8 +515,12 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
         const more = await info.schema.connection.session(async (connectionId) => {
           const me: JobWorker = { ...worker!, connectionId };
           // Once stopped, nothing more is claimed, and the lane ends.
-          const claimed = options.signal?.aborted ? [] : await jobs!.claim(Math.min(claimSize(), cap - claimedCount), me, group, order);
+          const wanted = options.signal?.aborted ? 0 : Math.min(claimSize(), cap - claimedCount);
+          const allowed = budget && wanted > 0 ? await budget.take(wanted) : wanted;
+          const claimed = allowed === 0 ? [] : await jobs!.claim(allowed, me, group, order);
           claimedCount += claimed.length;
+          // Taken from the budget and not made here: back to it, for the other processes.
+          let unmade = allowed - claimed.length;
           // One query for the whole claim: keys another worker made after they were listed.
           const made = claimed.length === 0 ? new Set<string>()
             : new Set((await cls.query().restrict(claimed as never).proj().keys()).map((k) => keyId(k as Record<string, unknown>, jobs!.keyAttributes)));
@@ -519,6 +530,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
             const key = claimed[i]!;
             if (made.has(keyId(key, jobs!.keyAttributes))) {
               record(key, await skipMade(key));
+              unmade++;
               i++;
               continue;
             }
@@ -535,6 +547,7 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
             i -= group.length - outcomes.length;
           }
           if (i < claimed.length) await jobs!.unclaim(claimed.slice(i), me);
+          budget?.giveBack(unmade + claimed.length - i);
           return claimed.length > 0;
         }).finally(() => slot.release());
         if (!more) {

@@ -8,15 +8,19 @@ import { setProcessConnection } from '../connection/config.js';
 import { Connection } from '../connection/connection.js';
 import { setProcessSecrets } from '../connection/secrets.js';
 import { setPopulateCpuShare } from './cpu-share.js';
+import { IpcKeyBudget, KEY_BUDGET, type KeyBudgetGranted } from './key-budget.js';
 import { hostSlotsOf, keyForIpc, type WorkerHandoff, type WorkerKeyReport, type WorkerMadeReport, type WorkerReport, type WorkerStop } from './workers.js';
 
 // One listener from the start: IPC delivers messages that arrive together in one go, so a stop
 // sent right after the handoff would pass a listener added once the handoff is read.
 const stop = new AbortController();
+// The keys of limit and maxCalls are the parent's to hand out (key-budget.ts).
+const budget = new IpcKeyBudget((message) => process.send?.(message));
 const handoff = await new Promise<WorkerHandoff>((resolve) => {
-  process.on('message', (m: WorkerHandoff | WorkerStop) => {
-    if ('kind' in m) stop.abort();
-    else resolve(m);
+  process.on('message', (m: WorkerHandoff | WorkerStop | KeyBudgetGranted) => {
+    if (!('kind' in m)) resolve(m);
+    else if (m.kind === 'granted-keys') budget.granted(m);
+    else stop.abort();
   });
 });
 // An orphaned worker must not go on computing (and holding reservations) for nobody.
@@ -49,6 +53,7 @@ const onKey = (key: Record<string, unknown>, outcome: 'done' | Error): void => {
 // what was made is reported.
 const result = await table.populate(spec.restriction, {
   ...spec.options, reserveJobs: true, suppressErrors: true, ...hostSlotsOf(handoff), signal: stop.signal, ...(spec.reportKeys || spec.reportMade ? { onKey } : {}),
+  ...(spec.sharedBudget ? { [KEY_BUDGET]: budget } : {}),
 });
 const report: WorkerReport = {
   kind: 'report',

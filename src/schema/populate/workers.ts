@@ -13,6 +13,7 @@ import { progressBar } from './progress-bar.js';
 import { workerExecArgv } from './worker-loader.js';
 import { makesTakeTurns } from './make-weighing.js';
 import { IdleCoreStarts, ON_DUE } from './worker-starts.js';
+import { KEY_BUDGET, LocalKeyBudget, type KeyBudgetGiveBack, type KeyBudgetGranted, type KeyBudgetTake } from './key-budget.js';
 
 /** What a worker process is told: where the table is declared, and what to populate. */
 export interface WorkerSpec {
@@ -24,6 +25,8 @@ export interface WorkerSpec {
   readonly reportKeys: boolean;
   /** Whether the worker reports how many keys it has ended, now and then (the parent decides on more starts by it). */
   readonly reportMade?: boolean;
+  /** Whether the worker takes its keys from its parent's budget (`limit` or `maxCalls` count across every process). */
+  readonly sharedBudget?: boolean;
 }
 
 /**
@@ -105,6 +108,9 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     throw new PopulateError('A restriction given to populate({ workers }) must be plain data (an object, array or string) so it can be sent to worker processes.');
   }
   const connection = info.schema.connection.targetWithSecret();
+  // limit and maxCalls are the whole populate's, as DataJoint's processes share theirs.
+  const cap = Math.min(options.limit ?? Infinity, options.maxCalls ?? Infinity);
+  const budget = Number.isFinite(cap) ? new LocalKeyBudget(cap) : undefined;
   const grouped = ((info.cls as { jobGroup?: readonly string[] }).jobGroup ?? []).length > 0;
   const handoff: WorkerHandoff = {
     spec: {
@@ -124,6 +130,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
       },
       reportKeys: options.onKey !== undefined || options.onProgress !== undefined || options.display === true,
       reportMade: (options.workersStart ?? 'idle-cores') === 'idle-cores',
+      sharedBudget: budget !== undefined,
     },
     connection: { ...connection, prefix: info.schema.database.slice(0, info.schema.database.length - info.schema.name.length) },
     secrets: secretsToHand(),
@@ -166,6 +173,14 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
   // Keys the started workers have ended and the CPU they have used, by worker (their 'made' reports).
   const made: Array<{ made: number; cpuMs: number }> = [];
   let ownEnded = 0;
+  const grant = (child: ChildProcess, request: KeyBudgetTake): void => {
+    const count = budget?.takeNow(request.wanted) ?? request.wanted;
+    const answer: KeyBudgetGranted = { kind: 'granted-keys', id: request.id, count };
+    // A worker that is gone makes none of them.
+    const lost = (): void => budget?.giveBack(count);
+    if (!child.connected) return lost();
+    child.send(answer, (error) => { if (error) lost(); });
+  };
   const startWorker = (): void => {
     const index = made.push({ made: 0, cpuMs: 0 }) - 1;
     let child: ChildProcess;
@@ -182,11 +197,13 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     // Settled, never rejected: a worker may fail before the others are awaited.
     runs.push(new Promise<WorkerReport>((resolve, reject) => {
       let report: WorkerReport | undefined;
-      child.on('message', (m: WorkerReport | WorkerKeyReport | WorkerMadeReport) => {
+      child.on('message', (m: WorkerReport | WorkerKeyReport | WorkerMadeReport | KeyBudgetTake | KeyBudgetGiveBack) => {
         if (m.kind === 'report') report = m;
         else if (m.kind === 'made') {
           made[index] = { made: m.made, cpuMs: m.cpuMs };
-        } else keyEnded(m.key, m.message === undefined ? 'done' : new PopulateError(m.message, m.key));
+        } else if (m.kind === 'take-keys') grant(child, m);
+        else if (m.kind === 'give-back-keys') budget?.giveBack(m.count);
+        else keyEnded(m.key, m.message === undefined ? 'done' : new PopulateError(m.message, m.key));
       });
       child.on('error', reject);
       child.on('exit', (code, signal) => {
@@ -209,7 +226,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     worthStarting: () => !stopped() && !makesTakeTurns(info, options.hostSlots),
     // A key nobody has claimed yet, or the new worker would find nothing (jobGroups are claimed whole).
     start: async (count) => {
-      if ((jobs && !(await jobs.anyDue())) || stopped() || hereEnded) return 0;
+      if (budget?.left === 0 || (jobs && !(await jobs.anyDue())) || stopped() || hereEnded) return 0;
       for (let i = 0; i < count; i++) startWorker();
       // From now on this process shares the cores with its workers, as each of them does.
       setPopulateCpuShare(handoff.cpuShare);
@@ -226,6 +243,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
     // Started on idle cores, workers leave this process every core until the first starts.
     shareCores: !starts,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(budget ? { budget } : {}),
     ...(handoff.spec.reportKeys ? { onKey: keyEnded, onDue: (due: number) => { dueAtStart = due; } } : {}),
     ...(starts ? {
       onEnd: () => { hereEnded = true; },
@@ -286,7 +304,7 @@ export async function populateWithWorkers(info: TableInfo, restriction: unknown,
  */
 async function populateHere(info: TableInfo, restriction: unknown, handoff: WorkerHandoff, interrupted: () => NodeJS.Signals | undefined,
   own: {
-    shareCores: boolean; signal?: AbortSignal; onKey?: PopulateOptions['onKey']; onDue?: (due: number) => void;
+    shareCores: boolean; signal?: AbortSignal; budget?: LocalKeyBudget; onKey?: PopulateOptions['onKey']; onDue?: (due: number) => void;
     onCounted?: (due: number) => void; onOwnProgress?: (done: number) => void; onEnd?: () => void;
   }): Promise<PopulateResult> {
   const table = info.cls as unknown as { populate(r: unknown, o: PopulateOptions): Promise<PopulateResult> };
@@ -299,6 +317,7 @@ async function populateHere(info: TableInfo, restriction: unknown, handoff: Work
       ...(own.signal ? { signal: own.signal } : {}),
       ...(own.onKey ? { onKey: own.onKey } : {}),
       ...(own.onCounted ? { [ON_DUE]: own.onCounted } : {}),
+      ...(own.budget ? { [KEY_BUDGET]: own.budget } : {}),
       onProgress: (done, total) => {
         if (!told) own.onDue?.(total);
         told = true;

@@ -47,7 +47,11 @@ export interface PopulateOptions {
   readonly keysPerTransaction?: number;
   /** Keep going past a failing key; its error is returned (and recorded in the jobs table). */
   readonly suppressErrors?: boolean;
-  /** Call make() at most this many times; with `workers`, in all processes together (as DataJoint's `processes` share `max_calls`). */
+  /**
+   * Make at most this many keys (a make() that fails counts; a key found made by another worker
+   * does not). With `concurrency`, in all lanes together; with `workers`, in all processes together
+   * (as DataJoint's `processes` share `max_calls`).
+   */
   readonly maxCalls?: number;
   /** Consider at most this many keys; with `workers`, in all processes together. */
   readonly limit?: number;
@@ -462,12 +466,14 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           outcomes.forEach((outcome, i) => record(group[i]!, outcome));
           continue;
         }
+        // Taken from the list before any wait: the other lanes move on meanwhile.
+        const key = keys[next++]!;
         // The processes of populate({ workers }) share limit and maxCalls: none is left for this one.
         if (budget && (await budget.take(1)) === 0) break;
-        const key = keys[next++]!;
-        const slot = await takeHostSlot(slotsNow, { signal: options.signal });
+        let slot: Awaited<ReturnType<typeof takeHostSlot>> | undefined;
         let outcome: 'done' | 'skipped' | Error = 'skipped';
         try {
+          slot = await takeHostSlot(slotsNow, { signal: options.signal });
           outcome = await info.schema.connection.session(async (connectionId) => {
             const me: JobWorker | undefined = worker ? { ...worker, connectionId } : undefined;
             if (jobs && me && !(await jobs.reserve(key, me))) return 'skipped';
@@ -476,8 +482,8 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
             return makeOne(key, me, me014);
           });
         } finally {
-          slot.release();
-          // Reserved by another process, or made already: no make() was called.
+          slot?.release();
+          // Reserved by another process, made already, or not reached: no make() was called.
           if (outcome === 'skipped') budget?.giveBack(1);
         }
         record(key, outcome);
@@ -512,47 +518,68 @@ export abstract class AutoPopulated<Row extends object = Record<string, unknown>
           slot.release();
           break;
         }
-        const more = await info.schema.connection.session(async (connectionId) => {
-          const me: JobWorker = { ...worker!, connectionId };
-          // Once stopped, nothing more is claimed, and the lane ends.
-          const wanted = options.signal?.aborted ? 0 : Math.min(claimSize(), cap - claimedCount);
-          const allowed = budget && wanted > 0 ? await budget.take(wanted) : wanted;
-          const claimed = allowed === 0 ? [] : await jobs!.claim(allowed, me, group, order);
-          claimedCount += claimed.length;
-          // Taken from the budget and not made here: back to it, for the other processes.
-          let unmade = allowed - claimed.length;
-          // One query for the whole claim: keys another worker made after they were listed.
-          const made = claimed.length === 0 ? new Set<string>()
-            : new Set((await cls.query().restrict(claimed as never).proj().keys()).map((k) => keyId(k as Record<string, unknown>, jobs!.keyAttributes)));
-          let i = 0;
-          while (i < claimed.length) {
-            if (failure !== undefined || options.signal?.aborted) break;
-            const key = claimed[i]!;
-            if (made.has(keyId(key, jobs!.keyAttributes))) {
-              record(key, await skipMade(key));
-              unmade++;
-              i++;
-              continue;
-            }
-            const group: Array<Record<string, unknown>> = [];
-            const size = keysPerTransaction();
-            while (i < claimed.length && group.length < size && !made.has(keyId(claimed[i]!, jobs!.keyAttributes))) group.push(claimed[i++]!);
-            const started = performance.now();
-            // The claim's connection throughout: its id is the one the jobs rows name.
-            const outcomes = await makeKeys(group, me, (work) => work());
-            outcomes.forEach((outcome, j) => record(group[j]!, outcome));
-            const took = (performance.now() - started) / group.length;
-            makeMs = movingAverage(makeMs, took);
-            // Keys a failure stopped before they were made go back with the rest of the claim.
-            i -= group.length - outcomes.length;
+        // Once stopped, nothing more is claimed, and the lane ends. Counted before any wait, so
+        // that this process's lanes (concurrency) never take more than the cap between them;
+        // `claimedCount` ends as the keys whose make() was called.
+        let taken = options.signal?.aborted ? 0 : Math.min(claimSize(), cap - claimedCount);
+        claimedCount += taken;
+        let called = 0;
+        let returned = 0;
+        /** Keys taken and not made here (not claimed, made meanwhile, left by a failure): back to the cap and the budget. */
+        const giveBack = (count: number): void => {
+          if (count <= 0) return;
+          returned += count;
+          claimedCount -= count;
+          budget?.giveBack(count);
+        };
+        let more: boolean;
+        try {
+          if (budget && taken > 0) {
+            const allowed = await budget.take(taken);
+            claimedCount -= taken - allowed;
+            taken = allowed;
           }
-          if (i < claimed.length) await jobs!.unclaim(claimed.slice(i), me);
-          budget?.giveBack(unmade + claimed.length - i);
-          return claimed.length > 0;
-        }).finally(() => slot.release());
+          more = await info.schema.connection.session(async (connectionId) => {
+            const me: JobWorker = { ...worker!, connectionId };
+            const claimed = taken === 0 ? [] : await jobs!.claim(taken, me, group, order);
+            // At once, not after the claim's makes: a jobGroup's claim asks for every key left.
+            giveBack(taken - claimed.length);
+            // One query for the whole claim: keys another worker made after they were listed.
+            const made = claimed.length === 0 ? new Set<string>()
+              : new Set((await cls.query().restrict(claimed as never).proj().keys()).map((k) => keyId(k as Record<string, unknown>, jobs!.keyAttributes)));
+            let i = 0;
+            while (i < claimed.length) {
+              if (failure !== undefined || options.signal?.aborted) break;
+              const key = claimed[i]!;
+              if (made.has(keyId(key, jobs!.keyAttributes))) {
+                record(key, await skipMade(key));
+                i++;
+                continue;
+              }
+              const group: Array<Record<string, unknown>> = [];
+              const size = keysPerTransaction();
+              while (i < claimed.length && group.length < size && !made.has(keyId(claimed[i]!, jobs!.keyAttributes))) group.push(claimed[i++]!);
+              const started = performance.now();
+              // The claim's connection throughout: its id is the one the jobs rows name.
+              const outcomes = await makeKeys(group, me, (work) => work());
+              called += outcomes.length;
+              outcomes.forEach((outcome, j) => record(group[j]!, outcome));
+              const took = (performance.now() - started) / group.length;
+              makeMs = movingAverage(makeMs, took);
+              // Keys a failure stopped before they were made go back with the rest of the claim.
+              i -= group.length - outcomes.length;
+            }
+            if (i < claimed.length) await jobs!.unclaim(claimed.slice(i), me);
+            return claimed.length > 0;
+          });
+        } finally {
+          slot.release();
+          giveBack(taken - returned - called);
+        }
         if (!more) {
-          // The host's processes waiting for a slot, to make keys of this table, leave now.
-          if (hostSlots !== Infinity && !options.signal?.aborted) announceNoKeysLeft(weightName);
+          // The host's processes waiting for a slot, to make keys of this table, leave now; not
+          // when nothing was claimed for the cap or the budget: keys are still due, to another populate.
+          if (hostSlots !== Infinity && !options.signal?.aborted && taken > 0) announceNoKeysLeft(weightName);
           break;
         }
       }
